@@ -1,0 +1,2 @@
+/* sluiced: placeholder until the broker core lands. */
+int main(void) { return 0; }
