@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/wire.h"
 
@@ -43,6 +44,13 @@ struct kp_records {
     const struct wire_filespan *spans;
     int32_t nspans;
 };
+
+/* A kp_str for a C string (NULL gives a null string); not a copy. */
+static inline struct kp_str kp_str_c(const char *s)
+{
+    struct kp_str r = { s, s ? (int32_t)strlen(s) : -1 };
+    return r;
+}
 
 enum kp_type {
     KP_T_BOOL,
