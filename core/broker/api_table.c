@@ -1,0 +1,35 @@
+/* The one table that drives dispatch and ApiVersions.  A row is added only
+ * when the API is implemented over its whole range: min..max are what we
+ * advertise and serve.  Versions below min are ones Kafka 4 dropped too
+ * (message formats v0/v1: Produce < 3, Fetch < 4). */
+#include "broker/broker.h"
+
+static const struct api_entry api_table[] = {
+    { KP_API_PRODUCE, 3, 11, handle_produce },
+    { KP_API_FETCH, 4, 17, handle_fetch },
+    { KP_API_LIST_OFFSETS, 1, 10, handle_list_offsets },
+    { KP_API_METADATA, 0, 12, handle_metadata },
+    { KP_API_API_VERSIONS, 0, 4, handle_api_versions },
+    { KP_API_CREATE_TOPICS, 0, 7, handle_create_topics },
+    { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
+    { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
+    { KP_API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
+    { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
+    { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
+    { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
+};
+
+const struct api_entry *api_table_entries(size_t *n)
+{
+    *n = sizeof api_table / sizeof api_table[0];
+    return api_table;
+}
+
+const struct api_entry *api_table_lookup(int16_t api_key)
+{
+    for (size_t i = 0; i < sizeof api_table / sizeof api_table[0]; i++)
+        if (api_table[i].api_key == api_key)
+            return &api_table[i];
+    return NULL;
+}
