@@ -30,11 +30,9 @@ void kp_arena_set_cap(struct kp_arena *a, size_t cap)
 
 void *kp_arena_alloc(struct kp_arena *a, size_t n)
 {
-    n = (n + 7) & ~(size_t)7;
-    if (n == 0)
-        n = 8;
-    if (n < 8) /* wrapped around */
+    if (n > SIZE_MAX - 7)
         return NULL;
+    n = n ? (n + 7) & ~(size_t)7 : 8;
     struct kp_arena_chunk *c = a->head;
     if (!c || c->size - c->pos < n) {
         size_t size = c ? c->size * 2 : CHUNK_MIN;
