@@ -198,7 +198,7 @@ static int build_parts(struct net_request *req, struct wire_writer *w, char *err
             return -1;
         }
         if (sp->at > cursor)
-            p[n++] = (struct net_part){ .mem = w->buf + cursor, .fd = -1, .len = sp->at - cursor };
+            p[n++] = (struct net_part){ .mem = req->resp_buf + cursor, .fd = -1, .len = sp->at - cursor };
         cursor = sp->at;
         int fd = fcntl(sp->fd, F_DUPFD_CLOEXEC, 0);
         if (fd >= 0) {
@@ -228,7 +228,7 @@ static int build_parts(struct net_request *req, struct wire_writer *w, char *err
         }
     }
     if (w->len > cursor)
-        p[n++] = (struct net_part){ .mem = w->buf + cursor, .fd = -1, .len = w->len - cursor };
+        p[n++] = (struct net_part){ .mem = req->resp_buf + cursor, .fd = -1, .len = w->len - cursor };
     req->nparts = n;
     return 0;
 }
