@@ -151,7 +151,7 @@ struct sluice_config {
     int32_t offsets_topic_num_partitions;
     int16_t offsets_topic_replication_factor;
     int32_t offsets_topic_segment_bytes;
-    int64_t offsets_retention_minutes;
+    int32_t offsets_retention_minutes;
     int32_t transaction_state_log_num_partitions;
     int16_t transaction_state_log_replication_factor;
     int32_t transaction_state_log_min_isr;

@@ -1,0 +1,873 @@
+/* The broker config table and its loader; see broker_config.h. */
+#include "config/broker_config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/config_value.h"
+#include "config/properties.h"
+#include "util/logger.h"
+
+#ifndef SLUICE_MODULE_DIR
+#define SLUICE_MODULE_DIR "/usr/local/lib/sluice/modules"
+#endif
+
+enum row_type { T_BOOL, T_INT, T_SHORT, T_LONG, T_DOUBLE, T_STRING, T_LIST, T_PASSWORD, T_ENUM };
+
+enum {
+    F_DYNAMIC = 1 << 0,     /* per-broker dynamic (IncrementalAlterConfigs) */
+    F_SENSITIVE = 1 << 1,   /* never shown (DescribeConfigs value null) */
+    F_IGNORED = 1 << 2,     /* Kafka key accepted for compatibility, no effect */
+    F_REPEATABLE = 1 << 3,  /* one list item per line (module.load) */
+    F_TOPIC_DEFAULT = 1 << 4, /* a topic config defaults from this key */
+    F_RANGE = 1 << 5,       /* min/max (or dmin/dmax) apply */
+};
+
+#define NOFIELD SIZE_MAX
+#define FLD(f) offsetof(struct sluice_config, f)
+/* Nullable LONG keys hold this while unset. */
+#define UNSET INT64_MIN
+#define LMAX "9223372036854775807"
+
+struct cfg_row {
+    const char *name;
+    enum row_type type;
+    const char *def; /* NULL: null */
+    int64_t min, max;
+    double dmin, dmax;
+    const char *const *enums;
+    size_t off;
+    unsigned flags;
+    /* Extra check on the converted string value (e.g. listener syntax). */
+    int (*check)(const char *value, char *why, size_t whylen);
+    const char *doc;
+};
+
+static const char *const level_names[] = {"error", "warn", "info", "debug", "trace", NULL};
+
+/* "NAME://host:port" with a numeric port in 0..65535; host may be empty
+ * (all interfaces) or a bracketed IPv6 address. */
+static int check_listeners(const char *value, char *why, size_t whylen)
+{
+    struct sluice_strlist l;
+    if (cv_parse_list(value, &l) < 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        const char *it = l.items[i];
+        const char *sep = strstr(it, "://");
+        const char *colon = sep ? strrchr(sep + 3, ':') : NULL;
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!sep || sep == it || !colon || end == colon + 1 || *end || port < 0 || port > 65535) {
+            snprintf(why, whylen, "listener '%s' is not of the form NAME://host:port", it);
+            rc = -1;
+        }
+    }
+    cv_strlist_free(&l);
+    return rc;
+}
+
+static int check_cleanup_policy(const char *value, char *why, size_t whylen)
+{
+    unsigned bits;
+    return cv_parse_cleanup_policy(value, &bits, why, whylen);
+}
+
+static int check_module_name(const char *value, char *why, size_t whylen)
+{
+    if (!*value || strpbrk(value, ", \t/")) {
+        snprintf(why, whylen, "expected one module name per module.load line");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_nonempty(const char *value, char *why, size_t whylen)
+{
+    if (!*value) {
+        snprintf(why, whylen, "must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+#define RANGE(lo, hi) .min = (lo), .max = (hi)
+#define INT_ROW(n, d, lo, hi, f, fl, dc)                                                        \
+    {.name = n, .type = T_INT, .def = d, RANGE(lo, hi), .off = f, .flags = (fl) | F_RANGE, .doc = dc}
+#define LONG_ROW(n, d, lo, hi, f, fl, dc)                                                       \
+    {.name = n, .type = T_LONG, .def = d, RANGE(lo, hi), .off = f, .flags = (fl) | F_RANGE, .doc = dc}
+#define BOOL_ROW(n, d, f, fl, dc) {.name = n, .type = T_BOOL, .def = d, .off = f, .flags = fl, .doc = dc}
+#define STR_ROW(n, d, f, fl, dc) {.name = n, .type = T_STRING, .def = d, .off = f, .flags = fl, .doc = dc}
+
+static const struct cfg_row rows[] = {
+    /* network */
+    {.name = "listeners", .type = T_LIST, .def = "PLAINTEXT://:9092", .off = FLD(listeners),
+     .check = check_listeners,
+     .doc = "Comma-separated URIs to listen on, NAME://host:port; an empty host binds all interfaces."},
+    {.name = "advertised.listeners", .type = T_LIST, .def = NULL, .off = FLD(advertised_listeners),
+     .check = check_listeners,
+     .doc = "Listeners published to clients in Metadata responses when they differ from listeners."},
+    STR_ROW("listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+            FLD(listener_security_protocol_map), 0,
+            "Map between listener names and security protocols."),
+    INT_ROW("socket.request.max.bytes", "104857600", 1, INT32_MAX, FLD(socket_request_max_bytes), 0,
+            "The maximum number of bytes in a socket request."),
+    LONG_ROW("connections.max.idle.ms", "600000", INT64_MIN, INT64_MAX, FLD(connections_max_idle_ms), 0,
+             "Idle connections are closed after this many milliseconds."),
+    INT_ROW("queued.max.requests", "500", 1, INT32_MAX, FLD(queued_max_requests), 0,
+            "Requests queued per connection before the network layer stops reading."),
+    INT_ROW("num.network.threads", "3", 1, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
+            "Accepted for compatibility; Sluice sizes its event loops itself."),
+    INT_ROW("num.io.threads", "8", 1, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
+            "Accepted for compatibility; Sluice sizes its event loops itself."),
+    INT_ROW("socket.send.buffer.bytes", "102400", -1, INT32_MAX, NOFIELD, F_IGNORED,
+            "Accepted for compatibility; ignored."),
+    INT_ROW("socket.receive.buffer.bytes", "102400", -1, INT32_MAX, NOFIELD, F_IGNORED,
+            "Accepted for compatibility; ignored."),
+
+    /* identity */
+    INT_ROW("node.id", "1", 0, INT32_MAX, FLD(node_id_cfg), 0, "The node id of this broker."),
+    INT_ROW("broker.id", "-1", -1, INT32_MAX, FLD(broker_id_cfg), 0,
+            "Older name of node.id; used when node.id is not set, and must match it otherwise."),
+    {.name = "process.roles", .type = T_LIST, .def = NULL, .off = NOFIELD, .flags = F_IGNORED,
+     .doc = "Accepted for compatibility; Sluice is always a combined single node."},
+    STR_ROW("controller.quorum.voters", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    STR_ROW("controller.quorum.bootstrap.servers", NULL, NOFIELD, F_IGNORED,
+            "Accepted for compatibility; ignored."),
+    STR_ROW("controller.listener.names", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    STR_ROW("inter.broker.listener.name", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    STR_ROW("zookeeper.connect", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    {.name = "ssl.keystore.password", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_IGNORED | F_SENSITIVE, .doc = "Accepted for compatibility; TLS is not implemented yet."},
+    {.name = "ssl.key.password", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_IGNORED | F_SENSITIVE, .doc = "Accepted for compatibility; TLS is not implemented yet."},
+
+    /* storage */
+    {.name = "log.dirs", .type = T_LIST, .def = NULL, .off = FLD(log_dirs_cfg),
+     .doc = "Directories where partition data is stored; log.dir is used when unset. Relative "
+            "paths resolve against the working directory."},
+    {.name = "log.dir", .type = T_STRING, .def = "/tmp/sluice-logs", .off = FLD(log_dir_cfg),
+     .check = check_nonempty, .doc = "The data directory, used when log.dirs is not set."},
+    STR_ROW("metadata.log.dir", NULL, FLD(metadata_log_dir_cfg), 0,
+            "Directory of the metadata log; the first log directory when unset."),
+    INT_ROW("num.recovery.threads.per.data.dir", "1", 1, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
+            "Accepted for compatibility; ignored."),
+
+    /* topic defaults */
+    INT_ROW("num.partitions", "1", 1, INT32_MAX, FLD(num_partitions), 0,
+            "The default number of partitions of auto-created topics."),
+    INT_ROW("default.replication.factor", "1", INT32_MIN, INT32_MAX, FLD(default_replication_factor), 0,
+            "The default replication factor of auto-created topics; only 1 is supported."),
+    BOOL_ROW("auto.create.topics.enable", "true", FLD(auto_create_topics_enable), 0,
+             "Create a topic when a client asks for its metadata or produces to it."),
+    BOOL_ROW("delete.topic.enable", "true", FLD(delete_topic_enable), 0,
+             "Allow DeleteTopics; when false deletions are refused."),
+    INT_ROW("min.insync.replicas", "1", 1, INT32_MAX, FLD(min_insync_replicas),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Minimum in-sync replicas for acks=all."),
+    BOOL_ROW("unclean.leader.election.enable", "false", FLD(unclean_leader_election_enable),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "Allow an out-of-sync replica to become leader."),
+    INT_ROW("log.segment.bytes", "1073741824", 14, INT32_MAX, FLD(log_segment_bytes),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "The maximum size of a single log segment file."),
+    LONG_ROW("log.roll.ms", NULL, 1, INT64_MAX, FLD(log_roll_ms_cfg), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Roll a new segment after this many ms; log.roll.hours is used when unset."),
+    INT_ROW("log.roll.hours", "168", 1, INT32_MAX, FLD(log_roll_hours), F_TOPIC_DEFAULT,
+            "Roll a new segment after this many hours (secondary to log.roll.ms)."),
+    LONG_ROW("log.roll.jitter.ms", NULL, 0, INT64_MAX, FLD(log_roll_jitter_ms_cfg),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "Maximum random jitter subtracted from the roll time."),
+    INT_ROW("log.roll.jitter.hours", "0", 0, INT32_MAX, FLD(log_roll_jitter_hours), F_TOPIC_DEFAULT,
+            "Maximum roll jitter in hours (secondary to log.roll.jitter.ms)."),
+    LONG_ROW("log.retention.ms", NULL, -1, INT64_MAX, FLD(log_retention_ms_cfg),
+             F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Delete segments older than this many ms; -1 keeps them forever. Takes precedence "
+             "over log.retention.minutes and log.retention.hours."),
+    LONG_ROW("log.retention.minutes", NULL, -1, INT32_MAX, FLD(log_retention_minutes_cfg),
+             F_TOPIC_DEFAULT, "Retention in minutes; takes precedence over log.retention.hours."),
+    INT_ROW("log.retention.hours", "168", -1, INT32_MAX, FLD(log_retention_hours), F_TOPIC_DEFAULT,
+            "Retention in hours (tertiary to log.retention.ms and log.retention.minutes)."),
+    LONG_ROW("log.retention.bytes", "-1", INT64_MIN, INT64_MAX, FLD(log_retention_bytes),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "Maximum partition size before old segments are deleted; -1 unlimited."),
+    LONG_ROW("log.retention.check.interval.ms", "300000", 1, INT64_MAX,
+             FLD(log_retention_check_interval_ms), 0, "How often retention is enforced."),
+    LONG_ROW("log.segment.delete.delay.ms", "60000", 0, INT64_MAX, FLD(log_segment_delete_delay_ms),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "Delay before a deleted segment's files are removed."),
+    INT_ROW("log.index.interval.bytes", "4096", 0, INT32_MAX, FLD(log_index_interval_bytes),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Bytes of records between two offset index entries."),
+    INT_ROW("log.index.size.max.bytes", "10485760", 4, INT32_MAX, FLD(log_index_size_max_bytes),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "The maximum size of an offset or time index file."),
+    {.name = "log.message.timestamp.type", .type = T_ENUM, .def = "CreateTime",
+     .enums = cv_timestamp_type_names, .off = FLD(log_message_timestamp_type),
+     .flags = F_DYNAMIC | F_TOPIC_DEFAULT,
+     .doc = "CreateTime keeps the producer's timestamps, LogAppendTime stamps the broker time."},
+    LONG_ROW("log.message.timestamp.before.max.ms", LMAX, 0, INT64_MAX,
+             FLD(log_message_timestamp_before_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "How far in the past a CreateTime timestamp may be."),
+    LONG_ROW("log.message.timestamp.after.max.ms", LMAX, 0, INT64_MAX,
+             FLD(log_message_timestamp_after_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "How far in the future a CreateTime timestamp may be."),
+    LONG_ROW("log.message.timestamp.difference.max.ms", LMAX, 0, INT64_MAX,
+             FLD(log_message_timestamp_difference_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Deprecated: maximum difference between a CreateTime timestamp and the broker time."),
+    INT_ROW("message.max.bytes", "1048588", 0, INT32_MAX, FLD(message_max_bytes),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "The largest record batch size allowed."),
+    LONG_ROW("log.flush.interval.messages", LMAX, 1, INT64_MAX, FLD(log_flush_interval_messages),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "fsync a partition after this many messages."),
+    LONG_ROW("log.flush.interval.ms", NULL, 0, INT64_MAX, FLD(log_flush_interval_ms_cfg),
+             F_DYNAMIC | F_TOPIC_DEFAULT,
+             "fsync a partition after this many ms; log.flush.scheduler.interval.ms when unset."),
+    LONG_ROW("log.flush.scheduler.interval.ms", LMAX, 0, INT64_MAX,
+             FLD(log_flush_scheduler_interval_ms), 0, "How often the flusher checks for due partitions."),
+    LONG_ROW("log.flush.offset.checkpoint.interval.ms", "60000", 0, INT32_MAX, NOFIELD, F_IGNORED,
+             "Accepted for compatibility; ignored."),
+    BOOL_ROW("log.preallocate", "false", FLD(log_preallocate), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Preallocate segment files."),
+    {.name = "compression.type", .type = T_ENUM, .def = "producer", .enums = cv_compression_names,
+     .off = FLD(compression_type), .flags = F_DYNAMIC | F_TOPIC_DEFAULT,
+     .doc = "Final compression of stored batches; producer keeps the producer's codec."},
+    {.name = "log.cleanup.policy", .type = T_LIST, .def = "delete", .off = FLD(log_cleanup_policy_list),
+     .flags = F_DYNAMIC | F_TOPIC_DEFAULT, .check = check_cleanup_policy,
+     .doc = "delete, compact, or both (comma-separated)."},
+    BOOL_ROW("log.cleaner.enable", "true", NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    INT_ROW("log.cleaner.threads", "1", 0, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
+            "Accepted for compatibility; ignored."),
+    LONG_ROW("log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX,
+             FLD(log_cleaner_delete_retention_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "How long delete tombstones are kept on compacted topics."),
+    LONG_ROW("log.cleaner.min.compaction.lag.ms", "0", 0, INT64_MAX,
+             FLD(log_cleaner_min_compaction_lag_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Minimum time a message stays uncompacted."),
+    LONG_ROW("log.cleaner.max.compaction.lag.ms", LMAX, 1, INT64_MAX,
+             FLD(log_cleaner_max_compaction_lag_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Maximum time a message stays ineligible for compaction."),
+    {.name = "log.cleaner.min.cleanable.ratio", .type = T_DOUBLE, .def = "0.5", .dmin = 0, .dmax = 1,
+     .off = FLD(log_cleaner_min_cleanable_ratio), .flags = F_DYNAMIC | F_TOPIC_DEFAULT | F_RANGE,
+     .doc = "Minimum dirty ratio before a log is compacted."},
+    LONG_ROW("log.local.retention.ms", "-2", -2, INT64_MAX, FLD(log_local_retention_ms),
+             F_DYNAMIC | F_TOPIC_DEFAULT, "Local retention with tiered storage; -2 means log.retention.ms."),
+    LONG_ROW("log.local.retention.bytes", "-2", -2, INT64_MAX, FLD(log_local_retention_bytes),
+             F_DYNAMIC | F_TOPIC_DEFAULT,
+             "Local retention size with tiered storage; -2 means log.retention.bytes."),
+
+    /* coordinators */
+    INT_ROW("offsets.topic.num.partitions", "50", 1, INT32_MAX, FLD(offsets_topic_num_partitions), 0,
+            "Partitions of __consumer_offsets (fixed once the topic exists)."),
+    {.name = "offsets.topic.replication.factor", .type = T_SHORT, .def = "1", RANGE(1, 1),
+     .off = FLD(offsets_topic_replication_factor), .flags = F_RANGE,
+     .doc = "Replication factor of __consumer_offsets; only 1 is supported (Kafka's default is 3)."},
+    INT_ROW("offsets.topic.segment.bytes", "104857600", 1, INT32_MAX, FLD(offsets_topic_segment_bytes), 0,
+            "Segment size of __consumer_offsets."),
+    INT_ROW("offsets.retention.minutes", "10080", 1, INT32_MAX, FLD(offsets_retention_minutes), 0,
+            "Committed offsets of empty groups expire after this many minutes."),
+    INT_ROW("transaction.state.log.num.partitions", "50", 1, INT32_MAX,
+            FLD(transaction_state_log_num_partitions), 0, "Partitions of __transaction_state."),
+    {.name = "transaction.state.log.replication.factor", .type = T_SHORT, .def = "1", RANGE(1, 1),
+     .off = FLD(transaction_state_log_replication_factor), .flags = F_RANGE,
+     .doc = "Replication factor of __transaction_state; only 1 is supported (Kafka's default is 3)."},
+    INT_ROW("transaction.state.log.min.isr", "1", 1, INT32_MAX, FLD(transaction_state_log_min_isr), 0,
+            "min.insync.replicas of __transaction_state."),
+    INT_ROW("transaction.state.log.segment.bytes", "104857600", 1, INT32_MAX,
+            FLD(transaction_state_log_segment_bytes), 0, "Segment size of __transaction_state."),
+    INT_ROW("transaction.state.log.load.buffer.size", "5242880", 1, INT32_MAX, NOFIELD, F_IGNORED,
+            "Accepted for compatibility; ignored."),
+    INT_ROW("group.initial.rebalance.delay.ms", "3000", 0, INT32_MAX,
+            FLD(group_initial_rebalance_delay_ms), 0,
+            "How long the first rebalance of an empty group waits for more members."),
+    INT_ROW("group.min.session.timeout.ms", "6000", 0, INT32_MAX, FLD(group_min_session_timeout_ms), 0,
+            "Smallest session timeout a consumer may ask for."),
+    INT_ROW("group.max.session.timeout.ms", "1800000", 0, INT32_MAX, FLD(group_max_session_timeout_ms), 0,
+            "Largest session timeout a consumer may ask for."),
+
+    /* Sluice's own */
+    STR_ROW("log.file", NULL, FLD(log_file), 0,
+            "Sluice's own log file (opened for append, reopened on SIGHUP); stderr when unset."),
+    {.name = "log.level", .type = T_ENUM, .def = "info", .enums = level_names, .off = FLD(log_level),
+     .flags = F_DYNAMIC, .doc = "Sluice's log level: error, warn, info, debug or trace."},
+    STR_ROW("plugin.dir", SLUICE_MODULE_DIR, FLD(plugin_dir), 0, "Directory searched for modules."),
+    {.name = "module.load", .type = T_LIST, .def = NULL, .off = FLD(module_load),
+     .flags = F_REPEATABLE, .check = check_module_name,
+     .doc = "A module to load at start-up; one module.load line per module."},
+};
+
+#define NROWS (sizeof rows / sizeof rows[0])
+_Static_assert(NROWS <= SLUICE_CONFIG_MAX_KEYS, "raise SLUICE_CONFIG_MAX_KEYS");
+
+static const struct cfg_row *find_row(const char *name, size_t *idx)
+{
+    for (size_t i = 0; i < NROWS; i++) {
+        if (strcmp(rows[i].name, name) == 0) {
+            if (idx)
+                *idx = i;
+            return &rows[i];
+        }
+    }
+    return NULL;
+}
+
+/* A converted value, before it is stored (so a failed conversion leaves the
+ * config untouched). */
+struct conv {
+    int64_t i;
+    double d;
+    bool b;
+    struct sluice_strlist list;
+    char *canon; /* canonical string for DescribeConfigs */
+};
+
+static int convert(const struct cfg_row *r, const char *value, struct conv *cv, char *why,
+                   size_t whylen)
+{
+    memset(cv, 0, sizeof *cv);
+    int rc = 0;
+    char buf[32];
+    const char *canon = value;
+    switch (r->type) {
+    case T_BOOL:
+        rc = cv_parse_bool(value, &cv->b, why, whylen);
+        canon = cv->b ? "true" : "false";
+        break;
+    case T_INT:
+    case T_SHORT:
+    case T_LONG: {
+        int64_t lo = r->type == T_INT ? INT32_MIN : r->type == T_SHORT ? INT16_MIN : INT64_MIN;
+        int64_t hi = r->type == T_INT ? INT32_MAX : r->type == T_SHORT ? INT16_MAX : INT64_MAX;
+        if (r->flags & F_RANGE) {
+            lo = r->min > lo ? r->min : lo;
+            hi = r->max < hi ? r->max : hi;
+        }
+        rc = cv_parse_int(value, lo, hi, &cv->i, why, whylen);
+        snprintf(buf, sizeof buf, "%lld", (long long)cv->i);
+        canon = buf;
+        break;
+    }
+    case T_DOUBLE:
+        rc = cv_parse_double(value, (r->flags & F_RANGE) ? r->dmin : -1e308,
+                             (r->flags & F_RANGE) ? r->dmax : 1e308, &cv->d, why, whylen);
+        break;
+    case T_ENUM: {
+        int k = 0;
+        rc = cv_parse_enum(value, r->enums, &k, why, whylen);
+        cv->i = k;
+        if (rc == 0)
+            canon = r->enums[k];
+        break;
+    }
+    case T_LIST:
+        if (cv_parse_list(value, &cv->list) < 0) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        break;
+    case T_STRING:
+    case T_PASSWORD:
+        break;
+    }
+    if (rc == 0 && r->check)
+        rc = r->check(value, why, whylen);
+    if (rc == 0 && r->type == T_LIST) {
+        canon = NULL;
+        cv->canon = cv_strlist_join(&cv->list);
+    } else if (rc == 0) {
+        cv->canon = strdup(canon);
+    }
+    if (rc == 0 && !cv->canon) {
+        snprintf(why, whylen, "out of memory");
+        rc = -1;
+    }
+    if (rc < 0) {
+        cv_strlist_free(&cv->list);
+        free(cv->canon);
+        cv->canon = NULL;
+    }
+    return rc;
+}
+
+/* Stores a converted value in the row's field; takes over cv's list. */
+static int store(struct sluice_config *cfg, const struct cfg_row *r, struct conv *cv, const char *raw)
+{
+    if (r->off == NOFIELD) {
+        cv_strlist_free(&cv->list);
+        return 0;
+    }
+    void *f = (char *)cfg + r->off;
+    switch (r->type) {
+    case T_BOOL: *(bool *)f = cv->b; break;
+    case T_INT: *(int32_t *)f = (int32_t)cv->i; break;
+    case T_SHORT: *(int16_t *)f = (int16_t)cv->i; break;
+    case T_LONG: *(int64_t *)f = cv->i; break;
+    case T_DOUBLE: *(double *)f = cv->d; break;
+    case T_ENUM: *(int *)f = (int)cv->i; break;
+    case T_STRING:
+    case T_PASSWORD: {
+        char *s = strdup(raw);
+        if (!s)
+            return -1;
+        free(*(char **)f);
+        *(char **)f = s;
+        break;
+    }
+    case T_LIST: {
+        struct sluice_strlist *l = f;
+        if (r->flags & F_REPEATABLE) {
+            for (size_t i = 0; i < cv->list.n; i++)
+                if (cv_strlist_append(l, cv->list.items[i]) < 0)
+                    return -1;
+            cv_strlist_free(&cv->list);
+        } else {
+            cv_strlist_free(l);
+            *l = cv->list;
+            memset(&cv->list, 0, sizeof cv->list);
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+/* Resets a row's field to its default (or null). */
+static int store_default(struct sluice_config *cfg, const struct cfg_row *r)
+{
+    if (r->off == NOFIELD)
+        return 0;
+    void *f = (char *)cfg + r->off;
+    if (!r->def) {
+        switch (r->type) {
+        case T_LONG: *(int64_t *)f = UNSET; break;
+        case T_STRING:
+        case T_PASSWORD: free(*(char **)f); *(char **)f = NULL; break;
+        case T_LIST: cv_strlist_free(f); break;
+        default: break;
+        }
+        return 0;
+    }
+    struct conv cv;
+    char why[128];
+    if (convert(r, r->def, &cv, why, sizeof why) < 0)
+        return -1; /* a bad table default: caught by the unit tests */
+    if (r->flags & F_REPEATABLE)
+        cv_strlist_free((struct sluice_strlist *)f);
+    int rc = store(cfg, r, &cv, r->def);
+    free(cv.canon);
+    return rc;
+}
+
+static const char *current_value(const struct sluice_config *cfg, size_t i)
+{
+    const struct sluice_config_slot *s = &cfg->slots[i];
+    return s->dynamic_value ? s->dynamic_value : s->static_value ? s->static_value : rows[i].def;
+}
+
+/* Kafka-style precedence between the ms/minutes/hours synonyms and the other
+ * derived values; each call rebuilds them from the raw fields. */
+static int finalize(struct sluice_config *cfg, char *err, size_t errlen)
+{
+    size_t ni = 0, bi = 0;
+    find_row("node.id", &ni);
+    find_row("broker.id", &bi);
+    const struct sluice_config_slot *ns = &cfg->slots[ni], *bs = &cfg->slots[bi];
+    if (ns->static_value && bs->static_value && cfg->broker_id_cfg >= 0 &&
+        cfg->broker_id_cfg != cfg->node_id_cfg) {
+        snprintf(err, errlen, "%s:%d: broker.id: must match node.id=%d when both are set (got '%s')",
+                 bs->file, bs->line, cfg->node_id_cfg, bs->static_value);
+        return -1;
+    }
+    if (!ns->static_value && cfg->broker_id_cfg >= 0)
+        cfg->node_id = cfg->broker_id_cfg;
+    else
+        cfg->node_id = cfg->node_id_cfg;
+
+    size_t ri = 0;
+    find_row("default.replication.factor", &ri);
+    if (cfg->default_replication_factor != 1) {
+        const struct sluice_config_slot *s = &cfg->slots[ri];
+        snprintf(err, errlen,
+                 "%s:%d: default.replication.factor: only 1 is supported until clustering lands "
+                 "(got '%s')",
+                 s->file ? s->file : "-", s->line, current_value(cfg, ri));
+        return -1;
+    }
+
+    if (cfg->log_dirs_cfg.n) {
+        if (cv_strlist_copy(&cfg->log_dirs, &cfg->log_dirs_cfg) < 0)
+            goto nomem;
+    } else {
+        struct sluice_strlist one = {0};
+        if (cv_strlist_append(&one, cfg->log_dir_cfg ? cfg->log_dir_cfg : "/tmp/sluice-logs") < 0) {
+            cv_strlist_free(&one);
+            goto nomem;
+        }
+        cv_strlist_free(&cfg->log_dirs);
+        cfg->log_dirs = one;
+    }
+    char *md = strdup(cfg->metadata_log_dir_cfg ? cfg->metadata_log_dir_cfg : cfg->log_dirs.items[0]);
+    if (!md)
+        goto nomem;
+    free(cfg->metadata_log_dir);
+    cfg->metadata_log_dir = md;
+
+    if (cfg->log_retention_ms_cfg != UNSET)
+        cfg->log_retention_ms = cfg->log_retention_ms_cfg;
+    else if (cfg->log_retention_minutes_cfg != UNSET)
+        cfg->log_retention_ms = cfg->log_retention_minutes_cfg * 60000LL;
+    else
+        cfg->log_retention_ms = (int64_t)cfg->log_retention_hours * 3600000LL;
+    if (cfg->log_retention_ms < 0)
+        cfg->log_retention_ms = -1;
+
+    cfg->log_roll_ms = cfg->log_roll_ms_cfg != UNSET ? cfg->log_roll_ms_cfg
+                                                     : (int64_t)cfg->log_roll_hours * 3600000LL;
+    cfg->log_roll_jitter_ms = cfg->log_roll_jitter_ms_cfg != UNSET
+                                  ? cfg->log_roll_jitter_ms_cfg
+                                  : (int64_t)cfg->log_roll_jitter_hours * 3600000LL;
+    cfg->log_flush_interval_ms = cfg->log_flush_interval_ms_cfg != UNSET
+                                     ? cfg->log_flush_interval_ms_cfg
+                                     : cfg->log_flush_scheduler_interval_ms;
+    char why[128];
+    char *pol = cv_strlist_join(&cfg->log_cleanup_policy_list);
+    if (!pol)
+        goto nomem;
+    int prc = cv_parse_cleanup_policy(pol, &cfg->log_cleanup_policy, why, sizeof why);
+    free(pol);
+    if (prc < 0)
+        cfg->log_cleanup_policy = SLUICE_CLEANUP_DELETE;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static void free_fields(struct sluice_config *cfg)
+{
+    for (size_t i = 0; i < NROWS; i++) {
+        const struct cfg_row *r = &rows[i];
+        if (r->off == NOFIELD)
+            continue;
+        void *f = (char *)cfg + r->off;
+        if (r->type == T_STRING || r->type == T_PASSWORD) {
+            free(*(char **)f);
+            *(char **)f = NULL;
+        } else if (r->type == T_LIST) {
+            cv_strlist_free(f);
+        }
+    }
+    cv_strlist_free(&cfg->log_dirs);
+    free(cfg->metadata_log_dir);
+    cfg->metadata_log_dir = NULL;
+    for (size_t i = 0; i < NROWS; i++) {
+        free(cfg->slots[i].static_value);
+        free(cfg->slots[i].dynamic_value);
+        free(cfg->slots[i].file);
+    }
+    free(cfg->config_path);
+}
+
+void sluice_config_free(struct sluice_config *cfg)
+{
+    free_fields(cfg);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+int sluice_config_defaults(struct sluice_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NROWS; i++) {
+        if (store_default(cfg, &rows[i]) < 0) {
+            sluice_config_free(cfg);
+            return -1;
+        }
+    }
+    char err[64];
+    if (finalize(cfg, err, sizeof err) < 0) {
+        sluice_config_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+static int is_repeatable(const char *key)
+{
+    const struct cfg_row *r = find_row(key, NULL);
+    return r && (r->flags & F_REPEATABLE);
+}
+
+/* Levenshtein distance, capped: we only care whether it is <= 2. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    if ((la > lb ? la - lb : lb - la) > 2)
+        return 99;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof *prev);
+    }
+    return prev[lb];
+}
+
+/* Equal when case and '.' vs '_' are ignored (LOG_RETENTION_HOURS). */
+static int loose_equal(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a == '_' ? '.' : (char)(*a | 0x20 * (*a >= 'A' && *a <= 'Z'));
+        char y = *b == '_' ? '.' : (char)(*b | 0x20 * (*b >= 'A' && *b <= 'Z'));
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+static const char *suggest(const char *key)
+{
+    const char *best = NULL;
+    size_t bestd = 3;
+    for (size_t i = 0; i < NROWS; i++) {
+        if (loose_equal(key, rows[i].name))
+            return rows[i].name;
+        size_t d = edit_distance(key, rows[i].name);
+        if (d < bestd) {
+            bestd = d;
+            best = rows[i].name;
+        }
+    }
+    return best;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Parses dir/modules.d/NAME.conf in name order into pl; a missing directory is fine. */
+static int parse_dropins(struct prop_list *pl, const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    int n = slash ? snprintf(dir, sizeof dir, "%.*s/modules.d", (int)(slash - path), path)
+                  : snprintf(dir, sizeof dir, "modules.d");
+    if (n < 0 || (size_t)n >= sizeof dir) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char **names = NULL;
+    size_t nn = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".conf") != 0)
+            continue;
+        char **nv = realloc(names, (nn + 1) * sizeof *nv);
+        if (!nv || !(nv[nn] = strdup(de->d_name))) {
+            names = nv ? nv : names;
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+        names = nv;
+        nn++;
+    }
+    closedir(d);
+    if (rc == 0)
+        qsort(names, nn, sizeof *names, cmp_names);
+    for (size_t i = 0; i < nn && rc == 0; i++) {
+        char file[PATH_MAX + 256];
+        snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+        rc = props_parse_file(pl, file, is_repeatable, err, errlen);
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int set_static(struct sluice_config *cfg, size_t idx, const struct prop *p, char *err,
+                      size_t errlen)
+{
+    const struct cfg_row *r = &rows[idx];
+    struct conv cv;
+    char why[256];
+    if (convert(r, p->value, &cv, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s:%d: %s: %s (got '%s')", p->file, p->line, p->key, why, p->value);
+        return -1;
+    }
+    struct sluice_config_slot *s = &cfg->slots[idx];
+    /* The first static value replaces the default; later repeatable lines add. */
+    if ((r->flags & F_REPEATABLE) && !s->static_value)
+        store_default(cfg, r);
+    if (store(cfg, r, &cv, p->value) < 0) {
+        free(cv.canon);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if ((r->flags & F_REPEATABLE) && r->off != NOFIELD) {
+        free(cv.canon);
+        cv.canon = cv_strlist_join((struct sluice_strlist *)((char *)cfg + r->off));
+    }
+    free(s->static_value);
+    s->static_value = cv.canon;
+    free(s->file);
+    s->file = strdup(p->file);
+    s->line = p->line;
+    if (!s->static_value || !s->file) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluice_logger *log,
+                       char *err, size_t errlen)
+{
+    if (sluice_config_defaults(cfg) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct prop_list pl;
+    props_init(&pl);
+    int rc = props_parse_file(&pl, path, is_repeatable, err, errlen);
+    if (rc == 0)
+        rc = parse_dropins(&pl, path, err, errlen);
+    for (size_t i = 0; i < pl.n && rc == 0; i++) {
+        const struct prop *p = &pl.items[i];
+        size_t idx;
+        const struct cfg_row *r = find_row(p->key, &idx);
+        if (!r) {
+            const char *s = suggest(p->key);
+            if (s) {
+                snprintf(err, errlen, "%s:%d: unknown key '%s' (did you mean '%s'?)", p->file,
+                         p->line, p->key, s);
+                rc = -1;
+            } else {
+                slog(log, SLOG_WARN, "config", "%s:%d: unknown key '%s' ignored", p->file, p->line,
+                     p->key);
+            }
+            continue;
+        }
+        rc = set_static(cfg, idx, p, err, errlen);
+        if (rc == 0 && (r->flags & F_IGNORED))
+            slog(log, SLOG_INFO, "config", "%s:%d: '%s' is accepted for compatibility and ignored",
+                 p->file, p->line, p->key);
+    }
+    if (rc == 0)
+        rc = finalize(cfg, err, errlen);
+    if (rc == 0 && !(cfg->config_path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    props_free(&pl);
+    if (rc < 0) {
+        sluice_config_free(cfg);
+        sluice_config_defaults(cfg);
+    }
+    return rc;
+}
+
+int sluice_config_set(struct sluice_config *cfg, const char *key, const char *value, char *err,
+                      size_t errlen)
+{
+    size_t idx;
+    const struct cfg_row *r = find_row(key, &idx);
+    if (!r) {
+        snprintf(err, errlen, "Unknown broker config '%s'", key);
+        return 40;
+    }
+    if (!(r->flags & F_DYNAMIC)) {
+        snprintf(err, errlen, "Cannot update '%s' dynamically; it is read-only", key);
+        return 42;
+    }
+    struct sluice_config_slot *s = &cfg->slots[idx];
+    struct conv cv;
+    char why[256];
+    const char *src = value ? value : s->static_value ? s->static_value : r->def;
+    if (!src) {
+        /* Back to null. */
+        store_default(cfg, r);
+    } else {
+        if (convert(r, src, &cv, why, sizeof why) < 0) {
+            snprintf(err, errlen, "Invalid value %s for configuration %s: %s", src, key, why);
+            return 40;
+        }
+        if (store(cfg, r, &cv, src) < 0) {
+            free(cv.canon);
+            snprintf(err, errlen, "out of memory");
+            return 40;
+        }
+        if (value) {
+            free(s->dynamic_value);
+            s->dynamic_value = cv.canon;
+            cv.canon = NULL;
+        }
+        free(cv.canon);
+    }
+    if (!value) {
+        free(s->dynamic_value);
+        s->dynamic_value = NULL;
+    }
+    return finalize(cfg, err, errlen) < 0 ? 40 : 0;
+}
+
+static int kafka_type(enum row_type t)
+{
+    switch (t) {
+    case T_BOOL: return SLUICE_CT_BOOLEAN;
+    case T_INT: return SLUICE_CT_INT;
+    case T_SHORT: return SLUICE_CT_SHORT;
+    case T_LONG: return SLUICE_CT_LONG;
+    case T_DOUBLE: return SLUICE_CT_DOUBLE;
+    case T_STRING: return SLUICE_CT_STRING;
+    case T_LIST: return SLUICE_CT_LIST;
+    case T_PASSWORD: return SLUICE_CT_PASSWORD;
+    case T_ENUM: return SLUICE_CT_STRING;
+    }
+    return SLUICE_CT_UNKNOWN;
+}
+
+size_t sluice_config_count(void) { return NROWS; }
+
+int sluice_config_describe(const struct sluice_config *cfg, size_t index,
+                           struct sluice_config_entry *out)
+{
+    if (index >= NROWS)
+        return -1;
+    const struct cfg_row *r = &rows[index];
+    const struct sluice_config_slot *s = &cfg->slots[index];
+    out->name = r->name;
+    out->is_sensitive = (r->flags & F_SENSITIVE) != 0;
+    out->value = out->is_sensitive ? NULL : current_value(cfg, index);
+    out->source = s->dynamic_value  ? SLUICE_CS_DYNAMIC_BROKER_CONFIG
+                  : s->static_value ? SLUICE_CS_STATIC_BROKER_CONFIG
+                                    : SLUICE_CS_DEFAULT_CONFIG;
+    out->is_default = out->source == SLUICE_CS_DEFAULT_CONFIG;
+    out->read_only = !(r->flags & F_DYNAMIC);
+    out->type = kafka_type(r->type);
+    out->doc = r->doc;
+    return 0;
+}
+
+int sluice_config_describe_key(const struct sluice_config *cfg, const char *name,
+                               struct sluice_config_entry *out)
+{
+    size_t idx;
+    if (!find_row(name, &idx))
+        return -1;
+    return sluice_config_describe(cfg, idx, out);
+}
