@@ -21,6 +21,9 @@ PY=/usr/bin/python3   # Debian's python, which has the client modules
 : "${SLUICE_TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${SLUICE_TOP_BUILDDIR:=$SLUICE_TOP_SRCDIR/_build}"
 : "${SLUICED:=$SLUICE_TOP_BUILDDIR/sluiced}"
+# Run the tests against another binary (e.g. a mock) without editing the
+# Makefile, which always sets SLUICED.
+SLUICED=${SLUICE_TEST_BROKER:-$SLUICED}
 T_DIR=$SLUICE_TOP_SRCDIR/tests/integration
 T_CLIENTS=$T_DIR/clients
 T_JS=$SLUICE_TOP_SRCDIR/tests/js
