@@ -70,6 +70,7 @@ struct net_server {
     struct net_limits lim;
     struct net_callbacks cb;
     void *ud;
+    struct sluice_logger *log;
     struct {
         net_transport_factory_fn fn;
         void *ud;
@@ -86,11 +87,7 @@ struct net_server {
     struct net_stats st;
 };
 
-#define NLOG(s, lvl, ...)                                                                 \
-    do {                                                                                  \
-        if ((s)->cb.log)                                                                  \
-            (s)->cb.log((s)->ud, (lvl), __VA_ARGS__);                                     \
-    } while (0)
+#define NLOG(s, lvl, ...) slog((s)->log, (lvl), "net", __VA_ARGS__)
 
 /* ---- plain TCP transport --------------------------------------------- */
 
@@ -270,7 +267,7 @@ void net_respond(struct net_request *req, struct wire_writer *w)
     if (bad) {
         /* A Kafka client matches responses by position; a missing one would
          * desynchronise it, so drop the connection instead. */
-        NLOG(s, NET_LOG_ERROR, "closing connection %s (id %llu): cannot send response: %s",
+        NLOG(s, SLOG_ERROR, "closing connection %s (id %llu): cannot send response: %s",
              c->peer, (unsigned long long)c->id, err);
         req->state = REQ_NONE;
         net_conn_close(c);
@@ -367,7 +364,7 @@ void net_conn_close(struct net_conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     s->st.open--;
-    NLOG(s, NET_LOG_DEBUG, "connection %s (id %llu) closed", c->peer, (unsigned long long)c->id);
+    NLOG(s, SLOG_DEBUG, "connection %s (id %llu) closed", c->peer, (unsigned long long)c->id);
     /* on_close runs from the loop so callers (handlers, net_respond) never
      * see the connection vanish under them. */
     c->reap_next = s->reap;
@@ -439,7 +436,7 @@ static void conn_parse(struct net_conn *c)
         int32_t size = (int32_t)(((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
                                  ((uint32_t)b[2] << 8) | b[3]);
         if (size < 0 || (size_t)size > s->lim.request_max_bytes) {
-            NLOG(s, NET_LOG_WARN,
+            NLOG(s, SLOG_WARN,
                  "closing connection %s (id %llu): request size %d is invalid or larger than "
                  "socket.request.max.bytes (%zu)",
                  c->peer, (unsigned long long)c->id, size, s->lim.request_max_bytes);
@@ -452,7 +449,7 @@ static void conn_parse(struct net_conn *c)
             break; /* small request: wait for the rest in rbuf */
         struct net_request *req = request_new(need);
         if (!req) {
-            NLOG(s, NET_LOG_ERROR, "closing connection %s: out of memory for a %zu-byte request",
+            NLOG(s, SLOG_ERROR, "closing connection %s: out of memory for a %zu-byte request",
                  c->peer, need);
             net_conn_close(c);
             return;
@@ -514,7 +511,7 @@ static void conn_readable(struct net_conn *c)
             continue;
         }
         if (n == 0) {
-            NLOG(s, NET_LOG_DEBUG, "connection %s (id %llu): peer closed", c->peer,
+            NLOG(s, SLOG_DEBUG, "connection %s (id %llu): peer closed", c->peer,
                  (unsigned long long)c->id);
             net_conn_close(c);
             break;
@@ -523,7 +520,7 @@ static void conn_readable(struct net_conn *c)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
-        NLOG(s, NET_LOG_DEBUG, "connection %s (id %llu): read: %s", c->peer,
+        NLOG(s, SLOG_DEBUG, "connection %s (id %llu): read: %s", c->peer,
              (unsigned long long)c->id, strerror(errno));
         net_conn_close(c);
         break;
@@ -624,7 +621,7 @@ static void conn_flush(struct net_conn *c)
             if (n == 0) {
                 /* The file shrank under us (segment truncated): the size
                  * prefix already promised more bytes. */
-                NLOG(s, NET_LOG_ERROR,
+                NLOG(s, SLOG_ERROR,
                      "closing connection %s (id %llu): file span ended early (%zu bytes short)",
                      c->peer, (unsigned long long)c->id, p->len - h->part_off);
                 net_conn_close(c);
@@ -657,7 +654,7 @@ static void conn_flush(struct net_conn *c)
                 conn_update_reading(c);
                 return;
             }
-            NLOG(s, NET_LOG_DEBUG, "connection %s (id %llu): write: %s", c->peer,
+            NLOG(s, SLOG_DEBUG, "connection %s (id %llu): write: %s", c->peer,
                  (unsigned long long)c->id, strerror(errno));
             net_conn_close(c);
             return;
@@ -692,7 +689,7 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
         ev_timer_start(loop, w);
         return;
     }
-    NLOG(s, NET_LOG_INFO, "closing connection %s (id %llu): idle for more than %llu ms "
+    NLOG(s, SLOG_DEBUG, "closing connection %s (id %llu): idle for more than %llu ms "
          "(connections.max.idle.ms)",
          c->peer, (unsigned long long)c->id, (unsigned long long)s->lim.idle_ms);
     s->st.idle_closes++;
@@ -712,13 +709,13 @@ static void conn_new(struct net_server *s, struct net_lsn *L, int fd,
         free(c);
         free(rbuf);
         close(fd);
-        NLOG(s, NET_LOG_ERROR, "dropping connection from %s: out of memory", peerstr);
+        NLOG(s, SLOG_ERROR, "dropping connection from %s: out of memory", peerstr);
         return;
     }
     char err[160];
     int proto = L->l.spec.protocol;
     if (s->tf[proto].fn(s->tf[proto].ud, fd, &c->ops, &c->tctx, err, sizeof err) < 0) {
-        NLOG(s, NET_LOG_WARN, "dropping connection from %s on %s: %s", peerstr, L->l.spec.name,
+        NLOG(s, SLOG_WARN, "dropping connection from %s on %s: %s", peerstr, L->l.spec.name,
              err);
         free(c);
         free(rbuf);
@@ -746,7 +743,7 @@ static void conn_new(struct net_server *s, struct net_lsn *L, int fd,
     s->conns = c;
     s->st.accepted++;
     s->st.open++;
-    NLOG(s, NET_LOG_DEBUG, "connection %s (id %llu) accepted on %s", c->peer,
+    NLOG(s, SLOG_DEBUG, "connection %s (id %llu) accepted on %s", c->peer,
          (unsigned long long)c->id, c->lspec.name);
     if (s->cb.on_accept)
         s->cb.on_accept(s->ud, c);
@@ -784,7 +781,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             continue;
         /* Out of descriptors or memory: accepting again right away would
          * spin, so pause all listeners briefly. */
-        NLOG(s, NET_LOG_WARN, "accept on %s failed: %s; pausing accepts for 100 ms",
+        NLOG(s, SLOG_WARN, "accept on %s failed: %s; pausing accepts for 100 ms",
              L->l.spec.name, strerror(errno));
         for (size_t j = 0; j < s->nlsn; j++)
             ev_io_stop(loop, &s->lsn[j]->w);
@@ -798,7 +795,8 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- server ----------------------------------------------------------- */
 
 struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits *limits,
-                                  const struct net_callbacks *cb, void *ud)
+                                  const struct net_callbacks *cb, void *ud,
+                                  struct sluice_logger *log)
 {
     struct net_server *s = calloc(1, sizeof *s);
     if (!s)
@@ -814,6 +812,7 @@ struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits 
         s->lim.max_queued_bytes = 1;
     s->cb = *cb;
     s->ud = ud;
+    s->log = log;
     s->tf[LISTENER_PLAINTEXT].fn = tcp_factory;
     s->accepting = 1;
     ev_prepare_init(&s->reaper, reaper_cb);
@@ -887,7 +886,7 @@ int net_server_listen(struct net_server *s, const struct listener_spec *specs, s
         char addr[LISTENER_NAME_MAX + 64];
         if (s->accepting)
             ev_io_start(s->loop, &s->lsn[i]->w);
-        NLOG(s, NET_LOG_INFO, "listening on %s",
+        NLOG(s, SLOG_INFO, "listening on %s",
              listener_bound_address(&s->lsn[i]->l, addr, sizeof addr));
     }
     return 0;

@@ -52,14 +52,12 @@
 #include <sys/uio.h>
 
 #include "net/listener.h"
+#include "util/logger.h"
 #include "util/wire.h"
 
 struct ev_loop;
 struct net_server;
 struct net_conn;
-
-/* Log levels for net_callbacks.log (syslog numbering). */
-enum { NET_LOG_ERROR = 3, NET_LOG_WARN = 4, NET_LOG_INFO = 6, NET_LOG_DEBUG = 7 };
 
 struct net_limits {
     /* socket.request.max.bytes; Kafka default 104857600. */
@@ -123,10 +121,6 @@ struct net_callbacks {
     void (*on_accept)(void *ud, struct net_conn *c);
     /* Optional: the connection is gone; drop per-connection state. */
     void (*on_close)(void *ud, struct net_conn *c);
-    /* Optional: logging; NULL logs nothing.  (An adapter to the shared logger
-     * in core/util/logger.h fits here.) */
-    void (*log)(void *ud, int level, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
 };
 
 /* Counters for tests and metrics. */
@@ -143,9 +137,14 @@ struct net_stats {
 };
 
 /* Create a server on loop.  limits NULL = defaults; cb and limits are copied.
- * ud is passed to every callback.  Returns NULL on allocation failure. */
+ * ud is passed to every callback.  log (may be NULL: no logging) is borrowed
+ * and must outlive the server; lines use the component "net": listening
+ * addresses at INFO, framing errors and accept failures at WARN, idle closes
+ * at INFO, per-connection accept/close/I/O errors at DEBUG.  Returns NULL on
+ * allocation failure. */
 struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits *limits,
-                                  const struct net_callbacks *cb, void *ud);
+                                  const struct net_callbacks *cb, void *ud,
+                                  struct sluice_logger *log);
 
 /* Serve security protocol `proto` with a transport factory (a TLS module
  * calls this for LISTENER_SSL, ...).  PLAINTEXT has a built-in plain TCP

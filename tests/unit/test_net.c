@@ -52,27 +52,33 @@ struct tctx {
     size_t max_queued_seen;
     int orphan_seen_null;
     int fallback_writes; /* custom transport: writes of file data */
-    int log_frame_error; /* saw the oversize log line with size and limit */
-    char last_log[512];
+    struct sluice_logger lg;
+    char log_path[64];
 };
 
 static uint8_t pattern(size_t i) { return (uint8_t)(i * 7 + 3); }
 
 /* ---- server side (loop thread) ----------------------------------------- */
 
-static void test_log(void *ud, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void test_log(void *ud, int level, const char *fmt, ...)
+/* The whole log file (the server logs there at DEBUG); malloc'd. */
+static char *read_log(struct tctx *t)
 {
-    struct tctx *t = ud;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->last_log, sizeof t->last_log, fmt, ap);
-    va_end(ap);
-    if (strstr(t->last_log, "request size 2000") && strstr(t->last_log, "(1024)"))
-        t->log_frame_error = 1;
-    if (getenv("TEST_NET_VERBOSE"))
-        fprintf(stderr, "[%d] %s\n", level, t->last_log);
+    FILE *f = fopen(t->log_path, "r");
+    if (!f)
+        return strdup("");
+    char *b = calloc(1, 1 << 20);
+    size_t n = fread(b, 1, (1 << 20) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+static int log_contains(struct tctx *t, const char *needle)
+{
+    char *b = read_log(t);
+    int found = strstr(b, needle) != NULL;
+    free(b);
+    return found;
 }
 
 static void respond_str(struct net_request *req, const char *s, size_t n)
@@ -217,12 +223,11 @@ static void release_cb(struct ev_loop *loop, ev_async *w, int revents)
 static const struct net_callbacks callbacks = {
     .on_request = on_request,
     .on_close = on_close,
-    .log = test_log,
 };
 
 static int start_server(struct tctx *t, const struct net_limits *lim, const char *listeners)
 {
-    t->srv = net_server_new(t->loop, lim, &callbacks, t);
+    t->srv = net_server_new(t->loop, lim, &callbacks, t, &t->lg);
     struct listener_spec *specs;
     size_t n;
     char err[256];
@@ -766,6 +771,11 @@ int main(void)
     make_file(&t);
     struct net_limits lim;
     char err[256];
+    snprintf(t.log_path, sizeof t.log_path, "/tmp/test_net.log.%ld", (long)getpid());
+    logger_init_stderr(&t.lg);
+    if (logger_open(&t.lg, t.log_path, getenv("TEST_NET_VERBOSE") ? SLOG_DEBUG : SLOG_INFO, err,
+                    sizeof err) < 0)
+        diag("logger: %s", err);
 
     test_parse();
 
@@ -777,8 +787,8 @@ int main(void)
         listener_bound_address(net_server_listener(t.srv, 0), addr, sizeof addr);
         snprintf(want, sizeof want, "PLAINTEXT://127.0.0.1:%d", t.port);
         is_str(addr, want, "bound address string");
-        ok(strstr(t.last_log, "listening on PLAINTEXT://127.0.0.1:") != NULL,
-           "logged '%s'", t.last_log);
+        snprintf(want, sizeof want, "INFO [net] listening on PLAINTEXT://127.0.0.1:%d\n", t.port);
+        ok(log_contains(&t, want), "logged 'listening on %s'", want);
         char pf[80];
         snprintf(pf, sizeof pf, "/tmp/test_net.ports.%ld", (long)getpid());
         ok(net_server_write_port_file(t.srv, pf, err, sizeof err) == 0, "port file written");
@@ -807,7 +817,7 @@ int main(void)
 
     /* File spans through a transport without sendfile. */
     reset(&t);
-    t.srv = net_server_new(t.loop, NULL, &callbacks, &t);
+    t.srv = net_server_new(t.loop, NULL, &callbacks, &t, &t.lg);
     net_server_set_transport(t.srv, LISTENER_PLAINTEXT, fb_factory, NULL);
     {
         struct listener_spec *specs;
@@ -824,7 +834,7 @@ int main(void)
 
     /* Refusing protocols without a transport module. */
     {
-        t.srv = net_server_new(t.loop, NULL, &callbacks, &t);
+        t.srv = net_server_new(t.loop, NULL, &callbacks, &t, &t.lg);
         struct listener_spec *specs;
         size_t n;
         listener_parse("PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0", NULL, &specs, &n, err,
@@ -851,7 +861,10 @@ int main(void)
         struct net_stats st;
         net_server_stats(t.srv, &st);
         is_int(st.frame_errors, 2, "2 framing errors counted");
-        ok(t.log_frame_error, "oversize logged with the size and the limit");
+        ok(log_contains(&t, "request size 2000 is invalid or larger than "
+                            "socket.request.max.bytes (1024)"),
+           "oversize logged with the peer, size and limit");
+        ok(log_contains(&t, "request size -2 is invalid"), "negative size logged");
         stop_server(&t);
     }
 
@@ -914,7 +927,7 @@ int main(void)
 
     /* IPv6 loopback and the all-interfaces wildcard. */
     reset(&t);
-    t.srv = net_server_new(t.loop, NULL, &callbacks, &t);
+    t.srv = net_server_new(t.loop, NULL, &callbacks, &t, &t.lg);
     {
         struct listener_spec *specs;
         size_t n;
@@ -935,6 +948,8 @@ int main(void)
     }
 
     unlink(t.file_path);
+    logger_close(&t.lg);
+    unlink(t.log_path);
     ev_loop_destroy(t.loop);
     return done_testing();
 }
