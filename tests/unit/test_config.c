@@ -568,6 +568,23 @@ static void test_topic(void)
     sluice_config_free(&c);
 }
 
+/* The shipped conf/sluice.properties must load cleanly. */
+static void test_shipped_conf(void)
+{
+    const char *top = getenv("SLUICE_TOP_SRCDIR");
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/conf/sluice.properties", top ? top : "..");
+    struct sluice_config c;
+    int rc = sluice_config_load(&c, path, NULL, err, sizeof err);
+    is_int(rc, 0, "conf/sluice.properties loads");
+    if (rc)
+        diag("%s", err);
+    is_str(c.listeners.items[0], "PLAINTEXT://localhost:9092", "shipped listener");
+    is_str(c.log_dirs.items[0], "./data/sluice-logs", "shipped log.dirs");
+    is_int(c.group_initial_rebalance_delay_ms, 0, "shipped rebalance delay");
+    sluice_config_free(&c);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -582,6 +599,7 @@ int main(void)
     test_dropins();
     test_dynamic();
     test_topic();
+    test_shipped_conf();
     unlink(cfgpath);
     unlink(logpath);
     rmdir(dir);
