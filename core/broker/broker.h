@@ -99,6 +99,11 @@ const struct kp_struct *kp_sub(const struct kp_struct *s, const char *field);
 struct kp_str rq_str(struct request *rq, const char *s);
 
 int64_t broker_now_ms(const struct broker *b);
+/* The host and port clients should use for this node when connected
+ * through conn: advertised.listeners for the conn's listener name, else
+ * the listener's own bound address (conn may be NULL: first listener). */
+void broker_advertised_endpoint(struct broker *b, struct net_conn *conn, const char **host,
+                                int32_t *port);
 
 /* Topics (topics.c) */
 struct broker_topic *broker_topic(struct broker *b, const char *name);
@@ -121,6 +126,8 @@ int16_t broker_create_partitions(struct broker *b, const char *name, int32_t cou
 int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, const struct kv *set,
                                    size_t n, bool replace_all, bool validate_only, char *errmsg,
                                    size_t errlen);
+/* Re-resolve a topic's config after an override changed. */
+void broker_topic_reconfigure(struct broker *b, struct broker_topic *t);
 /* Same for dynamic broker configs (resource type BROKER, this node). */
 int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size_t n,
                                     bool replace_all, bool validate_only, char *errmsg,

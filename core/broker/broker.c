@@ -1,0 +1,255 @@
+/* Broker lifecycle: start-up (metadata replay, logs, listeners), the
+ * maintenance timer, signals, and orderly shutdown. */
+#include "broker/broker.h"
+#include "storage/flusher.h"
+#include "storage/partition_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int broker_load_topics(struct broker *b);
+void broker_close_topics(struct broker *b);
+void broker_fetch_release_all(struct broker *b);
+
+static void maintenance_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct broker *b = w->data;
+    int64_t now = broker_now_ms(b);
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&b->topics, &it, NULL, &v)) {
+        struct broker_topic *t = v;
+        for (int32_t p = 0; p < t->nparts; p++)
+            if (t->logs[p])
+                plog_maintain(t->logs[p], now);
+    }
+}
+
+static void mkdirs(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(tmp, 0755);
+}
+
+int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cfg,
+                struct sluice_logger *log, struct module_registry *modules, char *err,
+                size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    b->loop = loop;
+    b->cfg = cfg;
+    b->log = log;
+    b->modules = modules;
+    strmap_init(&b->topics);
+    for (size_t i = 0; i < cfg->log_dirs.n; i++)
+        mkdirs(cfg->log_dirs.items[i]);
+    mkdirs(cfg->metadata_log_dir);
+    b->flusher = flusher_new(loop);
+    if (!b->flusher) {
+        snprintf(err, errlen, "cannot start the flusher thread");
+        return -1;
+    }
+    if (meta_store_open(&b->meta, cfg->metadata_log_dir, b->flusher, log, broker_now_ms(b), err,
+                        errlen) < 0)
+        return -1;
+    snprintf(b->cluster_id, sizeof b->cluster_id, "%s", meta_store_cluster_id(b->meta));
+    /* Dynamic broker configs persisted by AlterConfigs win over the file. */
+    const struct meta_configs *dyn = &meta_store_image(b->meta)->broker_configs;
+    for (size_t i = 0; i < dyn->n; i++) {
+        char e[256];
+        if (sluice_config_set(cfg, dyn->v[i].name, dyn->v[i].value, e, sizeof e) != 0)
+            slog(log, SLOG_WARN, "broker", "stored dynamic config %s ignored: %s",
+                 dyn->v[i].name, e);
+    }
+    if (broker_load_topics(b) < 0) {
+        snprintf(err, errlen, "cannot load topics");
+        return -1;
+    }
+    /* One timer drives retention, time-based rolls and time-based flushes;
+     * its period is the finest of the intervals that need it. */
+    double period = (double)cfg->log_retention_check_interval_ms;
+    if (cfg->log_flush_scheduler_interval_ms > 0 &&
+        (double)cfg->log_flush_scheduler_interval_ms < period)
+        period = (double)cfg->log_flush_scheduler_interval_ms;
+    if (period > 1000)
+        period = 1000; /* roll by segment.ms and flush.ms need ~1 s granularity */
+    if (period < 10)
+        period = 10;
+    ev_timer_init(&b->maintenance, maintenance_cb, period / 1000.0, period / 1000.0);
+    b->maintenance.data = b;
+    ev_timer_start(loop, &b->maintenance);
+    return 0;
+}
+
+int broker_listen(struct broker *b, const char *port_file, char *err, size_t errlen)
+{
+    struct net_limits lim;
+    net_limits_default(&lim);
+    lim.request_max_bytes = (size_t)b->cfg->socket_request_max_bytes;
+    lim.idle_ms = b->cfg->connections_max_idle_ms > 0 ? (uint64_t)b->cfg->connections_max_idle_ms : 0;
+    struct net_callbacks cb = { 0 };
+    cb.on_request = broker_on_request;
+    b->net = net_server_new(b->loop, &lim, &cb, b, b->log);
+    if (!b->net) {
+        snprintf(err, errlen, "cannot create the network server");
+        return -1;
+    }
+    struct listener_spec *specs = NULL;
+    size_t n = 0;
+    char joined[4096] = "";
+    for (size_t i = 0; i < b->cfg->listeners.n; i++) {
+        if (i)
+            strncat(joined, ",", sizeof joined - strlen(joined) - 1);
+        strncat(joined, b->cfg->listeners.items[i], sizeof joined - strlen(joined) - 1);
+    }
+    if (listener_parse(joined, b->cfg->listener_security_protocol_map, &specs, &n, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (specs[i].protocol != LISTENER_PLAINTEXT) {
+            snprintf(err, errlen,
+                     "listener %s uses %s, which needs a transport module that is not loaded; "
+                     "this broker serves PLAINTEXT only",
+                     specs[i].name, listener_security_name(specs[i].protocol));
+            free(specs);
+            return -1;
+        }
+    }
+    int rc = net_server_listen(b->net, specs, n, err, errlen);
+    free(specs);
+    if (rc < 0)
+        return -1;
+    if (port_file) {
+        /* "NAME PORT" per listener, written atomically so a test that polls
+         * for the file never reads half of it. */
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f) {
+            snprintf(err, errlen, "--port-file %s: %s", port_file, strerror(errno));
+            return -1;
+        }
+        for (size_t i = 0; i < net_server_listener_count(b->net); i++) {
+            const struct listener *l = net_server_listener(b->net, i);
+            fprintf(f, "%s %d\n", l->spec.name, listener_bound_port(l));
+        }
+        if (fclose(f) != 0 || rename(tmp, port_file) < 0) {
+            snprintf(err, errlen, "--port-file %s: %s", port_file, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void broker_advertised_endpoint(struct broker *b, struct net_conn *conn, const char **host,
+                                int32_t *port)
+{
+    const struct listener_spec *ls = conn ? net_conn_listener(conn) : NULL;
+    const struct listener *bound = NULL;
+    for (size_t i = 0; b->net && i < net_server_listener_count(b->net); i++) {
+        const struct listener *l = net_server_listener(b->net, i);
+        if (!bound || (ls && strcmp(l->spec.name, ls->name) == 0 && l->spec.port == ls->port &&
+                       strcmp(l->spec.host, ls->host) == 0))
+            bound = l;
+    }
+    *host = "localhost";
+    *port = bound ? listener_bound_port(bound) : 9092;
+    if (bound && bound->spec.host[0] && strcmp(bound->spec.host, "0.0.0.0") != 0 &&
+        strcmp(bound->spec.host, "::") != 0)
+        *host = bound->spec.host;
+    /* advertised.listeners entries are NAME://host:port; match by name. */
+    const char *name = bound ? bound->spec.name : "PLAINTEXT";
+    for (size_t i = 0; i < b->cfg->advertised_listeners.n; i++) {
+        const char *a = b->cfg->advertised_listeners.items[i];
+        size_t nl = strlen(name);
+        if (strncasecmp(a, name, nl) != 0 || strncmp(a + nl, "://", 3) != 0)
+            continue;
+        static __thread char hostbuf[256];
+        const char *hp = a + nl + 3, *colon = strrchr(hp, ':');
+        if (!colon)
+            break;
+        size_t hl = (size_t)(colon - hp);
+        if (hl && hp[0] == '[' && hp[hl - 1] == ']') {
+            hp++;
+            hl -= 2;
+        }
+        if (hl >= sizeof hostbuf)
+            break;
+        memcpy(hostbuf, hp, hl);
+        hostbuf[hl] = '\0';
+        if (hl)
+            *host = hostbuf;
+        *port = atoi(colon + 1);
+        break;
+    }
+}
+
+/* ---- responses delayed until the metadata log is durable ------------- */
+
+struct meta_sync_wait {
+    struct net_request *nreq;
+    struct wire_writer w;
+    struct sluice_logger *log;
+};
+
+static void meta_synced(void *ud, int err)
+{
+    struct meta_sync_wait *mw = ud;
+    if (err)
+        slog(mw->log, SLOG_ERROR, "metadata", "metadata log fsync failed: the change may not "
+                                              "survive a crash");
+    net_respond(mw->nreq, &mw->w);
+    wire_writer_free(&mw->w);
+    free(mw);
+}
+
+void rq_respond_after_meta_sync(struct request *rq, const void *resp)
+{
+    struct meta_sync_wait *mw = calloc(1, sizeof *mw);
+    if (!mw) {
+        rq_respond(rq, resp);
+        return;
+    }
+    /* Encode now (the request's arena goes away), send when durable. */
+    wire_writer_init(&mw->w);
+    kp_encode_response_header(&mw->w, rq->hdr.ApiKey, rq->hdr.ApiVersion, rq->hdr.CorrelationId);
+    kp_encode(kp_response_message(rq->hdr.ApiKey), rq->hdr.ApiVersion, resp, &mw->w);
+    mw->nreq = rq->nreq;
+    mw->log = rq->b->log;
+    if (meta_store_sync(rq->b->meta, meta_synced, mw) < 0)
+        meta_synced(mw, -1);
+    kp_arena_free(&rq->arena);
+    free(rq);
+}
+
+void broker_shutdown(struct broker *b)
+{
+    b->stopping = true;
+    if (b->net)
+        net_server_stop_accepting(b->net);
+    broker_fetch_release_all(b);
+    if (b->net) {
+        net_server_free(b->net);
+        b->net = NULL;
+    }
+    ev_timer_stop(b->loop, &b->maintenance);
+    broker_close_topics(b);
+    meta_store_close(b->meta);
+    b->meta = NULL;
+    if (b->flusher) {
+        flusher_free(b->flusher);
+        b->flusher = NULL;
+    }
+}

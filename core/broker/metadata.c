@@ -1,0 +1,115 @@
+/* Metadata (key 3): brokers, cluster id, controller, topics and partitions;
+ * auto-creates requested topics when allowed, as Kafka does. */
+#include "broker/broker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void fill_topic(struct broker *b, struct request *rq,
+                       struct kp_MetadataResponse_MetadataResponseTopic *out,
+                       const struct broker_topic *t, const struct kp_struct *part_desc)
+{
+    out->ErrorCode = KP_ERR_NONE;
+    out->Name = rq_str(rq, t->name);
+    memcpy(out->TopicId.b, t->id.b, 16);
+    out->IsInternal = strncmp(t->name, "__", 2) == 0 &&
+                      (strcmp(t->name, "__consumer_offsets") == 0 ||
+                       strcmp(t->name, "__transaction_state") == 0);
+    out->Partitions.count = t->nparts;
+    out->Partitions.items = rq_items(rq, part_desc, t->nparts);
+    struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), t->name);
+    for (int32_t p = 0; p < t->nparts; p++) {
+        struct kp_MetadataResponse_MetadataResponsePartition *mp = &out->Partitions.items[p];
+        const struct meta_partition *src = mt && p < mt->nparts ? &mt->parts[p] : NULL;
+        mp->PartitionIndex = p;
+        mp->LeaderId = src ? src->leader : b->cfg->node_id;
+        mp->LeaderEpoch = src ? src->leader_epoch : 0;
+        int32_t *ids = rq_alloc(rq, sizeof *ids, 2);
+        ids[0] = mp->LeaderId;
+        ids[1] = mp->LeaderId;
+        mp->ReplicaNodes.items = &ids[0];
+        mp->ReplicaNodes.count = 1;
+        mp->IsrNodes.items = &ids[1];
+        mp->IsrNodes.count = 1;
+        mp->ErrorCode = t->logs[p] ? KP_ERR_NONE : KP_ERR_KAFKA_STORAGE_ERROR;
+    }
+}
+
+void handle_metadata(struct broker *b, struct request *rq)
+{
+    const struct kp_MetadataRequest *req = rq->body;
+    const struct kp_message *rm = kp_response_message(KP_API_METADATA);
+    const struct kp_struct *topic_desc = kp_sub(rm->body, "Topics");
+    const struct kp_struct *part_desc = kp_sub(topic_desc, "Partitions");
+    struct kp_MetadataResponse resp;
+    memset(&resp, 0, sizeof resp);
+    kp_struct_defaults(rm->body, &resp);
+
+    const char *host;
+    int32_t port;
+    broker_advertised_endpoint(b, net_request_conn(rq->nreq), &host, &port);
+    resp.Brokers.count = 1;
+    resp.Brokers.items = rq_items(rq, kp_sub(rm->body, "Brokers"), 1);
+    resp.Brokers.items[0].NodeId = b->cfg->node_id;
+    resp.Brokers.items[0].Host = rq_str(rq, host);
+    resp.Brokers.items[0].Port = port;
+    resp.ClusterId = rq_str(rq, b->cluster_id);
+    resp.ControllerId = b->cfg->node_id;
+
+    /* v0: an empty list means all topics; v1+: null means all. */
+    bool all = req->Topics.count < 0 || (rq->hdr.ApiVersion == 0 && req->Topics.count == 0);
+    bool auto_create = b->cfg->auto_create_topics_enable &&
+                       (rq->hdr.ApiVersion < 4 || req->AllowAutoTopicCreation);
+    bool created = false;
+    if (all) {
+        size_t n = b->topics.count, i = 0, it = 0;
+        resp.Topics.items = rq_items(rq, topic_desc, (int32_t)n);
+        const char *name;
+        void *v;
+        while (strmap_next(&b->topics, &it, &name, &v) && i < n)
+            fill_topic(b, rq, &resp.Topics.items[i++], v, part_desc);
+        resp.Topics.count = (int32_t)i;
+    } else {
+        int32_t n = req->Topics.count;
+        resp.Topics.items = rq_items(rq, topic_desc, n);
+        resp.Topics.count = n;
+        for (int32_t i = 0; i < n; i++) {
+            const struct kp_MetadataRequest_MetadataRequestTopic *rt = &req->Topics.items[i];
+            struct kp_MetadataResponse_MetadataResponseTopic *out = &resp.Topics.items[i];
+            struct broker_topic *t = NULL;
+            if (rt->Name.s)
+                t = broker_topic(b, rt->Name.s);
+            else
+                t = broker_topic_by_id(b, &rt->TopicId);
+            if (!t && rt->Name.s && auto_create) {
+                char msg[256];
+                int16_t ec = broker_create_topic(b, rt->Name.s, b->cfg->num_partitions,
+                                                 (int16_t)b->cfg->default_replication_factor,
+                                                 NULL, false, msg, sizeof msg);
+                if (ec == KP_ERR_NONE) {
+                    t = broker_topic(b, rt->Name.s);
+                    created = true;
+                    slog(b->log, SLOG_INFO, "metadata", "auto-created topic '%s' (%d partitions)",
+                         rt->Name.s, b->cfg->num_partitions);
+                } else {
+                    out->ErrorCode = ec;
+                    out->Name = rt->Name;
+                    continue;
+                }
+            }
+            if (t) {
+                fill_topic(b, rq, out, t, part_desc);
+            } else {
+                out->ErrorCode = rt->Name.s ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
+                                            : KP_ERR_UNKNOWN_TOPIC_ID;
+                /* Name is nullable only from v12 (lookups by id). */
+                out->Name = rt->Name.s || rq->hdr.ApiVersion >= 12 ? rt->Name : rq_str(rq, "");
+                out->TopicId = rt->TopicId;
+            }
+        }
+    }
+    if (created)
+        rq_respond_after_meta_sync(rq, &resp);
+    else
+        rq_respond(rq, &resp);
+}

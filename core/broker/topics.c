@@ -1,0 +1,544 @@
+/* Topics: the data-plane view of the metadata image.  Every change goes
+ * through the metadata store first (records appended, then applied), and
+ * the partition logs follow the image. */
+#include "broker/broker.h"
+#include "storage/partition_log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct broker_topic *broker_topic(struct broker *b, const char *name)
+{
+    return name ? strmap_get(&b->topics, name) : NULL;
+}
+
+struct broker_topic *broker_topic_by_id(struct broker *b, const struct kp_uuid *id)
+{
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&b->topics, &it, NULL, &v)) {
+        struct broker_topic *t = v;
+        if (memcmp(t->id.b, id->b, 16) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+struct partition_log *broker_partition(struct broker *b, const char *topic, int32_t partition,
+                                       int16_t *err)
+{
+    struct broker_topic *t = broker_topic(b, topic);
+    if (!t || partition < 0 || partition >= t->nparts) {
+        *err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return NULL;
+    }
+    if (!t->logs[partition]) {
+        *err = KP_ERR_KAFKA_STORAGE_ERROR;
+        return NULL;
+    }
+    return t->logs[partition];
+}
+
+int16_t broker_validate_topic_name(const char *name, char *errmsg, size_t errlen)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0) {
+        snprintf(errmsg, errlen, "Topic name is illegal, it can't be empty");
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    }
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        snprintf(errmsg, errlen, "Topic name cannot be \".\" or \"..\"");
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    }
+    if (n > 249) {
+        snprintf(errmsg, errlen, "Topic name is illegal, it can't be longer than 249 characters");
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            snprintf(errmsg, errlen,
+                     "Topic name \"%s\" is illegal, it contains a character other than ASCII "
+                     "alphanumerics, '.', '_' and '-'",
+                     name);
+            return KP_ERR_INVALID_TOPIC_EXCEPTION;
+        }
+    }
+    return KP_ERR_NONE;
+}
+
+static size_t overrides_kv(const struct meta_configs *c, struct kv *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i < c->n && n < cap; i++, n++) {
+        out[n].key = c->v[i].name;
+        out[n].value = c->v[i].value;
+    }
+    return n;
+}
+
+static void plog_config_from(const struct topic_config *tc, struct plog_config *pc)
+{
+    plog_config_default(pc);
+    pc->segment_bytes = tc->segment_bytes;
+    pc->segment_ms = tc->segment_ms;
+    pc->segment_index_bytes = tc->segment_index_bytes;
+    pc->index_interval_bytes = tc->index_interval_bytes;
+    pc->retention_ms = tc->retention_ms;
+    pc->retention_bytes = tc->retention_bytes;
+    pc->flush_interval_messages = tc->flush_messages;
+    pc->flush_interval_ms = tc->flush_ms;
+    pc->max_message_bytes = tc->max_message_bytes;
+    pc->file_delete_delay_ms = tc->file_delete_delay_ms;
+    pc->timestamp_type = tc->message_timestamp_type;
+    pc->message_timestamp_before_max_ms = tc->message_timestamp_before_max_ms;
+    pc->message_timestamp_after_max_ms = tc->message_timestamp_after_max_ms;
+}
+
+static int resolve_config(struct broker *b, const struct meta_configs *overrides,
+                          struct topic_config *out, char *err, size_t errlen)
+{
+    struct kv kv[128];
+    size_t n = overrides_kv(overrides, kv, 128);
+    return topic_config_resolve(b->cfg, kv, n, out, err, errlen);
+}
+
+/* Partition directories live in one of log.dirs: where one already exists,
+ * else spread by name and partition. */
+static void partition_dir(struct broker *b, const char *topic, int32_t p, char *out, size_t len)
+{
+    const struct sluice_strlist *dirs = &b->cfg->log_dirs;
+    struct stat st;
+    for (size_t i = 0; i < dirs->n; i++) {
+        snprintf(out, len, "%s/%s-%d", dirs->items[i], topic, p);
+        if (stat(out, &st) == 0)
+            return;
+    }
+    size_t pick = (strmap_hash(topic) + (uint32_t)p) % (dirs->n ? dirs->n : 1);
+    snprintf(out, len, "%s/%s-%d", dirs->n ? dirs->items[pick] : ".", topic, p);
+}
+
+static int open_partition(struct broker *b, struct broker_topic *t, int32_t p)
+{
+    char dir[PATH_MAX], err[256];
+    struct plog_config pc;
+    partition_dir(b, t->name, p, dir, sizeof dir);
+    plog_config_from(&t->cfg, &pc);
+    t->logs[p] = plog_open(dir, &pc, b->flusher, broker_now_ms(b), err, sizeof err);
+    if (!t->logs[p]) {
+        slog(b->log, SLOG_ERROR, "topics", "%s-%d: cannot open log %s: %s (partition offline)",
+             t->name, p, dir, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int grow_logs(struct broker_topic *t, int32_t nparts)
+{
+    struct partition_log **nl = realloc(t->logs, (size_t)nparts * sizeof *nl);
+    if (!nl)
+        return -1;
+    memset(nl + t->nparts, 0, (size_t)(nparts - t->nparts) * sizeof *nl);
+    t->logs = nl;
+    return 0;
+}
+
+/* Bring the data plane in line with one image topic (start-up, creation). */
+static struct broker_topic *topic_attach(struct broker *b, const struct meta_topic *mt)
+{
+    struct broker_topic *t = calloc(1, sizeof *t);
+    char err[256];
+    if (!t || !(t->name = strdup(mt->name))) {
+        free(t);
+        return NULL;
+    }
+    memcpy(t->id.b, mt->id.b, 16);
+    if (resolve_config(b, &mt->configs, &t->cfg, err, sizeof err) < 0) {
+        slog(b->log, SLOG_WARN, "topics", "%s: stored config invalid (%s): using defaults",
+             mt->name, err);
+        resolve_config(b, NULL, &t->cfg, err, sizeof err);
+    }
+    if (grow_logs(t, mt->nparts) < 0) {
+        free(t->name);
+        free(t);
+        return NULL;
+    }
+    t->nparts = mt->nparts;
+    for (int32_t p = 0; p < mt->nparts; p++)
+        open_partition(b, t, p);
+    strmap_put(&b->topics, t->name, t);
+    return t;
+}
+
+static void topic_detach(struct broker *b, struct broker_topic *t, bool delete_data)
+{
+    strmap_del(&b->topics, t->name);
+    for (int32_t p = 0; p < t->nparts; p++) {
+        if (!t->logs[p])
+            continue;
+        if (delete_data)
+            plog_delete(t->logs[p]);
+        else
+            plog_close(t->logs[p]);
+    }
+    free(t->logs);
+    free(t->name);
+    free(t);
+}
+
+int broker_load_topics(struct broker *b)
+{
+    struct meta_image *img = meta_store_image(b->meta);
+    size_t it = 0;
+    struct meta_topic *mt;
+    while ((mt = meta_image_next_topic(img, &it)))
+        if (!topic_attach(b, mt))
+            return -1;
+    return 0;
+}
+
+void broker_close_topics(struct broker *b)
+{
+    struct broker_topic *t;
+    size_t it = 0;
+    void *v;
+    while (b->topics.count) {
+        it = 0;
+        if (!strmap_next(&b->topics, &it, NULL, &v))
+            break;
+        t = v;
+        topic_detach(b, t, false);
+    }
+    strmap_free(&b->topics);
+}
+
+static struct kp_PartitionRecord partition_record(struct broker *b, const struct meta_uuid *id,
+                                                  int32_t p, int32_t *self)
+{
+    struct kp_PartitionRecord pr;
+    memset(&pr, 0, sizeof pr);
+    kp_struct_defaults(kp_metadata_record(META_REC_PARTITION)->body, &pr);
+    pr.PartitionId = p;
+    memcpy(pr.TopicId.b, id->b, 16);
+    *self = b->cfg->node_id;
+    pr.Replicas.items = self;
+    pr.Replicas.count = 1;
+    pr.Isr.items = self;
+    pr.Isr.count = 1;
+    pr.Leader = b->cfg->node_id;
+    pr.LeaderEpoch = 0;
+    pr.PartitionEpoch = 0;
+    return pr;
+}
+
+static struct kp_str cstr(const char *s)
+{
+    struct kp_str k = { s, s ? (int32_t)strlen(s) : -1 };
+    return k;
+}
+
+int16_t broker_create_topic(struct broker *b, const char *name, int32_t nparts,
+                            int16_t replication_factor, const struct meta_configs *configs,
+                            bool validate_only, char *errmsg, size_t errlen)
+{
+    int16_t ec = broker_validate_topic_name(name, errmsg, errlen);
+    if (ec)
+        return ec;
+    if (broker_topic(b, name)) {
+        snprintf(errmsg, errlen, "Topic '%s' already exists.", name);
+        return KP_ERR_TOPIC_ALREADY_EXISTS;
+    }
+    if (nparts == -1)
+        nparts = b->cfg->num_partitions;
+    if (replication_factor == -1)
+        replication_factor = (int16_t)b->cfg->default_replication_factor;
+    if (nparts <= 0) {
+        snprintf(errmsg, errlen, "Number of partitions must be larger than 0.");
+        return KP_ERR_INVALID_PARTITIONS;
+    }
+    if (replication_factor != 1) {
+        snprintf(errmsg, errlen,
+                 replication_factor <= 0
+                     ? "Replication factor must be larger than 0."
+                     : "Unable to replicate the partition %d time(s): The target replication "
+                       "factor of %d cannot be reached because only 1 broker(s) are registered.",
+                 replication_factor, replication_factor);
+        return KP_ERR_INVALID_REPLICATION_FACTOR;
+    }
+    struct topic_config tc;
+    if (resolve_config(b, configs, &tc, errmsg, errlen) < 0)
+        return KP_ERR_INVALID_CONFIG;
+    for (size_t i = 0; configs && i < configs->n; i++)
+        if (topic_config_validate(configs->v[i].name, configs->v[i].value, errmsg, errlen))
+            return KP_ERR_INVALID_CONFIG;
+    if (validate_only)
+        return KP_ERR_NONE;
+
+    size_t nrec = 1 + (size_t)nparts + (configs ? configs->n : 0);
+    struct meta_record *recs = calloc(nrec, sizeof *recs);
+    struct kp_PartitionRecord *prs = calloc((size_t)nparts, sizeof *prs);
+    struct kp_ConfigRecord *crs = calloc(configs && configs->n ? configs->n : 1, sizeof *crs);
+    int32_t self = b->cfg->node_id;
+    if (!recs || !prs || !crs) {
+        free(recs);
+        free(prs);
+        free(crs);
+        snprintf(errmsg, errlen, "out of memory");
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    struct meta_uuid id;
+    meta_uuid_random(&id);
+    struct kp_TopicRecord tr;
+    memset(&tr, 0, sizeof tr);
+    tr.Name = cstr(name);
+    memcpy(tr.TopicId.b, id.b, 16);
+    size_t k = 0;
+    recs[k++] = (struct meta_record){ META_REC_TOPIC, 0, &tr };
+    for (size_t i = 0; configs && i < configs->n; i++) {
+        crs[i].ResourceType = META_RESOURCE_TOPIC;
+        crs[i].ResourceName = cstr(name);
+        crs[i].Name = cstr(configs->v[i].name);
+        crs[i].Value = cstr(configs->v[i].value);
+        recs[k++] = (struct meta_record){ META_REC_CONFIG, 0, &crs[i] };
+    }
+    for (int32_t p = 0; p < nparts; p++) {
+        prs[p] = partition_record(b, &id, p, &self);
+        recs[k++] = (struct meta_record){ META_REC_PARTITION, 0, &prs[p] };
+    }
+    int rc = meta_store_append(b->meta, recs, k, broker_now_ms(b), errmsg, errlen);
+    free(recs);
+    free(prs);
+    free(crs);
+    if (rc < 0)
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), name);
+    if (!mt || !topic_attach(b, mt)) {
+        snprintf(errmsg, errlen, "topic created but its logs could not be opened");
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    }
+    slog(b->log, SLOG_INFO, "topics", "created topic '%s' with %d partition(s)", name, nparts);
+    return KP_ERR_NONE;
+}
+
+int16_t broker_delete_topic(struct broker *b, const char *name, char *errmsg, size_t errlen)
+{
+    struct broker_topic *t = broker_topic(b, name);
+    if (!t) {
+        snprintf(errmsg, errlen, "This server does not host this topic-partition.");
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    struct kp_RemoveTopicRecord rr;
+    memcpy(rr.TopicId.b, t->id.b, 16);
+    struct meta_record rec = { META_REC_REMOVE_TOPIC, 0, &rr };
+    if (meta_store_append(b->meta, &rec, 1, broker_now_ms(b), errmsg, errlen) < 0)
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    topic_detach(b, t, true);
+    slog(b->log, SLOG_INFO, "topics", "deleted topic '%s'", name);
+    return KP_ERR_NONE;
+}
+
+int16_t broker_create_partitions(struct broker *b, const char *name, int32_t count,
+                                 bool validate_only, char *errmsg, size_t errlen)
+{
+    struct broker_topic *t = broker_topic(b, name);
+    if (!t) {
+        snprintf(errmsg, errlen, "The topic '%s' does not exist.", name);
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (count < t->nparts) {
+        snprintf(errmsg, errlen,
+                 "Topic currently has %d partitions, which is higher than the requested %d.",
+                 t->nparts, count);
+        return KP_ERR_INVALID_PARTITIONS;
+    }
+    if (count == t->nparts) {
+        snprintf(errmsg, errlen, "Topic already has %d partitions.", t->nparts);
+        return KP_ERR_INVALID_PARTITIONS;
+    }
+    if (validate_only)
+        return KP_ERR_NONE;
+    int32_t add = count - t->nparts, self;
+    struct meta_record *recs = calloc((size_t)add, sizeof *recs);
+    struct kp_PartitionRecord *prs = calloc((size_t)add, sizeof *prs);
+    if (!recs || !prs || grow_logs(t, count) < 0) {
+        free(recs);
+        free(prs);
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    for (int32_t i = 0; i < add; i++) {
+        prs[i] = partition_record(b, &t->id, t->nparts + i, &self);
+        recs[i] = (struct meta_record){ META_REC_PARTITION, 0, &prs[i] };
+    }
+    int rc = meta_store_append(b->meta, recs, (size_t)add, broker_now_ms(b), errmsg, errlen);
+    free(recs);
+    free(prs);
+    if (rc < 0)
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    int32_t old = t->nparts;
+    t->nparts = count;
+    for (int32_t p = old; p < count; p++)
+        open_partition(b, t, p);
+    slog(b->log, SLOG_INFO, "topics", "topic '%s' now has %d partitions", name, count);
+    return KP_ERR_NONE;
+}
+
+size_t broker_topic_overrides(struct broker *b, struct request *rq, const struct broker_topic *t,
+                              struct kv **out)
+{
+    struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), t->name);
+    size_t n = mt ? mt->configs.n : 0;
+    *out = n ? rq_alloc(rq, sizeof **out, (int32_t)n) : NULL;
+    return *out ? overrides_kv(&mt->configs, *out, n) : 0;
+}
+
+/* Builds the records that turn `current` into the requested state. */
+static int16_t config_changes(const struct meta_configs *current, const struct kv *set, size_t n,
+                              bool replace_all, int8_t rtype, const char *rname,
+                              struct kp_ConfigRecord **out, size_t *nout)
+{
+    size_t cap = n + (current ? current->n : 0) + 1, k = 0;
+    struct kp_ConfigRecord *crs = calloc(cap, sizeof *crs);
+    if (!crs)
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    if (replace_all) {
+        for (size_t i = 0; current && i < current->n; i++) {
+            bool kept = false;
+            for (size_t j = 0; j < n && !kept; j++)
+                kept = set[j].value && strcmp(set[j].key, current->v[i].name) == 0;
+            if (!kept) {
+                crs[k].ResourceType = rtype;
+                crs[k].ResourceName = cstr(rname);
+                crs[k].Name = cstr(current->v[i].name);
+                crs[k].Value = cstr(NULL);
+                k++;
+            }
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        crs[k].ResourceType = rtype;
+        crs[k].ResourceName = cstr(rname);
+        crs[k].Name = cstr(set[j].key);
+        crs[k].Value = cstr(set[j].value);
+        k++;
+    }
+    *out = crs;
+    *nout = k;
+    return KP_ERR_NONE;
+}
+
+static int16_t append_config_records(struct broker *b, struct kp_ConfigRecord *crs, size_t k,
+                                     char *errmsg, size_t errlen)
+{
+    if (k == 0)
+        return KP_ERR_NONE;
+    struct meta_record *recs = calloc(k, sizeof *recs);
+    if (!recs)
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    for (size_t i = 0; i < k; i++)
+        recs[i] = (struct meta_record){ META_REC_CONFIG, 0, &crs[i] };
+    int rc = meta_store_append(b->meta, recs, k, broker_now_ms(b), errmsg, errlen);
+    free(recs);
+    return rc < 0 ? KP_ERR_KAFKA_STORAGE_ERROR : KP_ERR_NONE;
+}
+
+int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, const struct kv *set,
+                                   size_t n, bool replace_all, bool validate_only, char *errmsg,
+                                   size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (set[i].value) {
+            if (topic_config_validate(set[i].key, set[i].value, errmsg, errlen))
+                return KP_ERR_INVALID_CONFIG;
+        } else if (!topic_config_known(set[i].key)) {
+            snprintf(errmsg, errlen, "Unknown topic config name: %s", set[i].key);
+            return KP_ERR_INVALID_CONFIG;
+        }
+    }
+    struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), t->name);
+    /* Resolve the would-be config to catch cross-key conflicts before any
+     * record is written. */
+    struct meta_configs next = { 0 };
+    if (!replace_all)
+        for (size_t i = 0; mt && i < mt->configs.n; i++)
+            meta_configs_set(&next, mt->configs.v[i].name, mt->configs.v[i].value);
+    for (size_t i = 0; i < n; i++)
+        meta_configs_set(&next, set[i].key, set[i].value);
+    struct topic_config tc;
+    int rc = resolve_config(b, &next, &tc, errmsg, errlen);
+    meta_configs_free(&next);
+    if (rc < 0)
+        return KP_ERR_INVALID_CONFIG;
+    if (validate_only)
+        return KP_ERR_NONE;
+    struct kp_ConfigRecord *crs;
+    size_t k;
+    int16_t ec = config_changes(mt ? &mt->configs : NULL, set, n, replace_all, META_RESOURCE_TOPIC,
+                                t->name, &crs, &k);
+    if (ec)
+        return ec;
+    ec = append_config_records(b, crs, k, errmsg, errlen);
+    free(crs);
+    if (ec)
+        return ec;
+    broker_topic_reconfigure(b, t);
+    return KP_ERR_NONE;
+}
+
+void broker_topic_reconfigure(struct broker *b, struct broker_topic *t)
+{
+    struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), t->name);
+    char err[256];
+    if (resolve_config(b, mt ? &mt->configs : NULL, &t->cfg, err, sizeof err) < 0) {
+        slog(b->log, SLOG_WARN, "topics", "%s: config does not resolve: %s", t->name, err);
+        return;
+    }
+    struct plog_config pc;
+    plog_config_from(&t->cfg, &pc);
+    for (int32_t p = 0; p < t->nparts; p++)
+        if (t->logs[p])
+            plog_set_config(t->logs[p], &pc);
+}
+
+int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size_t n,
+                                    bool replace_all, bool validate_only, char *errmsg,
+                                    size_t errlen)
+{
+    /* Validate on a scratch copy of the config: sluice_config_set both
+     * checks that the key is dynamic and parses the value. */
+    for (size_t i = 0; i < n; i++) {
+        struct sluice_config scratch;
+        sluice_config_defaults(&scratch);
+        int rc = sluice_config_set(&scratch, set[i].key, set[i].value, errmsg, errlen);
+        sluice_config_free(&scratch);
+        if (rc != 0)
+            return (int16_t)rc;
+    }
+    if (validate_only)
+        return KP_ERR_NONE;
+    char node[16];
+    snprintf(node, sizeof node, "%d", b->cfg->node_id);
+    struct kp_ConfigRecord *crs;
+    size_t k;
+    struct meta_image *img = meta_store_image(b->meta);
+    int16_t ec = config_changes(&img->broker_configs, set, n, replace_all, META_RESOURCE_BROKER,
+                                node, &crs, &k);
+    if (ec)
+        return ec;
+    ec = append_config_records(b, crs, k, errmsg, errlen);
+    free(crs);
+    if (ec)
+        return ec;
+    for (size_t i = 0; i < n; i++)
+        sluice_config_set(b->cfg, set[i].key, set[i].value, errmsg, errlen);
+    /* Topic defaults may derive from what changed. */
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&b->topics, &it, NULL, &v))
+        broker_topic_reconfigure(b, v);
+    return KP_ERR_NONE;
+}
