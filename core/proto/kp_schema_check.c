@@ -16,7 +16,7 @@ struct check {
     json_t *structs; /* struct name -> JSON fields array */
 };
 
-static void fail(struct check *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void fail(struct check *c, const char *fmt, ...)
 {
     if (c->failed++)
         return;
