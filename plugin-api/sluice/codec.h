@@ -66,9 +66,9 @@ struct sluice_codec_ops {
 
     /* Decompress a whole compressed payload (the records part of one batch).
      * MUST stop and return SLUICE_ERR_TOO_LARGE as soon as the output would
-     * exceed max_out bytes, without allocating more than about max_out:
-     * that is what stops a tiny "decompression bomb" from taking the broker
-     * down.  Trailing garbage after the end of the stream is SLUICE_ERR_CORRUPT. */
+     * exceed max_out bytes (writing at most one byte past it to find out),
+     * never reserving more than max_out + 1 bytes in total: that is what
+     * stops a tiny "decompression bomb" from taking the broker down.  Trailing garbage after the end of the stream is SLUICE_ERR_CORRUPT. */
     int (*decompress)(void *state, const uint8_t *in, size_t inlen, size_t max_out,
                       struct sluice_buf *out, char *err, size_t errlen);
 };

@@ -94,7 +94,9 @@ struct sluice_host_api {
     void (*free)(struct sluice_module_ctx *ctx, void *p);
 
     /* Makes room for at least `extra` more bytes after buf->len (may move
-     * buf->data).  Any thread, but never concurrently on the same buffer.
+     * buf->data).  Grows geometrically: the new capacity is at least twice
+     * the old one, so reserving small steps is cheap; the capacity may thus
+     * exceed len + extra (bytes beyond len are never read by the host).  Any thread, but never concurrently on the same buffer.
      * Returns 0, SLUICE_ERR_NOMEM, or SLUICE_ERR_TOO_LARGE when len + extra
      * would overflow. */
     int (*buf_reserve)(struct sluice_buf *buf, size_t extra);

@@ -1,0 +1,482 @@
+/* The host API table given to modules (struct sluice_host_api v1.0):
+ * logging, config, codec registration, accounted memory, growable buffers
+ * and the libev-backed loop functions (timers, io, thread-safe post).
+ *
+ * libev stays on this side: modules get opaque struct sluice_timer /
+ * struct sluice_io handles that are really struct host_watch. */
+#include "config.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plugin/host_api.h"
+
+/* ---------------------------------------------------------------------- */
+/* Logging                                                                 */
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case SLUICE_LOG_ERROR: return "error";
+    case SLUICE_LOG_WARN: return "warn";
+    case SLUICE_LOG_INFO: return "info";
+    default: return "debug";
+    }
+}
+
+static void host_vlog(struct sluice_module_ctx *ctx, int level, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    int n = snprintf(msg, sizeof msg, "[%s] ", ctx && ctx->name ? ctx->name : "?");
+    if (n < 0)
+        n = 0;
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    /* Modules sometimes end lines with '\n'; the sinks add their own. */
+    size_t len = strlen(msg);
+    while (len > 0 && msg[len - 1] == '\n')
+        msg[--len] = '\0';
+    struct module_registry *reg = ctx ? ctx->reg : NULL;
+    if (reg && reg->log_fn)
+        reg->log_fn(reg->log_ud, level, msg);
+    else
+        fprintf(stderr, "sluiced: %s: %s\n", level_name(level), msg);
+}
+
+static void host_log(struct sluice_module_ctx *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    host_vlog(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+void host_log_ctx(struct sluice_module_ctx *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    host_vlog(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Config: module.<name>.<key> first, then the plain key.                  */
+
+static const char *config_raw(struct sluice_module_ctx *ctx, const char *key)
+{
+    struct module_registry *reg = ctx->reg;
+    if (!reg->config_lookup || !key)
+        return NULL;
+    char full[512];
+    int n = snprintf(full, sizeof full, "module.%s.%s", ctx->name, key);
+    if (n > 0 && (size_t)n < sizeof full) {
+        const char *v = reg->config_lookup(reg->config_ud, full);
+        if (v)
+            return v;
+    }
+    return reg->config_lookup(reg->config_ud, key);
+}
+
+static const char *host_config_get_string(struct sluice_module_ctx *ctx, const char *key,
+                                          const char *def)
+{
+    const char *v = config_raw(ctx, key);
+    return v ? v : def;
+}
+
+static int host_config_get_int(struct sluice_module_ctx *ctx, const char *key, int64_t def,
+                               int64_t *out)
+{
+    const char *v = config_raw(ctx, key);
+    *out = def;
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (errno || end == v || *end)
+        return SLUICE_ERR_INVALID;
+    *out = x;
+    return 0;
+}
+
+static int host_config_get_bool(struct sluice_module_ctx *ctx, const char *key, int def, int *out)
+{
+    const char *v = config_raw(ctx, key);
+    *out = def;
+    if (!v)
+        return 0;
+    if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
+        *out = 1;
+    else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
+        *out = 0;
+    else
+        return SLUICE_ERR_INVALID;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Module data                                                             */
+
+static void host_set_data(struct sluice_module_ctx *ctx, void *data) { ctx->data = data; }
+static void *host_get_data(struct sluice_module_ctx *ctx) { return ctx->data; }
+
+/* ---------------------------------------------------------------------- */
+/* Codec registration                                                      */
+
+static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+    SLUICE_PRINTF(3, 4);
+
+static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+{
+    /* Keep the first failure: it is the one worth reporting. */
+    if (!ctx->reg_failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->reg_err, sizeof ctx->reg_err, fmt, ap);
+        va_end(ap);
+        ctx->reg_failed = 1;
+    }
+    return rc;
+}
+
+static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluice_codec_ops *ops,
+                               void *state)
+{
+    if (!(ctx->desc.kinds & SLUICE_KIND_CODEC))
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "register_codec called but the module does not declare SLUICE_KIND_CODEC");
+    if (!ops || ops->struct_size < SLUICE_CODEC_OPS_MIN_SIZE_V1_0)
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "codec ops struct_size %zu is smaller than the ABI 1.0 minimum %zu",
+                          ops ? ops->struct_size : (size_t)0,
+                          (size_t)SLUICE_CODEC_OPS_MIN_SIZE_V1_0);
+    struct sluice_codec_ops copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
+    copy.struct_size = sizeof copy;
+    if (copy.codec_id <= SLUICE_CODEC_NONE || copy.codec_id > SLUICE_CODEC_ID_MAX)
+        return codec_fail(ctx, SLUICE_ERR_INVALID, "codec id %d is out of range 1..%d",
+                          copy.codec_id, SLUICE_CODEC_ID_MAX);
+    if (!copy.name || !copy.compress || !copy.decompress)
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "codec id %d: name, compress and decompress are all required",
+                          copy.codec_id);
+    struct module_codec *slot = &ctx->reg->codecs[copy.codec_id];
+    if (slot->owner)
+        return codec_fail(ctx, SLUICE_ERR_EXISTS,
+                          "codec id %d (%s) is already provided by module '%s'", copy.codec_id,
+                          copy.name, slot->owner->name);
+    slot->ops = copy;
+    slot->state = state;
+    slot->owner = ctx;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Memory: a 16-byte header keeps the size so free can account for it.    */
+
+#define ALLOC_HDR 16
+
+static void *host_alloc(struct sluice_module_ctx *ctx, size_t n)
+{
+    if (n > SIZE_MAX - ALLOC_HDR)
+        return NULL;
+    unsigned char *p = malloc(n + ALLOC_HDR);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof n);
+    atomic_fetch_add(&ctx->alloc_bytes, n);
+    return p + ALLOC_HDR;
+}
+
+static void host_free(struct sluice_module_ctx *ctx, void *p)
+{
+    if (!p)
+        return;
+    unsigned char *base = (unsigned char *)p - ALLOC_HDR;
+    size_t n;
+    memcpy(&n, base, sizeof n);
+    atomic_fetch_sub(&ctx->alloc_bytes, n);
+    free(base);
+}
+
+int host_buf_reserve(struct sluice_buf *buf, size_t extra)
+{
+    if (buf->len > SIZE_MAX - extra)
+        return SLUICE_ERR_TOO_LARGE;
+    size_t need = buf->len + extra;
+    if (need <= buf->cap)
+        return 0;
+    size_t cap = buf->cap ? buf->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    uint8_t *p = realloc(buf->data, cap);
+    if (!p)
+        return SLUICE_ERR_NOMEM;
+    buf->data = p;
+    buf->cap = cap;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loop: timers and io.  The libev watcher is the first member so the libev
+ * callback can get back to the host_watch.                               */
+
+enum { WATCH_TIMER, WATCH_IO };
+
+struct host_watch {
+    union {
+        ev_timer timer;
+        ev_io io;
+    } w;
+    int kind;
+    struct sluice_module_ctx *ctx;
+    struct host_watch *prev, *next;
+    void *ud;
+    sluice_cb_fn timer_cb;
+    sluice_io_cb_fn io_cb;
+};
+
+static struct host_watch *watch_new(struct sluice_module_ctx *ctx, int kind, void *ud)
+{
+    struct host_watch *hw = calloc(1, sizeof *hw);
+    if (!hw)
+        return NULL;
+    hw->kind = kind;
+    hw->ctx = ctx;
+    hw->ud = ud;
+    hw->next = ctx->watches;
+    if (hw->next)
+        hw->next->prev = hw;
+    ctx->watches = hw;
+    return hw;
+}
+
+static void watch_free(struct host_watch *hw)
+{
+    struct ev_loop *loop = hw->ctx->reg->loop;
+    if (hw->kind == WATCH_TIMER)
+        ev_timer_stop(loop, &hw->w.timer);
+    else
+        ev_io_stop(loop, &hw->w.io);
+    if (hw->prev)
+        hw->prev->next = hw->next;
+    else
+        hw->ctx->watches = hw->next;
+    if (hw->next)
+        hw->next->prev = hw->prev;
+    free(hw);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct host_watch *hw = (struct host_watch *)w;
+    /* cb may call timer_stop on itself: touch nothing after it. */
+    hw->timer_cb(hw->ud);
+}
+
+static struct sluice_timer *host_timer_start(struct sluice_module_ctx *ctx, uint64_t after_ms,
+                                             uint64_t repeat_ms, sluice_cb_fn cb, void *ud)
+{
+    if (!ctx->reg->loop || !cb)
+        return NULL;
+    struct host_watch *hw = watch_new(ctx, WATCH_TIMER, ud);
+    if (!hw)
+        return NULL;
+    hw->timer_cb = cb;
+    ev_timer_init(&hw->w.timer, on_timer, (ev_tstamp)after_ms / 1000.0,
+                  (ev_tstamp)repeat_ms / 1000.0);
+    ev_timer_start(ctx->reg->loop, &hw->w.timer);
+    return (struct sluice_timer *)hw;
+}
+
+static void host_timer_stop(struct sluice_module_ctx *ctx, struct sluice_timer *t)
+{
+    if (t)
+        watch_free((struct host_watch *)t);
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct host_watch *hw = (struct host_watch *)w;
+    int r = 0;
+    if (revents & EV_READ)
+        r |= SLUICE_IO_READ;
+    if (revents & EV_WRITE)
+        r |= SLUICE_IO_WRITE;
+    hw->io_cb(hw->ud, w->fd, r);
+}
+
+static struct sluice_io *host_io_start(struct sluice_module_ctx *ctx, int fd, int events,
+                                       sluice_io_cb_fn cb, void *ud)
+{
+    if (!ctx->reg->loop || !cb || fd < 0 || !(events & (SLUICE_IO_READ | SLUICE_IO_WRITE)))
+        return NULL;
+    struct host_watch *hw = watch_new(ctx, WATCH_IO, ud);
+    if (!hw)
+        return NULL;
+    hw->io_cb = cb;
+    int ev = ((events & SLUICE_IO_READ) ? EV_READ : 0) | ((events & SLUICE_IO_WRITE) ? EV_WRITE : 0);
+    ev_io_init(&hw->w.io, on_io, fd, ev);
+    ev_io_start(ctx->reg->loop, &hw->w.io);
+    return (struct sluice_io *)hw;
+}
+
+static void host_io_stop(struct sluice_module_ctx *ctx, struct sluice_io *io)
+{
+    if (io)
+        watch_free((struct host_watch *)io);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loop: post().  A mutex-protected FIFO drained by an ev_async watcher.   */
+
+struct post_item {
+    struct post_item *next;
+    struct sluice_module_ctx *ctx;
+    sluice_cb_fn cb;
+    void *ud;
+};
+
+struct host_post_queue {
+    ev_async async; /* first: the callback casts back */
+    struct ev_loop *loop;
+    pthread_mutex_t mu;
+    struct post_item *head, *tail;
+};
+
+static void on_async(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct host_post_queue *q = (struct host_post_queue *)w;
+    /* Take one item at a time so a callback that unloads a module (and
+     * drops its queued items) never leaves us holding a stale list. */
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        struct post_item *it = q->head;
+        if (it) {
+            q->head = it->next;
+            if (!q->head)
+                q->tail = NULL;
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (!it)
+            break;
+        it->cb(it->ud);
+        free(it);
+    }
+}
+
+static int host_post(struct sluice_module_ctx *ctx, sluice_cb_fn cb, void *ud)
+{
+    struct host_post_queue *q = ctx->reg->posts;
+    if (!q)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!cb)
+        return SLUICE_ERR_INVALID;
+    struct post_item *it = malloc(sizeof *it);
+    if (!it)
+        return SLUICE_ERR_NOMEM;
+    it->next = NULL;
+    it->ctx = ctx;
+    it->cb = cb;
+    it->ud = ud;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    pthread_mutex_unlock(&q->mu);
+    ev_async_send(q->loop, &q->async);
+    return 0;
+}
+
+int host_posts_start(struct module_registry *reg, struct ev_loop *loop, char *err, size_t errlen)
+{
+    struct host_post_queue *q = calloc(1, sizeof *q);
+    if (!q || pthread_mutex_init(&q->mu, NULL) != 0) {
+        free(q);
+        snprintf(err, errlen, "out of memory setting up the module post queue");
+        return -1;
+    }
+    q->loop = loop;
+    ev_async_init(&q->async, on_async);
+    ev_async_start(loop, &q->async);
+    /* The queue alone must not keep the loop running. */
+    ev_unref(loop);
+    reg->posts = q;
+    return 0;
+}
+
+void host_posts_stop(struct module_registry *reg)
+{
+    struct host_post_queue *q = reg->posts;
+    if (!q)
+        return;
+    ev_ref(q->loop);
+    ev_async_stop(q->loop, &q->async);
+    for (struct post_item *it = q->head, *nx; it; it = nx) {
+        nx = it->next;
+        free(it);
+    }
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+    reg->posts = NULL;
+}
+
+void host_ctx_release(struct sluice_module_ctx *ctx)
+{
+    while (ctx->watches)
+        watch_free(ctx->watches);
+    struct host_post_queue *q = ctx->reg->posts;
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->mu);
+    struct post_item **pp = &q->head;
+    q->tail = NULL;
+    while (*pp) {
+        struct post_item *it = *pp;
+        if (it->ctx == ctx) {
+            *pp = it->next;
+            free(it);
+        } else {
+            q->tail = it;
+            pp = &it->next;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static const struct sluice_host_api host_api_v1 = {
+    .size = sizeof(struct sluice_host_api),
+    .abi_major = SLUICE_ABI_MAJOR,
+    .abi_minor = SLUICE_ABI_MINOR,
+    .log = host_log,
+    .vlog = host_vlog,
+    .config_get_string = host_config_get_string,
+    .config_get_int = host_config_get_int,
+    .config_get_bool = host_config_get_bool,
+    .set_data = host_set_data,
+    .get_data = host_get_data,
+    .register_codec = host_register_codec,
+    .alloc = host_alloc,
+    .free = host_free,
+    .buf_reserve = host_buf_reserve,
+    .timer_start = host_timer_start,
+    .timer_stop = host_timer_stop,
+    .io_start = host_io_start,
+    .io_stop = host_io_stop,
+    .post = host_post,
+};
+
+const struct sluice_host_api *host_api_table(void) { return &host_api_v1; }

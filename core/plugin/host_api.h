@@ -1,0 +1,46 @@
+/* Private to core/plugin: the host side of a loaded module (the struct that
+ * modules only see as the opaque struct sluice_module_ctx) and the host API
+ * table implementation in host_api.c. */
+#ifndef SLUICE_HOST_API_INTERNAL_H
+#define SLUICE_HOST_API_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "plugin/module_loader.h"
+
+struct host_watch; /* a timer or io watcher a module started */
+
+struct sluice_module_ctx {
+    struct sluice_module_ctx *next;
+    struct module_registry *reg;
+    struct sluice_module desc; /* copy of the first struct_size bytes, rest zeroed */
+    void *dl;
+    char *name;
+    char *path;
+    void *data;          /* host->set_data */
+    int initialized;     /* init returned 0: fini is due */
+    int reg_failed;      /* a register_* call failed during init */
+    char reg_err[256];   /* ... and why */
+    atomic_size_t alloc_bytes;
+    struct host_watch *watches;
+};
+
+/* The host table handed to every module (read-only, shared). */
+const struct sluice_host_api *host_api_table(void);
+
+/* Formats and emits a host message attributed to ctx's module. */
+void host_log_ctx(struct sluice_module_ctx *ctx, int level, const char *fmt, ...)
+    SLUICE_PRINTF(3, 4);
+
+/* Growable host buffer, also used by the registry's (de)compress glue. */
+int host_buf_reserve(struct sluice_buf *buf, size_t extra);
+
+/* After fini: stop and free every timer/io the module left open, and drop
+ * its queued post() callbacks. */
+void host_ctx_release(struct sluice_module_ctx *ctx);
+
+/* post() queue bound to the registry's loop (ev_async). */
+int host_posts_start(struct module_registry *reg, struct ev_loop *loop, char *err, size_t errlen);
+void host_posts_stop(struct module_registry *reg);
+
+#endif

@@ -1,0 +1,122 @@
+/* Module loader: dlopen()s Sluice modules, checks their ABI descriptor, runs
+ * their init with the host API and keeps what they registered (codecs
+ * indexed by Kafka codec id) in an explicit registry the broker owns.
+ *
+ * Threads: load/free and the loop setters run on the broker's loop thread;
+ * module_registry_codec/compress/decompress may be called from any thread
+ * once loading is over (the codec table is not modified after startup
+ * except by module_registry_free). */
+#ifndef SLUICE_MODULE_LOADER_H
+#define SLUICE_MODULE_LOADER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sluice/plugin.h>
+
+struct ev_loop;
+struct host_post_queue;
+
+/* Returns the raw value of a config key or NULL when unset.  The string must
+ * stay valid while module init runs.  The integrator wires this to the
+ * broker config (core/config/). */
+typedef const char *(*module_config_lookup_fn)(void *ud, const char *key);
+
+/* Receives module log lines, already prefixed with "[<module>] ". */
+typedef void (*module_log_fn)(void *ud, int level, const char *msg);
+
+/* Default cap on one decompressed payload (decompression-bomb guard). */
+#define MODULE_DEFAULT_MAX_DECOMPRESSED ((size_t)64 << 20)
+
+/* One registered codec: a private copy of the module's ops. */
+struct module_codec {
+    struct sluice_codec_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
+struct module_registry {
+    struct sluice_module_ctx *modules; /* load order; newest last */
+    struct module_codec codecs[SLUICE_CODEC_ID_MAX + 1];
+
+    module_config_lookup_fn config_lookup;
+    void *config_ud;
+    module_log_fn log_fn; /* NULL: stderr */
+    void *log_ud;
+
+    size_t max_decompressed; /* 0 means MODULE_DEFAULT_MAX_DECOMPRESSED */
+
+    struct ev_loop *loop;          /* NULL until module_registry_set_loop */
+    struct host_post_queue *posts; /* post() queue + ev_async, with the loop */
+};
+
+/* Zeroes the registry; no allocation.  Free with module_registry_free. */
+void module_registry_init(struct module_registry *reg);
+
+/* Config key lookup used by host->config_get_*. */
+void module_registry_set_config(struct module_registry *reg, module_config_lookup_fn fn, void *ud);
+
+/* Where module log lines go (default: stderr). */
+void module_registry_set_log(struct module_registry *reg, module_log_fn fn, void *ud);
+
+/* Gives modules the broker's loop for timer/io/post.  Call before loading
+ * modules that use the loop, on the loop thread.  Returns 0 or -1 (err). */
+int module_registry_set_loop(struct module_registry *reg, struct ev_loop *loop, char *err,
+                             size_t errlen);
+
+/* Loads one module.  `name` is a module name ([a-z0-9_]+), resolved as
+ * <plugin_dir>/<name>.so (plugin_dir NULL: SLUICE_MODULE_DIR), or an
+ * absolute path to a .so whose basename (minus .so) is the name.  Checks the
+ * descriptor (ABI major equal, minor not newer, struct_size, name, kinds,
+ * flags), refuses duplicates, then runs init.  Returns 0, or -1 with one
+ * message naming the module and file in err. */
+int module_load(struct module_registry *reg, const char *name, const char *plugin_dir, char *err,
+                size_t errlen);
+
+/* Loads a comma/space separated list (the value of `module.load`), in order;
+ * stops at the first failure.  Returns 0 or -1 (err). */
+int module_load_list(struct module_registry *reg, const char *list, const char *plugin_dir,
+                     char *err, size_t errlen);
+
+/* Unloads every module newest-first: unregister codecs, fini, release
+ * leftover watchers/posts, dlclose.  Also tears down the post queue.  The
+ * registry is re-initialised and can be reused. */
+void module_registry_free(struct module_registry *reg);
+
+/* The codec registered for a Kafka codec id, or NULL. */
+const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id);
+
+/* Number of loaded modules and lookup by name (NULL when absent). */
+size_t module_registry_count(const struct module_registry *reg);
+const struct sluice_module *module_registry_find(const struct module_registry *reg,
+                                                 const char *name);
+
+/* rb_decompress_fn for the log store: decompresses `in` with codec `codec`
+ * into a malloc'd *out (caller frees; non-NULL even when *outlen == 0).
+ * Returns 0, 76 (UNSUPPORTED_COMPRESSION_TYPE) when no module provides the
+ * codec, or 2 (CORRUPT_MESSAGE) when the payload is corrupt or would
+ * decompress beyond the registry's max_decompressed.  Codec 0 (none) is a
+ * plain copy.  `registry` is a struct module_registry *. */
+int module_registry_decompress(void *registry, int codec, const uint8_t *in, size_t inlen,
+                               uint8_t **out, size_t *outlen);
+
+/* Same contract for compression (down-conversion, topic compression.type):
+ * level SLUICE_CODEC_LEVEL_DEFAULT uses the module's configured level.
+ * Returns 0, 76, or 2 when the codec fails (detail is logged). */
+int module_registry_compress(void *registry, int codec, int level, const uint8_t *in,
+                             size_t inlen, uint8_t **out, size_t *outlen);
+
+/* `sluiced --list-modules`: one line per *.so in dir (sorted), either
+ *   <name> <version> abi <M>.<m> kinds <k1,k2> [<description>]
+ * or
+ *   <file>: not loadable: <reason>
+ * Does not run init.  Returns the number of loadable modules, or -1 when
+ * the directory can't be read (message on `out`). */
+int module_list_dir(const char *dir, FILE *out);
+
+/* Comma-separated kind names for a kinds bit set, e.g. "codec,service". */
+void module_kinds_str(uint32_t kinds, char *buf, size_t len);
+
+#endif
