@@ -21,6 +21,7 @@
 #define NET_ACCEPT_BATCH 64
 #define NET_READS_PER_EVENT 16  /* fairness: let other connections run */
 #define NET_FALLBACK_CHUNK (64 * 1024)
+#define NET_WRITE_BUDGET (4u << 20) /* bytes per connection per loop pass */
 
 enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_NONE = 2 };
 
@@ -57,7 +58,7 @@ struct net_conn {
     uint8_t *rbuf;
     size_t rlen;
     struct net_request *partial; /* large request being read in place */
-    size_t partial_got;
+    size_t partial_got, partial_cap;
 
     struct net_request *qhead, *qtail; /* in request order */
     unsigned inflight;
@@ -412,12 +413,15 @@ static void dispatch(struct net_conn *c, struct net_request *req)
     conn_update_reading(c);
 }
 
-static struct net_request *request_new(size_t len)
+/* cap < len only for large requests still arriving: the buffer grows as
+ * bytes come in, so a peer announcing 100 MB and sending nothing costs
+ * little. */
+static struct net_request *request_new(size_t len, size_t cap)
 {
     struct net_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->data = malloc(len ? len : 1);
+    r->data = malloc(cap ? cap : 1);
     if (!r->data) {
         free(r);
         return NULL;
@@ -447,7 +451,13 @@ static void conn_parse(struct net_conn *c)
         size_t avail = c->rlen - pos - 4, need = (size_t)size;
         if (avail < need && 4 + need <= NET_RBUF_SIZE)
             break; /* small request: wait for the rest in rbuf */
-        struct net_request *req = request_new(need);
+        size_t cap = need;
+        if (avail < need) {
+            cap = avail > NET_RBUF_SIZE ? avail : NET_RBUF_SIZE;
+            if (cap > need)
+                cap = need;
+        }
+        struct net_request *req = request_new(need, cap);
         if (!req) {
             NLOG(s, SLOG_ERROR, "closing connection %s: out of memory for a %zu-byte request",
                  c->peer, need);
@@ -463,6 +473,7 @@ static void conn_parse(struct net_conn *c)
             memcpy(req->data, b + 4, avail);
             c->partial = req;
             c->partial_got = avail;
+            c->partial_cap = cap;
             pos = c->rlen;
             break;
         }
@@ -488,8 +499,22 @@ static void conn_readable(struct net_conn *c)
         void *dst;
         size_t room;
         if (c->partial) {
+            if (c->partial_got == c->partial_cap) {
+                size_t ncap = c->partial_cap * 2;
+                if (ncap > c->partial->len)
+                    ncap = c->partial->len;
+                uint8_t *nd = realloc(c->partial->data, ncap);
+                if (!nd) {
+                    NLOG(s, SLOG_ERROR, "closing connection %s: out of memory for a %zu-byte request",
+                         c->peer, c->partial->len);
+                    net_conn_close(c);
+                    break;
+                }
+                c->partial->data = nd;
+                c->partial_cap = ncap;
+            }
             dst = c->partial->data + c->partial_got;
-            room = c->partial->len - c->partial_got;
+            room = c->partial_cap - c->partial_got;
         } else {
             dst = c->rbuf + c->rlen;
             room = NET_RBUF_SIZE - c->rlen;
@@ -609,7 +634,19 @@ static ssize_t send_file_part(struct net_conn *c, struct net_part *p, size_t par
 static void conn_flush(struct net_conn *c)
 {
     struct net_server *s = c->s;
+    size_t budget = NET_WRITE_BUDGET;
     while (!c->closed) {
+        if (budget == 0) {
+            /* Fairness: a fast reader of a huge response must not keep the
+             * loop from other connections; continue on the next EV_WRITE. */
+            pop_finished(c);
+            if (c->qhead && c->qhead->state == REQ_DONE) {
+                ev_io_start(s->loop, &c->ww);
+                conn_update_reading(c);
+                return;
+            }
+            break;
+        }
         pop_finished(c);
         struct net_request *h = c->qhead;
         if (!h || h->state != REQ_DONE)
@@ -661,6 +698,7 @@ static void conn_flush(struct net_conn *c)
         }
         conn_touch(c);
         advance(c, (size_t)n);
+        budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
     }
     if (c->closed)
         return;

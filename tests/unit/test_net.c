@@ -52,6 +52,7 @@ struct tctx {
     size_t max_queued_seen;
     int orphan_seen_null;
     int fallback_writes; /* custom transport: writes of file data */
+    int open_fd;
     struct sluice_logger lg;
     char log_path[64];
 };
@@ -628,6 +629,15 @@ static void cl_orphan(struct tctx *t)
     close(fd);
 }
 
+static void cl_hold_open(struct tctx *t)
+{
+    t->open_fd = connect_to(AF_INET, t->port, 0);
+    send_req(t->open_fd, "hold:x");
+    for (int i = 0; i < 200 && atomic_load(&t->delivered) < 1; i++)
+        msleep(10);
+    ok(atomic_load(&t->delivered) == 1, "held request delivered; connection left open");
+}
+
 static void cl_simple_echo6(struct tctx *t)
 {
     int fd = connect_to(AF_INET6, t->port, 0);
@@ -788,7 +798,7 @@ int main(void)
         snprintf(want, sizeof want, "PLAINTEXT://127.0.0.1:%d", t.port);
         is_str(addr, want, "bound address string");
         snprintf(want, sizeof want, "INFO [net] listening on PLAINTEXT://127.0.0.1:%d\n", t.port);
-        ok(log_contains(&t, want), "logged 'listening on %s'", want);
+        ok(log_contains(&t, want), "logged 'listening on PLAINTEXT://127.0.0.1:%d'", t.port);
         char pf[80];
         snprintf(pf, sizeof pf, "/tmp/test_net.ports.%ld", (long)getpid());
         ok(net_server_write_port_file(t.srv, pf, err, sizeof err) == 0, "port file written");
@@ -920,9 +930,18 @@ int main(void)
     /* Pending requests at net_server_free stay valid until completed. */
     reset(&t);
     if (start_server(&t, NULL, "PLAINTEXT://127.0.0.1:0") == 0) {
-        /* nothing connected: free with no connections is clean */
+        run_client(&t, cl_hold_open);
+        is_int(t.nheld, 1, "one request held by the handler");
         stop_server(&t);
-        ok(1, "server freed with no connections");
+        is_int(atomic_load(&t.closes), 1, "net_server_free called on_close for the open connection");
+        ok(t.nheld == 1 && net_request_conn(t.held[0]) == NULL, "held request orphaned by free");
+        if (t.nheld == 1) {
+            respond_str(t.held[0], "after-free", 10); /* must not touch the freed server */
+            t.nheld = 0;
+        }
+        char b[8];
+        ok(recv(t.open_fd, b, sizeof b, 0) == 0, "client sees EOF after net_server_free");
+        close(t.open_fd);
     }
 
     /* IPv6 loopback and the all-interfaces wildcard. */
