@@ -274,22 +274,22 @@ def emit(messages, hdr_path, src_path):
                 ct = c_field_type(m, f)
                 sep = "" if ct.endswith("*") else " "
                 h.append("    %s%s%s; /* %s */\n" % (ct, sep, f.name, vers_comment(f)))
-            h.append("};\n\n")
+            h.append("};\nextern const struct kp_struct kp_desc_%s;\n\n" % cn[3:])
             if fields:
                 c.append("static const struct kp_field %s__fields[] = {\n" % cn)
                 for f in fields:
                     di, df, ds, dn = default_row(m, f)
                     ty = "KP_T_STRUCT" if f.is_struct else PRIMS[f.elem][1]
-                    sub = "&%s__desc" % m.cname(f.elem) if f.is_struct else "NULL"
+                    sub = "&kp_desc_%s" % m.cname(f.elem)[3:] if f.is_struct else "NULL"
                     fx = f.flex if f.flex is not None else ("KP_FLEX_INHERIT", -1)
                     c.append("    KP_%s(struct %s, %s, %s, %d, %d, %d, %d, %d, %d, %d, %s, %d, %s, %s, %s, %s, %s),\n" % (
                         "A" if f.is_array else "F", cn, f.name, ty,
                         f.versions[0], f.versions[1], f.nullable[0], f.nullable[1],
                         f.tagged[0], f.tagged[1], f.tag, fx[0], fx[1], sub, di, df, ds, dn))
                 c.append("};\n")
-            c.append("static const struct kp_struct %s__desc = { \"%s\", sizeof(struct %s), %s, %d };\n" % (
-                cn, sname, cn, "%s__fields" % cn if fields else "NULL", len(fields)))
-        c.append("const struct kp_message kp_msg_%s = { \"%s\", %d, %s, %d, %d, %d, %s, &kp_%s__desc };\n\n" % (
+            c.append("const struct kp_struct kp_desc_%s = { \"%s\", sizeof(struct %s), %s, %d };\n" % (
+                cn[3:], sname, cn, "%s__fields" % cn if fields else "NULL", len(fields)))
+        c.append("const struct kp_message kp_msg_%s = { \"%s\", %d, %s, %d, %d, %d, %s, &kp_desc_%s };\n\n" % (
             m.name, m.name, m.api_key, KINDS[m.type], m.valid[0], m.valid[1], m.flexible[0],
             "true" if m.unstable else "false", m.name))
 

@@ -20,65 +20,65 @@ static const struct kp_field kp_AddOffsetsToTxnRequest__fields[] = {
     KP_F(struct kp_AddOffsetsToTxnRequest, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddOffsetsToTxnRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddOffsetsToTxnRequest__desc = { "AddOffsetsToTxnRequest", sizeof(struct kp_AddOffsetsToTxnRequest), kp_AddOffsetsToTxnRequest__fields, 4 };
-const struct kp_message kp_msg_AddOffsetsToTxnRequest = { "AddOffsetsToTxnRequest", 25, KP_KIND_REQUEST, 0, 4, 3, false, &kp_AddOffsetsToTxnRequest__desc };
+const struct kp_struct kp_desc_AddOffsetsToTxnRequest = { "AddOffsetsToTxnRequest", sizeof(struct kp_AddOffsetsToTxnRequest), kp_AddOffsetsToTxnRequest__fields, 4 };
+const struct kp_message kp_msg_AddOffsetsToTxnRequest = { "AddOffsetsToTxnRequest", 25, KP_KIND_REQUEST, 0, 4, 3, false, &kp_desc_AddOffsetsToTxnRequest };
 
 /* ---- AddOffsetsToTxnResponse ---- */
 static const struct kp_field kp_AddOffsetsToTxnResponse__fields[] = {
     KP_F(struct kp_AddOffsetsToTxnResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddOffsetsToTxnResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddOffsetsToTxnResponse__desc = { "AddOffsetsToTxnResponse", sizeof(struct kp_AddOffsetsToTxnResponse), kp_AddOffsetsToTxnResponse__fields, 2 };
-const struct kp_message kp_msg_AddOffsetsToTxnResponse = { "AddOffsetsToTxnResponse", 25, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_AddOffsetsToTxnResponse__desc };
+const struct kp_struct kp_desc_AddOffsetsToTxnResponse = { "AddOffsetsToTxnResponse", sizeof(struct kp_AddOffsetsToTxnResponse), kp_AddOffsetsToTxnResponse__fields, 2 };
+const struct kp_message kp_msg_AddOffsetsToTxnResponse = { "AddOffsetsToTxnResponse", 25, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_desc_AddOffsetsToTxnResponse };
 
 /* ---- AddPartitionsToTxnRequest ---- */
 static const struct kp_field kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__desc = { "AddPartitionsToTxnTopic", sizeof(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic), kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__fields, 2 };
+const struct kp_struct kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic = { "AddPartitionsToTxnTopic", sizeof(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic), kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__fields, 2 };
 static const struct kp_field kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, TransactionalId, KP_T_STRING, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, ProducerId, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, ProducerEpoch, KP_T_INT16, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, VerifyOnly, KP_T_BOOL, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, Topics, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, Topics, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction__desc = { "AddPartitionsToTxnTransaction", sizeof(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction), kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction__fields, 5 };
+const struct kp_struct kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction = { "AddPartitionsToTxnTransaction", sizeof(struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction), kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction__fields, 5 };
 static const struct kp_field kp_AddPartitionsToTxnRequest__fields[] = {
-    KP_A(struct kp_AddPartitionsToTxnRequest, Transactions, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnRequest, Transactions, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest, V3AndBelowTransactionalId, KP_T_STRING, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest, V3AndBelowProducerId, KP_T_INT64, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnRequest, V3AndBelowProducerEpoch, KP_T_INT16, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnRequest, V3AndBelowTopics, KP_T_STRUCT, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnRequest, V3AndBelowTopics, KP_T_STRUCT, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnRequest__desc = { "AddPartitionsToTxnRequest", sizeof(struct kp_AddPartitionsToTxnRequest), kp_AddPartitionsToTxnRequest__fields, 5 };
-const struct kp_message kp_msg_AddPartitionsToTxnRequest = { "AddPartitionsToTxnRequest", 24, KP_KIND_REQUEST, 0, 5, 3, false, &kp_AddPartitionsToTxnRequest__desc };
+const struct kp_struct kp_desc_AddPartitionsToTxnRequest = { "AddPartitionsToTxnRequest", sizeof(struct kp_AddPartitionsToTxnRequest), kp_AddPartitionsToTxnRequest__fields, 5 };
+const struct kp_message kp_msg_AddPartitionsToTxnRequest = { "AddPartitionsToTxnRequest", 24, KP_KIND_REQUEST, 0, 5, 3, false, &kp_desc_AddPartitionsToTxnRequest };
 
 /* ---- AddPartitionsToTxnResponse ---- */
 static const struct kp_field kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult, PartitionErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult__desc = { "AddPartitionsToTxnPartitionResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult__fields, 2 };
+const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult = { "AddPartitionsToTxnPartitionResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult__fields, 2 };
 static const struct kp_field kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult, ResultsByPartition, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult, ResultsByPartition, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__desc = { "AddPartitionsToTxnTopicResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__fields, 2 };
+const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult = { "AddPartitionsToTxnTopicResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__fields, 2 };
 static const struct kp_field kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult, TransactionalId, KP_T_STRING, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult, TopicResults, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult, TopicResults, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult__desc = { "AddPartitionsToTxnResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult__fields, 2 };
+const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnResult = { "AddPartitionsToTxnResult", sizeof(struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult), kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult__fields, 2 };
 static const struct kp_field kp_AddPartitionsToTxnResponse__fields[] = {
     KP_F(struct kp_AddPartitionsToTxnResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddPartitionsToTxnResponse, ErrorCode, KP_T_INT16, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnResponse, ResultsByTransaction, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddPartitionsToTxnResponse, ResultsByTopicV3AndBelow, KP_T_STRUCT, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnResponse, ResultsByTransaction, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnResult, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddPartitionsToTxnResponse, ResultsByTopicV3AndBelow, KP_T_STRUCT, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddPartitionsToTxnResponse__desc = { "AddPartitionsToTxnResponse", sizeof(struct kp_AddPartitionsToTxnResponse), kp_AddPartitionsToTxnResponse__fields, 4 };
-const struct kp_message kp_msg_AddPartitionsToTxnResponse = { "AddPartitionsToTxnResponse", 24, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_AddPartitionsToTxnResponse__desc };
+const struct kp_struct kp_desc_AddPartitionsToTxnResponse = { "AddPartitionsToTxnResponse", sizeof(struct kp_AddPartitionsToTxnResponse), kp_AddPartitionsToTxnResponse__fields, 4 };
+const struct kp_message kp_msg_AddPartitionsToTxnResponse = { "AddPartitionsToTxnResponse", 24, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_desc_AddPartitionsToTxnResponse };
 
 /* ---- AddRaftVoterRequest ---- */
 static const struct kp_field kp_AddRaftVoterRequest_Listener__fields[] = {
@@ -86,16 +86,16 @@ static const struct kp_field kp_AddRaftVoterRequest_Listener__fields[] = {
     KP_F(struct kp_AddRaftVoterRequest_Listener, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddRaftVoterRequest_Listener, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddRaftVoterRequest_Listener__desc = { "Listener", sizeof(struct kp_AddRaftVoterRequest_Listener), kp_AddRaftVoterRequest_Listener__fields, 3 };
+const struct kp_struct kp_desc_AddRaftVoterRequest_Listener = { "Listener", sizeof(struct kp_AddRaftVoterRequest_Listener), kp_AddRaftVoterRequest_Listener__fields, 3 };
 static const struct kp_field kp_AddRaftVoterRequest__fields[] = {
     KP_F(struct kp_AddRaftVoterRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddRaftVoterRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddRaftVoterRequest, VoterId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddRaftVoterRequest, VoterDirectoryId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AddRaftVoterRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AddRaftVoterRequest_Listener__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AddRaftVoterRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AddRaftVoterRequest_Listener, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddRaftVoterRequest__desc = { "AddRaftVoterRequest", sizeof(struct kp_AddRaftVoterRequest), kp_AddRaftVoterRequest__fields, 5 };
-const struct kp_message kp_msg_AddRaftVoterRequest = { "AddRaftVoterRequest", 80, KP_KIND_REQUEST, 0, 0, 0, false, &kp_AddRaftVoterRequest__desc };
+const struct kp_struct kp_desc_AddRaftVoterRequest = { "AddRaftVoterRequest", sizeof(struct kp_AddRaftVoterRequest), kp_AddRaftVoterRequest__fields, 5 };
+const struct kp_message kp_msg_AddRaftVoterRequest = { "AddRaftVoterRequest", 80, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_AddRaftVoterRequest };
 
 /* ---- AddRaftVoterResponse ---- */
 static const struct kp_field kp_AddRaftVoterResponse__fields[] = {
@@ -103,16 +103,16 @@ static const struct kp_field kp_AddRaftVoterResponse__fields[] = {
     KP_F(struct kp_AddRaftVoterResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AddRaftVoterResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AddRaftVoterResponse__desc = { "AddRaftVoterResponse", sizeof(struct kp_AddRaftVoterResponse), kp_AddRaftVoterResponse__fields, 3 };
-const struct kp_message kp_msg_AddRaftVoterResponse = { "AddRaftVoterResponse", 80, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_AddRaftVoterResponse__desc };
+const struct kp_struct kp_desc_AddRaftVoterResponse = { "AddRaftVoterResponse", sizeof(struct kp_AddRaftVoterResponse), kp_AddRaftVoterResponse__fields, 3 };
+const struct kp_message kp_msg_AddRaftVoterResponse = { "AddRaftVoterResponse", 80, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_AddRaftVoterResponse };
 
 /* ---- AllocateProducerIdsRequest ---- */
 static const struct kp_field kp_AllocateProducerIdsRequest__fields[] = {
     KP_F(struct kp_AllocateProducerIdsRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AllocateProducerIdsRequest, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AllocateProducerIdsRequest__desc = { "AllocateProducerIdsRequest", sizeof(struct kp_AllocateProducerIdsRequest), kp_AllocateProducerIdsRequest__fields, 2 };
-const struct kp_message kp_msg_AllocateProducerIdsRequest = { "AllocateProducerIdsRequest", 67, KP_KIND_REQUEST, 0, 0, 0, false, &kp_AllocateProducerIdsRequest__desc };
+const struct kp_struct kp_desc_AllocateProducerIdsRequest = { "AllocateProducerIdsRequest", sizeof(struct kp_AllocateProducerIdsRequest), kp_AllocateProducerIdsRequest__fields, 2 };
+const struct kp_message kp_msg_AllocateProducerIdsRequest = { "AllocateProducerIdsRequest", 67, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_AllocateProducerIdsRequest };
 
 /* ---- AllocateProducerIdsResponse ---- */
 static const struct kp_field kp_AllocateProducerIdsResponse__fields[] = {
@@ -121,70 +121,70 @@ static const struct kp_field kp_AllocateProducerIdsResponse__fields[] = {
     KP_F(struct kp_AllocateProducerIdsResponse, ProducerIdStart, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AllocateProducerIdsResponse, ProducerIdLen, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AllocateProducerIdsResponse__desc = { "AllocateProducerIdsResponse", sizeof(struct kp_AllocateProducerIdsResponse), kp_AllocateProducerIdsResponse__fields, 4 };
-const struct kp_message kp_msg_AllocateProducerIdsResponse = { "AllocateProducerIdsResponse", 67, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_AllocateProducerIdsResponse__desc };
+const struct kp_struct kp_desc_AllocateProducerIdsResponse = { "AllocateProducerIdsResponse", sizeof(struct kp_AllocateProducerIdsResponse), kp_AllocateProducerIdsResponse__fields, 4 };
+const struct kp_message kp_msg_AllocateProducerIdsResponse = { "AllocateProducerIdsResponse", 67, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_AllocateProducerIdsResponse };
 
 /* ---- AlterClientQuotasRequest ---- */
 static const struct kp_field kp_AlterClientQuotasRequest_EntityData__fields[] = {
     KP_F(struct kp_AlterClientQuotasRequest_EntityData, EntityType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasRequest_EntityData, EntityName, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasRequest_EntityData__desc = { "EntityData", sizeof(struct kp_AlterClientQuotasRequest_EntityData), kp_AlterClientQuotasRequest_EntityData__fields, 2 };
+const struct kp_struct kp_desc_AlterClientQuotasRequest_EntityData = { "EntityData", sizeof(struct kp_AlterClientQuotasRequest_EntityData), kp_AlterClientQuotasRequest_EntityData__fields, 2 };
 static const struct kp_field kp_AlterClientQuotasRequest_OpData__fields[] = {
     KP_F(struct kp_AlterClientQuotasRequest_OpData, Key, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasRequest_OpData, Value, KP_T_FLOAT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasRequest_OpData, Remove, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasRequest_OpData__desc = { "OpData", sizeof(struct kp_AlterClientQuotasRequest_OpData), kp_AlterClientQuotasRequest_OpData__fields, 3 };
+const struct kp_struct kp_desc_AlterClientQuotasRequest_OpData = { "OpData", sizeof(struct kp_AlterClientQuotasRequest_OpData), kp_AlterClientQuotasRequest_OpData__fields, 3 };
 static const struct kp_field kp_AlterClientQuotasRequest_EntryData__fields[] = {
-    KP_A(struct kp_AlterClientQuotasRequest_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterClientQuotasRequest_EntityData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterClientQuotasRequest_EntryData, Ops, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterClientQuotasRequest_OpData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterClientQuotasRequest_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterClientQuotasRequest_EntityData, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterClientQuotasRequest_EntryData, Ops, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterClientQuotasRequest_OpData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasRequest_EntryData__desc = { "EntryData", sizeof(struct kp_AlterClientQuotasRequest_EntryData), kp_AlterClientQuotasRequest_EntryData__fields, 2 };
+const struct kp_struct kp_desc_AlterClientQuotasRequest_EntryData = { "EntryData", sizeof(struct kp_AlterClientQuotasRequest_EntryData), kp_AlterClientQuotasRequest_EntryData__fields, 2 };
 static const struct kp_field kp_AlterClientQuotasRequest__fields[] = {
-    KP_A(struct kp_AlterClientQuotasRequest, Entries, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterClientQuotasRequest_EntryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterClientQuotasRequest, Entries, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterClientQuotasRequest_EntryData, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasRequest, ValidateOnly, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasRequest__desc = { "AlterClientQuotasRequest", sizeof(struct kp_AlterClientQuotasRequest), kp_AlterClientQuotasRequest__fields, 2 };
-const struct kp_message kp_msg_AlterClientQuotasRequest = { "AlterClientQuotasRequest", 49, KP_KIND_REQUEST, 0, 1, 1, false, &kp_AlterClientQuotasRequest__desc };
+const struct kp_struct kp_desc_AlterClientQuotasRequest = { "AlterClientQuotasRequest", sizeof(struct kp_AlterClientQuotasRequest), kp_AlterClientQuotasRequest__fields, 2 };
+const struct kp_message kp_msg_AlterClientQuotasRequest = { "AlterClientQuotasRequest", 49, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_AlterClientQuotasRequest };
 
 /* ---- AlterClientQuotasResponse ---- */
 static const struct kp_field kp_AlterClientQuotasResponse_EntityData__fields[] = {
     KP_F(struct kp_AlterClientQuotasResponse_EntityData, EntityType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasResponse_EntityData, EntityName, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasResponse_EntityData__desc = { "EntityData", sizeof(struct kp_AlterClientQuotasResponse_EntityData), kp_AlterClientQuotasResponse_EntityData__fields, 2 };
+const struct kp_struct kp_desc_AlterClientQuotasResponse_EntityData = { "EntityData", sizeof(struct kp_AlterClientQuotasResponse_EntityData), kp_AlterClientQuotasResponse_EntityData__fields, 2 };
 static const struct kp_field kp_AlterClientQuotasResponse_EntryData__fields[] = {
     KP_F(struct kp_AlterClientQuotasResponse_EntryData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterClientQuotasResponse_EntryData, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterClientQuotasResponse_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterClientQuotasResponse_EntityData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterClientQuotasResponse_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterClientQuotasResponse_EntityData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasResponse_EntryData__desc = { "EntryData", sizeof(struct kp_AlterClientQuotasResponse_EntryData), kp_AlterClientQuotasResponse_EntryData__fields, 3 };
+const struct kp_struct kp_desc_AlterClientQuotasResponse_EntryData = { "EntryData", sizeof(struct kp_AlterClientQuotasResponse_EntryData), kp_AlterClientQuotasResponse_EntryData__fields, 3 };
 static const struct kp_field kp_AlterClientQuotasResponse__fields[] = {
     KP_F(struct kp_AlterClientQuotasResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterClientQuotasResponse, Entries, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterClientQuotasResponse_EntryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterClientQuotasResponse, Entries, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterClientQuotasResponse_EntryData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterClientQuotasResponse__desc = { "AlterClientQuotasResponse", sizeof(struct kp_AlterClientQuotasResponse), kp_AlterClientQuotasResponse__fields, 2 };
-const struct kp_message kp_msg_AlterClientQuotasResponse = { "AlterClientQuotasResponse", 49, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_AlterClientQuotasResponse__desc };
+const struct kp_struct kp_desc_AlterClientQuotasResponse = { "AlterClientQuotasResponse", sizeof(struct kp_AlterClientQuotasResponse), kp_AlterClientQuotasResponse__fields, 2 };
+const struct kp_message kp_msg_AlterClientQuotasResponse = { "AlterClientQuotasResponse", 49, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_AlterClientQuotasResponse };
 
 /* ---- AlterConfigsRequest ---- */
 static const struct kp_field kp_AlterConfigsRequest_AlterableConfig__fields[] = {
     KP_F(struct kp_AlterConfigsRequest_AlterableConfig, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterConfigsRequest_AlterableConfig, Value, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterConfigsRequest_AlterableConfig__desc = { "AlterableConfig", sizeof(struct kp_AlterConfigsRequest_AlterableConfig), kp_AlterConfigsRequest_AlterableConfig__fields, 2 };
+const struct kp_struct kp_desc_AlterConfigsRequest_AlterableConfig = { "AlterableConfig", sizeof(struct kp_AlterConfigsRequest_AlterableConfig), kp_AlterConfigsRequest_AlterableConfig__fields, 2 };
 static const struct kp_field kp_AlterConfigsRequest_AlterConfigsResource__fields[] = {
     KP_F(struct kp_AlterConfigsRequest_AlterConfigsResource, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterConfigsRequest_AlterConfigsResource, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterConfigsRequest_AlterConfigsResource, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterConfigsRequest_AlterableConfig__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterConfigsRequest_AlterConfigsResource, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterConfigsRequest_AlterableConfig, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterConfigsRequest_AlterConfigsResource__desc = { "AlterConfigsResource", sizeof(struct kp_AlterConfigsRequest_AlterConfigsResource), kp_AlterConfigsRequest_AlterConfigsResource__fields, 3 };
+const struct kp_struct kp_desc_AlterConfigsRequest_AlterConfigsResource = { "AlterConfigsResource", sizeof(struct kp_AlterConfigsRequest_AlterConfigsResource), kp_AlterConfigsRequest_AlterConfigsResource__fields, 3 };
 static const struct kp_field kp_AlterConfigsRequest__fields[] = {
-    KP_A(struct kp_AlterConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterConfigsRequest_AlterConfigsResource__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterConfigsRequest_AlterConfigsResource, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterConfigsRequest, ValidateOnly, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterConfigsRequest__desc = { "AlterConfigsRequest", sizeof(struct kp_AlterConfigsRequest), kp_AlterConfigsRequest__fields, 2 };
-const struct kp_message kp_msg_AlterConfigsRequest = { "AlterConfigsRequest", 33, KP_KIND_REQUEST, 0, 2, 2, false, &kp_AlterConfigsRequest__desc };
+const struct kp_struct kp_desc_AlterConfigsRequest = { "AlterConfigsRequest", sizeof(struct kp_AlterConfigsRequest), kp_AlterConfigsRequest__fields, 2 };
+const struct kp_message kp_msg_AlterConfigsRequest = { "AlterConfigsRequest", 33, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_AlterConfigsRequest };
 
 /* ---- AlterConfigsResponse ---- */
 static const struct kp_field kp_AlterConfigsResponse_AlterConfigsResourceResponse__fields[] = {
@@ -193,31 +193,31 @@ static const struct kp_field kp_AlterConfigsResponse_AlterConfigsResourceRespons
     KP_F(struct kp_AlterConfigsResponse_AlterConfigsResourceResponse, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterConfigsResponse_AlterConfigsResourceResponse, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterConfigsResponse_AlterConfigsResourceResponse__desc = { "AlterConfigsResourceResponse", sizeof(struct kp_AlterConfigsResponse_AlterConfigsResourceResponse), kp_AlterConfigsResponse_AlterConfigsResourceResponse__fields, 4 };
+const struct kp_struct kp_desc_AlterConfigsResponse_AlterConfigsResourceResponse = { "AlterConfigsResourceResponse", sizeof(struct kp_AlterConfigsResponse_AlterConfigsResourceResponse), kp_AlterConfigsResponse_AlterConfigsResourceResponse__fields, 4 };
 static const struct kp_field kp_AlterConfigsResponse__fields[] = {
     KP_F(struct kp_AlterConfigsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterConfigsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterConfigsResponse_AlterConfigsResourceResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterConfigsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterConfigsResponse_AlterConfigsResourceResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterConfigsResponse__desc = { "AlterConfigsResponse", sizeof(struct kp_AlterConfigsResponse), kp_AlterConfigsResponse__fields, 2 };
-const struct kp_message kp_msg_AlterConfigsResponse = { "AlterConfigsResponse", 33, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_AlterConfigsResponse__desc };
+const struct kp_struct kp_desc_AlterConfigsResponse = { "AlterConfigsResponse", sizeof(struct kp_AlterConfigsResponse), kp_AlterConfigsResponse__fields, 2 };
+const struct kp_message kp_msg_AlterConfigsResponse = { "AlterConfigsResponse", 33, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_AlterConfigsResponse };
 
 /* ---- AlterPartitionReassignmentsRequest ---- */
 static const struct kp_field kp_AlterPartitionReassignmentsRequest_ReassignablePartition__fields[] = {
     KP_F(struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition, Replicas, KP_T_INT32, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition__desc = { "ReassignablePartition", sizeof(struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition), kp_AlterPartitionReassignmentsRequest_ReassignablePartition__fields, 2 };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest_ReassignablePartition = { "ReassignablePartition", sizeof(struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition), kp_AlterPartitionReassignmentsRequest_ReassignablePartition__fields, 2 };
 static const struct kp_field kp_AlterPartitionReassignmentsRequest_ReassignableTopic__fields[] = {
     KP_F(struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionReassignmentsRequest_ReassignablePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionReassignmentsRequest_ReassignablePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic__desc = { "ReassignableTopic", sizeof(struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic), kp_AlterPartitionReassignmentsRequest_ReassignableTopic__fields, 2 };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest_ReassignableTopic = { "ReassignableTopic", sizeof(struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic), kp_AlterPartitionReassignmentsRequest_ReassignableTopic__fields, 2 };
 static const struct kp_field kp_AlterPartitionReassignmentsRequest__fields[] = {
     KP_F(struct kp_AlterPartitionReassignmentsRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 60000, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionReassignmentsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionReassignmentsRequest_ReassignableTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionReassignmentsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionReassignmentsRequest_ReassignableTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsRequest__desc = { "AlterPartitionReassignmentsRequest", sizeof(struct kp_AlterPartitionReassignmentsRequest), kp_AlterPartitionReassignmentsRequest__fields, 2 };
-const struct kp_message kp_msg_AlterPartitionReassignmentsRequest = { "AlterPartitionReassignmentsRequest", 45, KP_KIND_REQUEST, 0, 0, 0, false, &kp_AlterPartitionReassignmentsRequest__desc };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest = { "AlterPartitionReassignmentsRequest", sizeof(struct kp_AlterPartitionReassignmentsRequest), kp_AlterPartitionReassignmentsRequest__fields, 2 };
+const struct kp_message kp_msg_AlterPartitionReassignmentsRequest = { "AlterPartitionReassignmentsRequest", 45, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_AlterPartitionReassignmentsRequest };
 
 /* ---- AlterPartitionReassignmentsResponse ---- */
 static const struct kp_field kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse__fields[] = {
@@ -225,49 +225,49 @@ static const struct kp_field kp_AlterPartitionReassignmentsResponse_Reassignable
     KP_F(struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse__desc = { "ReassignablePartitionResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse), kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse__fields, 3 };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse = { "ReassignablePartitionResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse), kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse__fields, 3 };
 static const struct kp_field kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse__fields[] = {
     KP_F(struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse__desc = { "ReassignableTopicResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse), kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse__fields, 2 };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse_ReassignableTopicResponse = { "ReassignableTopicResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse), kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse__fields, 2 };
 static const struct kp_field kp_AlterPartitionReassignmentsResponse__fields[] = {
     KP_F(struct kp_AlterPartitionReassignmentsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionReassignmentsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionReassignmentsResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionReassignmentsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionReassignmentsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionReassignmentsResponse_ReassignableTopicResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionReassignmentsResponse__desc = { "AlterPartitionReassignmentsResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse), kp_AlterPartitionReassignmentsResponse__fields, 4 };
-const struct kp_message kp_msg_AlterPartitionReassignmentsResponse = { "AlterPartitionReassignmentsResponse", 45, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_AlterPartitionReassignmentsResponse__desc };
+const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse = { "AlterPartitionReassignmentsResponse", sizeof(struct kp_AlterPartitionReassignmentsResponse), kp_AlterPartitionReassignmentsResponse__fields, 4 };
+const struct kp_message kp_msg_AlterPartitionReassignmentsResponse = { "AlterPartitionReassignmentsResponse", 45, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_AlterPartitionReassignmentsResponse };
 
 /* ---- AlterPartitionRequest ---- */
 static const struct kp_field kp_AlterPartitionRequest_BrokerState__fields[] = {
     KP_F(struct kp_AlterPartitionRequest_BrokerState, BrokerId, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest_BrokerState, BrokerEpoch, KP_T_INT64, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionRequest_BrokerState__desc = { "BrokerState", sizeof(struct kp_AlterPartitionRequest_BrokerState), kp_AlterPartitionRequest_BrokerState__fields, 2 };
+const struct kp_struct kp_desc_AlterPartitionRequest_BrokerState = { "BrokerState", sizeof(struct kp_AlterPartitionRequest_BrokerState), kp_AlterPartitionRequest_BrokerState__fields, 2 };
 static const struct kp_field kp_AlterPartitionRequest_PartitionData__fields[] = {
     KP_F(struct kp_AlterPartitionRequest_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_AlterPartitionRequest_PartitionData, NewIsr, KP_T_INT32, 0, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionRequest_PartitionData, NewIsrWithEpochs, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionRequest_BrokerState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionRequest_PartitionData, NewIsrWithEpochs, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionRequest_BrokerState, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest_PartitionData, LeaderRecoveryState, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest_PartitionData, PartitionEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_AlterPartitionRequest_PartitionData), kp_AlterPartitionRequest_PartitionData__fields, 6 };
+const struct kp_struct kp_desc_AlterPartitionRequest_PartitionData = { "PartitionData", sizeof(struct kp_AlterPartitionRequest_PartitionData), kp_AlterPartitionRequest_PartitionData__fields, 6 };
 static const struct kp_field kp_AlterPartitionRequest_TopicData__fields[] = {
     KP_F(struct kp_AlterPartitionRequest_TopicData, TopicName, KP_T_STRING, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest_TopicData, TopicId, KP_T_UUID, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionRequest_TopicData__desc = { "TopicData", sizeof(struct kp_AlterPartitionRequest_TopicData), kp_AlterPartitionRequest_TopicData__fields, 3 };
+const struct kp_struct kp_desc_AlterPartitionRequest_TopicData = { "TopicData", sizeof(struct kp_AlterPartitionRequest_TopicData), kp_AlterPartitionRequest_TopicData__fields, 3 };
 static const struct kp_field kp_AlterPartitionRequest__fields[] = {
     KP_F(struct kp_AlterPartitionRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionRequest, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionRequest_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionRequest_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionRequest__desc = { "AlterPartitionRequest", sizeof(struct kp_AlterPartitionRequest), kp_AlterPartitionRequest__fields, 3 };
-const struct kp_message kp_msg_AlterPartitionRequest = { "AlterPartitionRequest", 56, KP_KIND_REQUEST, 0, 3, 0, false, &kp_AlterPartitionRequest__desc };
+const struct kp_struct kp_desc_AlterPartitionRequest = { "AlterPartitionRequest", sizeof(struct kp_AlterPartitionRequest), kp_AlterPartitionRequest__fields, 3 };
+const struct kp_message kp_msg_AlterPartitionRequest = { "AlterPartitionRequest", 56, KP_KIND_REQUEST, 0, 3, 0, false, &kp_desc_AlterPartitionRequest };
 
 /* ---- AlterPartitionResponse ---- */
 static const struct kp_field kp_AlterPartitionResponse_PartitionData__fields[] = {
@@ -279,62 +279,62 @@ static const struct kp_field kp_AlterPartitionResponse_PartitionData__fields[] =
     KP_F(struct kp_AlterPartitionResponse_PartitionData, LeaderRecoveryState, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionResponse_PartitionData, PartitionEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_AlterPartitionResponse_PartitionData), kp_AlterPartitionResponse_PartitionData__fields, 7 };
+const struct kp_struct kp_desc_AlterPartitionResponse_PartitionData = { "PartitionData", sizeof(struct kp_AlterPartitionResponse_PartitionData), kp_AlterPartitionResponse_PartitionData__fields, 7 };
 static const struct kp_field kp_AlterPartitionResponse_TopicData__fields[] = {
     KP_F(struct kp_AlterPartitionResponse_TopicData, TopicName, KP_T_STRING, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionResponse_TopicData, TopicId, KP_T_UUID, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionResponse_TopicData__desc = { "TopicData", sizeof(struct kp_AlterPartitionResponse_TopicData), kp_AlterPartitionResponse_TopicData__fields, 3 };
+const struct kp_struct kp_desc_AlterPartitionResponse_TopicData = { "TopicData", sizeof(struct kp_AlterPartitionResponse_TopicData), kp_AlterPartitionResponse_TopicData__fields, 3 };
 static const struct kp_field kp_AlterPartitionResponse__fields[] = {
     KP_F(struct kp_AlterPartitionResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterPartitionResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterPartitionResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterPartitionResponse_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterPartitionResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterPartitionResponse_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterPartitionResponse__desc = { "AlterPartitionResponse", sizeof(struct kp_AlterPartitionResponse), kp_AlterPartitionResponse__fields, 3 };
-const struct kp_message kp_msg_AlterPartitionResponse = { "AlterPartitionResponse", 56, KP_KIND_RESPONSE, 0, 3, 0, false, &kp_AlterPartitionResponse__desc };
+const struct kp_struct kp_desc_AlterPartitionResponse = { "AlterPartitionResponse", sizeof(struct kp_AlterPartitionResponse), kp_AlterPartitionResponse__fields, 3 };
+const struct kp_message kp_msg_AlterPartitionResponse = { "AlterPartitionResponse", 56, KP_KIND_RESPONSE, 0, 3, 0, false, &kp_desc_AlterPartitionResponse };
 
 /* ---- AlterReplicaLogDirsRequest ---- */
 static const struct kp_field kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic__fields[] = {
     KP_F(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic__desc = { "AlterReplicaLogDirTopic", sizeof(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic), kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic__fields, 2 };
+const struct kp_struct kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic = { "AlterReplicaLogDirTopic", sizeof(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic), kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic__fields, 2 };
 static const struct kp_field kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir__fields[] = {
     KP_F(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir, Path, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir__desc = { "AlterReplicaLogDir", sizeof(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir), kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir__fields, 2 };
+const struct kp_struct kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDir = { "AlterReplicaLogDir", sizeof(struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir), kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir__fields, 2 };
 static const struct kp_field kp_AlterReplicaLogDirsRequest__fields[] = {
-    KP_A(struct kp_AlterReplicaLogDirsRequest, Dirs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterReplicaLogDirsRequest, Dirs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDir, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsRequest__desc = { "AlterReplicaLogDirsRequest", sizeof(struct kp_AlterReplicaLogDirsRequest), kp_AlterReplicaLogDirsRequest__fields, 1 };
-const struct kp_message kp_msg_AlterReplicaLogDirsRequest = { "AlterReplicaLogDirsRequest", 34, KP_KIND_REQUEST, 0, 2, 2, false, &kp_AlterReplicaLogDirsRequest__desc };
+const struct kp_struct kp_desc_AlterReplicaLogDirsRequest = { "AlterReplicaLogDirsRequest", sizeof(struct kp_AlterReplicaLogDirsRequest), kp_AlterReplicaLogDirsRequest__fields, 1 };
+const struct kp_message kp_msg_AlterReplicaLogDirsRequest = { "AlterReplicaLogDirsRequest", 34, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_AlterReplicaLogDirsRequest };
 
 /* ---- AlterReplicaLogDirsResponse ---- */
 static const struct kp_field kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult__fields[] = {
     KP_F(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult__desc = { "AlterReplicaLogDirPartitionResult", sizeof(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult), kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult__fields, 2 };
+const struct kp_struct kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult = { "AlterReplicaLogDirPartitionResult", sizeof(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult), kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult__fields, 2 };
 static const struct kp_field kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult__fields[] = {
     KP_F(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult__desc = { "AlterReplicaLogDirTopicResult", sizeof(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult), kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult__fields, 2 };
+const struct kp_struct kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult = { "AlterReplicaLogDirTopicResult", sizeof(struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult), kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult__fields, 2 };
 static const struct kp_field kp_AlterReplicaLogDirsResponse__fields[] = {
     KP_F(struct kp_AlterReplicaLogDirsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterReplicaLogDirsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterReplicaLogDirsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterReplicaLogDirsResponse__desc = { "AlterReplicaLogDirsResponse", sizeof(struct kp_AlterReplicaLogDirsResponse), kp_AlterReplicaLogDirsResponse__fields, 2 };
-const struct kp_message kp_msg_AlterReplicaLogDirsResponse = { "AlterReplicaLogDirsResponse", 34, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_AlterReplicaLogDirsResponse__desc };
+const struct kp_struct kp_desc_AlterReplicaLogDirsResponse = { "AlterReplicaLogDirsResponse", sizeof(struct kp_AlterReplicaLogDirsResponse), kp_AlterReplicaLogDirsResponse__fields, 2 };
+const struct kp_message kp_msg_AlterReplicaLogDirsResponse = { "AlterReplicaLogDirsResponse", 34, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_AlterReplicaLogDirsResponse };
 
 /* ---- AlterUserScramCredentialsRequest ---- */
 static const struct kp_field kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion__fields[] = {
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion, Mechanism, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion__desc = { "ScramCredentialDeletion", sizeof(struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion), kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion__fields, 2 };
+const struct kp_struct kp_desc_AlterUserScramCredentialsRequest_ScramCredentialDeletion = { "ScramCredentialDeletion", sizeof(struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion), kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion__fields, 2 };
 static const struct kp_field kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion__fields[] = {
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion, Mechanism, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -342,13 +342,13 @@ static const struct kp_field kp_AlterUserScramCredentialsRequest_ScramCredential
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion, Salt, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion, SaltedPassword, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion__desc = { "ScramCredentialUpsertion", sizeof(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion), kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion__fields, 5 };
+const struct kp_struct kp_desc_AlterUserScramCredentialsRequest_ScramCredentialUpsertion = { "ScramCredentialUpsertion", sizeof(struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion), kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion__fields, 5 };
 static const struct kp_field kp_AlterUserScramCredentialsRequest__fields[] = {
-    KP_A(struct kp_AlterUserScramCredentialsRequest, Deletions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterUserScramCredentialsRequest, Upsertions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterUserScramCredentialsRequest, Deletions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterUserScramCredentialsRequest_ScramCredentialDeletion, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterUserScramCredentialsRequest, Upsertions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterUserScramCredentialsRequest_ScramCredentialUpsertion, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterUserScramCredentialsRequest__desc = { "AlterUserScramCredentialsRequest", sizeof(struct kp_AlterUserScramCredentialsRequest), kp_AlterUserScramCredentialsRequest__fields, 2 };
-const struct kp_message kp_msg_AlterUserScramCredentialsRequest = { "AlterUserScramCredentialsRequest", 51, KP_KIND_REQUEST, 0, 0, 0, false, &kp_AlterUserScramCredentialsRequest__desc };
+const struct kp_struct kp_desc_AlterUserScramCredentialsRequest = { "AlterUserScramCredentialsRequest", sizeof(struct kp_AlterUserScramCredentialsRequest), kp_AlterUserScramCredentialsRequest__fields, 2 };
+const struct kp_message kp_msg_AlterUserScramCredentialsRequest = { "AlterUserScramCredentialsRequest", 51, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_AlterUserScramCredentialsRequest };
 
 /* ---- AlterUserScramCredentialsResponse ---- */
 static const struct kp_field kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult__fields[] = {
@@ -356,21 +356,21 @@ static const struct kp_field kp_AlterUserScramCredentialsResponse_AlterUserScram
     KP_F(struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult__desc = { "AlterUserScramCredentialsResult", sizeof(struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult), kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult__fields, 3 };
+const struct kp_struct kp_desc_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult = { "AlterUserScramCredentialsResult", sizeof(struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult), kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult__fields, 3 };
 static const struct kp_field kp_AlterUserScramCredentialsResponse__fields[] = {
     KP_F(struct kp_AlterUserScramCredentialsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AlterUserScramCredentialsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AlterUserScramCredentialsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AlterUserScramCredentialsResponse__desc = { "AlterUserScramCredentialsResponse", sizeof(struct kp_AlterUserScramCredentialsResponse), kp_AlterUserScramCredentialsResponse__fields, 2 };
-const struct kp_message kp_msg_AlterUserScramCredentialsResponse = { "AlterUserScramCredentialsResponse", 51, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_AlterUserScramCredentialsResponse__desc };
+const struct kp_struct kp_desc_AlterUserScramCredentialsResponse = { "AlterUserScramCredentialsResponse", sizeof(struct kp_AlterUserScramCredentialsResponse), kp_AlterUserScramCredentialsResponse__fields, 2 };
+const struct kp_message kp_msg_AlterUserScramCredentialsResponse = { "AlterUserScramCredentialsResponse", 51, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_AlterUserScramCredentialsResponse };
 
 /* ---- ApiVersionsRequest ---- */
 static const struct kp_field kp_ApiVersionsRequest__fields[] = {
     KP_F(struct kp_ApiVersionsRequest, ClientSoftwareName, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsRequest, ClientSoftwareVersion, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ApiVersionsRequest__desc = { "ApiVersionsRequest", sizeof(struct kp_ApiVersionsRequest), kp_ApiVersionsRequest__fields, 2 };
-const struct kp_message kp_msg_ApiVersionsRequest = { "ApiVersionsRequest", 18, KP_KIND_REQUEST, 0, 4, 3, false, &kp_ApiVersionsRequest__desc };
+const struct kp_struct kp_desc_ApiVersionsRequest = { "ApiVersionsRequest", sizeof(struct kp_ApiVersionsRequest), kp_ApiVersionsRequest__fields, 2 };
+const struct kp_message kp_msg_ApiVersionsRequest = { "ApiVersionsRequest", 18, KP_KIND_REQUEST, 0, 4, 3, false, &kp_desc_ApiVersionsRequest };
 
 /* ---- ApiVersionsResponse ---- */
 static const struct kp_field kp_ApiVersionsResponse_ApiVersion__fields[] = {
@@ -378,77 +378,77 @@ static const struct kp_field kp_ApiVersionsResponse_ApiVersion__fields[] = {
     KP_F(struct kp_ApiVersionsResponse_ApiVersion, MinVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse_ApiVersion, MaxVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ApiVersionsResponse_ApiVersion__desc = { "ApiVersion", sizeof(struct kp_ApiVersionsResponse_ApiVersion), kp_ApiVersionsResponse_ApiVersion__fields, 3 };
+const struct kp_struct kp_desc_ApiVersionsResponse_ApiVersion = { "ApiVersion", sizeof(struct kp_ApiVersionsResponse_ApiVersion), kp_ApiVersionsResponse_ApiVersion__fields, 3 };
 static const struct kp_field kp_ApiVersionsResponse_SupportedFeatureKey__fields[] = {
     KP_F(struct kp_ApiVersionsResponse_SupportedFeatureKey, Name, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse_SupportedFeatureKey, MinVersion, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse_SupportedFeatureKey, MaxVersion, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ApiVersionsResponse_SupportedFeatureKey__desc = { "SupportedFeatureKey", sizeof(struct kp_ApiVersionsResponse_SupportedFeatureKey), kp_ApiVersionsResponse_SupportedFeatureKey__fields, 3 };
+const struct kp_struct kp_desc_ApiVersionsResponse_SupportedFeatureKey = { "SupportedFeatureKey", sizeof(struct kp_ApiVersionsResponse_SupportedFeatureKey), kp_ApiVersionsResponse_SupportedFeatureKey__fields, 3 };
 static const struct kp_field kp_ApiVersionsResponse_FinalizedFeatureKey__fields[] = {
     KP_F(struct kp_ApiVersionsResponse_FinalizedFeatureKey, Name, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse_FinalizedFeatureKey, MaxVersionLevel, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse_FinalizedFeatureKey, MinVersionLevel, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ApiVersionsResponse_FinalizedFeatureKey__desc = { "FinalizedFeatureKey", sizeof(struct kp_ApiVersionsResponse_FinalizedFeatureKey), kp_ApiVersionsResponse_FinalizedFeatureKey__fields, 3 };
+const struct kp_struct kp_desc_ApiVersionsResponse_FinalizedFeatureKey = { "FinalizedFeatureKey", sizeof(struct kp_ApiVersionsResponse_FinalizedFeatureKey), kp_ApiVersionsResponse_FinalizedFeatureKey__fields, 3 };
 static const struct kp_field kp_ApiVersionsResponse__fields[] = {
     KP_F(struct kp_ApiVersionsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ApiVersionsResponse, ApiKeys, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ApiVersionsResponse_ApiVersion__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ApiVersionsResponse, ApiKeys, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ApiVersionsResponse_ApiVersion, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ApiVersionsResponse, SupportedFeatures, KP_T_STRUCT, 3, -1, -1, -1, 3, -1, 0, KP_FLEX_INHERIT, -1, &kp_ApiVersionsResponse_SupportedFeatureKey__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ApiVersionsResponse, SupportedFeatures, KP_T_STRUCT, 3, -1, -1, -1, 3, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_ApiVersionsResponse_SupportedFeatureKey, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse, FinalizedFeaturesEpoch, KP_T_INT64, 3, -1, -1, -1, 3, -1, 1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_ApiVersionsResponse, FinalizedFeatures, KP_T_STRUCT, 3, -1, -1, -1, 3, -1, 2, KP_FLEX_INHERIT, -1, &kp_ApiVersionsResponse_FinalizedFeatureKey__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ApiVersionsResponse, FinalizedFeatures, KP_T_STRUCT, 3, -1, -1, -1, 3, -1, 2, KP_FLEX_INHERIT, -1, &kp_desc_ApiVersionsResponse_FinalizedFeatureKey, 0, 0.0, NULL, false),
     KP_F(struct kp_ApiVersionsResponse, ZkMigrationReady, KP_T_BOOL, 3, -1, -1, -1, 3, -1, 3, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ApiVersionsResponse__desc = { "ApiVersionsResponse", sizeof(struct kp_ApiVersionsResponse), kp_ApiVersionsResponse__fields, 7 };
-const struct kp_message kp_msg_ApiVersionsResponse = { "ApiVersionsResponse", 18, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_ApiVersionsResponse__desc };
+const struct kp_struct kp_desc_ApiVersionsResponse = { "ApiVersionsResponse", sizeof(struct kp_ApiVersionsResponse), kp_ApiVersionsResponse__fields, 7 };
+const struct kp_message kp_msg_ApiVersionsResponse = { "ApiVersionsResponse", 18, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_desc_ApiVersionsResponse };
 
 /* ---- AssignReplicasToDirsRequest ---- */
 static const struct kp_field kp_AssignReplicasToDirsRequest_PartitionData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsRequest_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_AssignReplicasToDirsRequest_PartitionData), kp_AssignReplicasToDirsRequest_PartitionData__fields, 1 };
+const struct kp_struct kp_desc_AssignReplicasToDirsRequest_PartitionData = { "PartitionData", sizeof(struct kp_AssignReplicasToDirsRequest_PartitionData), kp_AssignReplicasToDirsRequest_PartitionData__fields, 1 };
 static const struct kp_field kp_AssignReplicasToDirsRequest_TopicData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsRequest_TopicData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsRequest_TopicData__desc = { "TopicData", sizeof(struct kp_AssignReplicasToDirsRequest_TopicData), kp_AssignReplicasToDirsRequest_TopicData__fields, 2 };
+const struct kp_struct kp_desc_AssignReplicasToDirsRequest_TopicData = { "TopicData", sizeof(struct kp_AssignReplicasToDirsRequest_TopicData), kp_AssignReplicasToDirsRequest_TopicData__fields, 2 };
 static const struct kp_field kp_AssignReplicasToDirsRequest_DirectoryData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsRequest_DirectoryData, Id, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsRequest_DirectoryData, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsRequest_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsRequest_DirectoryData, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsRequest_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsRequest_DirectoryData__desc = { "DirectoryData", sizeof(struct kp_AssignReplicasToDirsRequest_DirectoryData), kp_AssignReplicasToDirsRequest_DirectoryData__fields, 2 };
+const struct kp_struct kp_desc_AssignReplicasToDirsRequest_DirectoryData = { "DirectoryData", sizeof(struct kp_AssignReplicasToDirsRequest_DirectoryData), kp_AssignReplicasToDirsRequest_DirectoryData__fields, 2 };
 static const struct kp_field kp_AssignReplicasToDirsRequest__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AssignReplicasToDirsRequest, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsRequest, Directories, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsRequest_DirectoryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsRequest, Directories, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsRequest_DirectoryData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsRequest__desc = { "AssignReplicasToDirsRequest", sizeof(struct kp_AssignReplicasToDirsRequest), kp_AssignReplicasToDirsRequest__fields, 3 };
-const struct kp_message kp_msg_AssignReplicasToDirsRequest = { "AssignReplicasToDirsRequest", 73, KP_KIND_REQUEST, 0, 0, 0, false, &kp_AssignReplicasToDirsRequest__desc };
+const struct kp_struct kp_desc_AssignReplicasToDirsRequest = { "AssignReplicasToDirsRequest", sizeof(struct kp_AssignReplicasToDirsRequest), kp_AssignReplicasToDirsRequest__fields, 3 };
+const struct kp_message kp_msg_AssignReplicasToDirsRequest = { "AssignReplicasToDirsRequest", 73, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_AssignReplicasToDirsRequest };
 
 /* ---- AssignReplicasToDirsResponse ---- */
 static const struct kp_field kp_AssignReplicasToDirsResponse_PartitionData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsResponse_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AssignReplicasToDirsResponse_PartitionData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_AssignReplicasToDirsResponse_PartitionData), kp_AssignReplicasToDirsResponse_PartitionData__fields, 2 };
+const struct kp_struct kp_desc_AssignReplicasToDirsResponse_PartitionData = { "PartitionData", sizeof(struct kp_AssignReplicasToDirsResponse_PartitionData), kp_AssignReplicasToDirsResponse_PartitionData__fields, 2 };
 static const struct kp_field kp_AssignReplicasToDirsResponse_TopicData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsResponse_TopicData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsResponse_TopicData__desc = { "TopicData", sizeof(struct kp_AssignReplicasToDirsResponse_TopicData), kp_AssignReplicasToDirsResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_AssignReplicasToDirsResponse_TopicData = { "TopicData", sizeof(struct kp_AssignReplicasToDirsResponse_TopicData), kp_AssignReplicasToDirsResponse_TopicData__fields, 2 };
 static const struct kp_field kp_AssignReplicasToDirsResponse_DirectoryData__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsResponse_DirectoryData, Id, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsResponse_DirectoryData, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsResponse_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsResponse_DirectoryData, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsResponse_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsResponse_DirectoryData__desc = { "DirectoryData", sizeof(struct kp_AssignReplicasToDirsResponse_DirectoryData), kp_AssignReplicasToDirsResponse_DirectoryData__fields, 2 };
+const struct kp_struct kp_desc_AssignReplicasToDirsResponse_DirectoryData = { "DirectoryData", sizeof(struct kp_AssignReplicasToDirsResponse_DirectoryData), kp_AssignReplicasToDirsResponse_DirectoryData__fields, 2 };
 static const struct kp_field kp_AssignReplicasToDirsResponse__fields[] = {
     KP_F(struct kp_AssignReplicasToDirsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AssignReplicasToDirsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_AssignReplicasToDirsResponse, Directories, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_AssignReplicasToDirsResponse_DirectoryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_AssignReplicasToDirsResponse, Directories, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_AssignReplicasToDirsResponse_DirectoryData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AssignReplicasToDirsResponse__desc = { "AssignReplicasToDirsResponse", sizeof(struct kp_AssignReplicasToDirsResponse), kp_AssignReplicasToDirsResponse__fields, 3 };
-const struct kp_message kp_msg_AssignReplicasToDirsResponse = { "AssignReplicasToDirsResponse", 73, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_AssignReplicasToDirsResponse__desc };
+const struct kp_struct kp_desc_AssignReplicasToDirsResponse = { "AssignReplicasToDirsResponse", sizeof(struct kp_AssignReplicasToDirsResponse), kp_AssignReplicasToDirsResponse__fields, 3 };
+const struct kp_message kp_msg_AssignReplicasToDirsResponse = { "AssignReplicasToDirsResponse", 73, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_AssignReplicasToDirsResponse };
 
 /* ---- BeginQuorumEpochRequest ---- */
 static const struct kp_field kp_BeginQuorumEpochRequest_PartitionData__fields[] = {
@@ -457,26 +457,26 @@ static const struct kp_field kp_BeginQuorumEpochRequest_PartitionData__fields[] 
     KP_F(struct kp_BeginQuorumEpochRequest_PartitionData, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_BeginQuorumEpochRequest_PartitionData), kp_BeginQuorumEpochRequest_PartitionData__fields, 4 };
+const struct kp_struct kp_desc_BeginQuorumEpochRequest_PartitionData = { "PartitionData", sizeof(struct kp_BeginQuorumEpochRequest_PartitionData), kp_BeginQuorumEpochRequest_PartitionData__fields, 4 };
 static const struct kp_field kp_BeginQuorumEpochRequest_TopicData__fields[] = {
     KP_F(struct kp_BeginQuorumEpochRequest_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochRequest_TopicData__desc = { "TopicData", sizeof(struct kp_BeginQuorumEpochRequest_TopicData), kp_BeginQuorumEpochRequest_TopicData__fields, 2 };
+const struct kp_struct kp_desc_BeginQuorumEpochRequest_TopicData = { "TopicData", sizeof(struct kp_BeginQuorumEpochRequest_TopicData), kp_BeginQuorumEpochRequest_TopicData__fields, 2 };
 static const struct kp_field kp_BeginQuorumEpochRequest_LeaderEndpoint__fields[] = {
     KP_F(struct kp_BeginQuorumEpochRequest_LeaderEndpoint, Name, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochRequest_LeaderEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochRequest_LeaderEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochRequest_LeaderEndpoint__desc = { "LeaderEndpoint", sizeof(struct kp_BeginQuorumEpochRequest_LeaderEndpoint), kp_BeginQuorumEpochRequest_LeaderEndpoint__fields, 3 };
+const struct kp_struct kp_desc_BeginQuorumEpochRequest_LeaderEndpoint = { "LeaderEndpoint", sizeof(struct kp_BeginQuorumEpochRequest_LeaderEndpoint), kp_BeginQuorumEpochRequest_LeaderEndpoint__fields, 3 };
 static const struct kp_field kp_BeginQuorumEpochRequest__fields[] = {
     KP_F(struct kp_BeginQuorumEpochRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_BeginQuorumEpochRequest, VoterId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochRequest_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochRequest, LeaderEndpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochRequest_LeaderEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochRequest_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochRequest, LeaderEndpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochRequest_LeaderEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochRequest__desc = { "BeginQuorumEpochRequest", sizeof(struct kp_BeginQuorumEpochRequest), kp_BeginQuorumEpochRequest__fields, 4 };
-const struct kp_message kp_msg_BeginQuorumEpochRequest = { "BeginQuorumEpochRequest", 53, KP_KIND_REQUEST, 0, 1, 1, false, &kp_BeginQuorumEpochRequest__desc };
+const struct kp_struct kp_desc_BeginQuorumEpochRequest = { "BeginQuorumEpochRequest", sizeof(struct kp_BeginQuorumEpochRequest), kp_BeginQuorumEpochRequest__fields, 4 };
+const struct kp_message kp_msg_BeginQuorumEpochRequest = { "BeginQuorumEpochRequest", 53, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_BeginQuorumEpochRequest };
 
 /* ---- BeginQuorumEpochResponse ---- */
 static const struct kp_field kp_BeginQuorumEpochResponse_PartitionData__fields[] = {
@@ -485,25 +485,25 @@ static const struct kp_field kp_BeginQuorumEpochResponse_PartitionData__fields[]
     KP_F(struct kp_BeginQuorumEpochResponse_PartitionData, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochResponse_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_BeginQuorumEpochResponse_PartitionData), kp_BeginQuorumEpochResponse_PartitionData__fields, 4 };
+const struct kp_struct kp_desc_BeginQuorumEpochResponse_PartitionData = { "PartitionData", sizeof(struct kp_BeginQuorumEpochResponse_PartitionData), kp_BeginQuorumEpochResponse_PartitionData__fields, 4 };
 static const struct kp_field kp_BeginQuorumEpochResponse_TopicData__fields[] = {
     KP_F(struct kp_BeginQuorumEpochResponse_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochResponse_TopicData__desc = { "TopicData", sizeof(struct kp_BeginQuorumEpochResponse_TopicData), kp_BeginQuorumEpochResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_BeginQuorumEpochResponse_TopicData = { "TopicData", sizeof(struct kp_BeginQuorumEpochResponse_TopicData), kp_BeginQuorumEpochResponse_TopicData__fields, 2 };
 static const struct kp_field kp_BeginQuorumEpochResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_BeginQuorumEpochResponse_NodeEndpoint, NodeId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochResponse_NodeEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BeginQuorumEpochResponse_NodeEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_BeginQuorumEpochResponse_NodeEndpoint), kp_BeginQuorumEpochResponse_NodeEndpoint__fields, 3 };
+const struct kp_struct kp_desc_BeginQuorumEpochResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_BeginQuorumEpochResponse_NodeEndpoint), kp_BeginQuorumEpochResponse_NodeEndpoint__fields, 3 };
 static const struct kp_field kp_BeginQuorumEpochResponse__fields[] = {
     KP_F(struct kp_BeginQuorumEpochResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochResponse_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_BeginQuorumEpochResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_BeginQuorumEpochResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochResponse_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_BeginQuorumEpochResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_BeginQuorumEpochResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BeginQuorumEpochResponse__desc = { "BeginQuorumEpochResponse", sizeof(struct kp_BeginQuorumEpochResponse), kp_BeginQuorumEpochResponse__fields, 3 };
-const struct kp_message kp_msg_BeginQuorumEpochResponse = { "BeginQuorumEpochResponse", 53, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_BeginQuorumEpochResponse__desc };
+const struct kp_struct kp_desc_BeginQuorumEpochResponse = { "BeginQuorumEpochResponse", sizeof(struct kp_BeginQuorumEpochResponse), kp_BeginQuorumEpochResponse__fields, 3 };
+const struct kp_message kp_msg_BeginQuorumEpochResponse = { "BeginQuorumEpochResponse", 53, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_BeginQuorumEpochResponse };
 
 /* ---- BrokerHeartbeatRequest ---- */
 static const struct kp_field kp_BrokerHeartbeatRequest__fields[] = {
@@ -514,8 +514,8 @@ static const struct kp_field kp_BrokerHeartbeatRequest__fields[] = {
     KP_F(struct kp_BrokerHeartbeatRequest, WantShutDown, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_BrokerHeartbeatRequest, OfflineLogDirs, KP_T_UUID, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerHeartbeatRequest__desc = { "BrokerHeartbeatRequest", sizeof(struct kp_BrokerHeartbeatRequest), kp_BrokerHeartbeatRequest__fields, 6 };
-const struct kp_message kp_msg_BrokerHeartbeatRequest = { "BrokerHeartbeatRequest", 63, KP_KIND_REQUEST, 0, 1, 0, false, &kp_BrokerHeartbeatRequest__desc };
+const struct kp_struct kp_desc_BrokerHeartbeatRequest = { "BrokerHeartbeatRequest", sizeof(struct kp_BrokerHeartbeatRequest), kp_BrokerHeartbeatRequest__fields, 6 };
+const struct kp_message kp_msg_BrokerHeartbeatRequest = { "BrokerHeartbeatRequest", 63, KP_KIND_REQUEST, 0, 1, 0, false, &kp_desc_BrokerHeartbeatRequest };
 
 /* ---- BrokerHeartbeatResponse ---- */
 static const struct kp_field kp_BrokerHeartbeatResponse__fields[] = {
@@ -525,8 +525,8 @@ static const struct kp_field kp_BrokerHeartbeatResponse__fields[] = {
     KP_F(struct kp_BrokerHeartbeatResponse, IsFenced, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
     KP_F(struct kp_BrokerHeartbeatResponse, ShouldShutDown, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerHeartbeatResponse__desc = { "BrokerHeartbeatResponse", sizeof(struct kp_BrokerHeartbeatResponse), kp_BrokerHeartbeatResponse__fields, 5 };
-const struct kp_message kp_msg_BrokerHeartbeatResponse = { "BrokerHeartbeatResponse", 63, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_BrokerHeartbeatResponse__desc };
+const struct kp_struct kp_desc_BrokerHeartbeatResponse = { "BrokerHeartbeatResponse", sizeof(struct kp_BrokerHeartbeatResponse), kp_BrokerHeartbeatResponse__fields, 5 };
+const struct kp_message kp_msg_BrokerHeartbeatResponse = { "BrokerHeartbeatResponse", 63, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_BrokerHeartbeatResponse };
 
 /* ---- BrokerRegistrationRequest ---- */
 static const struct kp_field kp_BrokerRegistrationRequest_Listener__fields[] = {
@@ -535,26 +535,26 @@ static const struct kp_field kp_BrokerRegistrationRequest_Listener__fields[] = {
     KP_F(struct kp_BrokerRegistrationRequest_Listener, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest_Listener, SecurityProtocol, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerRegistrationRequest_Listener__desc = { "Listener", sizeof(struct kp_BrokerRegistrationRequest_Listener), kp_BrokerRegistrationRequest_Listener__fields, 4 };
+const struct kp_struct kp_desc_BrokerRegistrationRequest_Listener = { "Listener", sizeof(struct kp_BrokerRegistrationRequest_Listener), kp_BrokerRegistrationRequest_Listener__fields, 4 };
 static const struct kp_field kp_BrokerRegistrationRequest_Feature__fields[] = {
     KP_F(struct kp_BrokerRegistrationRequest_Feature, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest_Feature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest_Feature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerRegistrationRequest_Feature__desc = { "Feature", sizeof(struct kp_BrokerRegistrationRequest_Feature), kp_BrokerRegistrationRequest_Feature__fields, 3 };
+const struct kp_struct kp_desc_BrokerRegistrationRequest_Feature = { "Feature", sizeof(struct kp_BrokerRegistrationRequest_Feature), kp_BrokerRegistrationRequest_Feature__fields, 3 };
 static const struct kp_field kp_BrokerRegistrationRequest__fields[] = {
     KP_F(struct kp_BrokerRegistrationRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest, ClusterId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest, IncarnationId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_BrokerRegistrationRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BrokerRegistrationRequest_Listener__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_BrokerRegistrationRequest, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_BrokerRegistrationRequest_Feature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_BrokerRegistrationRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BrokerRegistrationRequest_Listener, 0, 0.0, NULL, false),
+    KP_A(struct kp_BrokerRegistrationRequest, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_BrokerRegistrationRequest_Feature, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest, Rack, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest, IsMigratingZkBroker, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_BrokerRegistrationRequest, LogDirs, KP_T_UUID, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationRequest, PreviousBrokerEpoch, KP_T_INT64, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerRegistrationRequest__desc = { "BrokerRegistrationRequest", sizeof(struct kp_BrokerRegistrationRequest), kp_BrokerRegistrationRequest__fields, 9 };
-const struct kp_message kp_msg_BrokerRegistrationRequest = { "BrokerRegistrationRequest", 62, KP_KIND_REQUEST, 0, 4, 0, false, &kp_BrokerRegistrationRequest__desc };
+const struct kp_struct kp_desc_BrokerRegistrationRequest = { "BrokerRegistrationRequest", sizeof(struct kp_BrokerRegistrationRequest), kp_BrokerRegistrationRequest__fields, 9 };
+const struct kp_message kp_msg_BrokerRegistrationRequest = { "BrokerRegistrationRequest", 62, KP_KIND_REQUEST, 0, 4, 0, false, &kp_desc_BrokerRegistrationRequest };
 
 /* ---- BrokerRegistrationResponse ---- */
 static const struct kp_field kp_BrokerRegistrationResponse__fields[] = {
@@ -562,16 +562,16 @@ static const struct kp_field kp_BrokerRegistrationResponse__fields[] = {
     KP_F(struct kp_BrokerRegistrationResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_BrokerRegistrationResponse, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerRegistrationResponse__desc = { "BrokerRegistrationResponse", sizeof(struct kp_BrokerRegistrationResponse), kp_BrokerRegistrationResponse__fields, 3 };
-const struct kp_message kp_msg_BrokerRegistrationResponse = { "BrokerRegistrationResponse", 62, KP_KIND_RESPONSE, 0, 4, 0, false, &kp_BrokerRegistrationResponse__desc };
+const struct kp_struct kp_desc_BrokerRegistrationResponse = { "BrokerRegistrationResponse", sizeof(struct kp_BrokerRegistrationResponse), kp_BrokerRegistrationResponse__fields, 3 };
+const struct kp_message kp_msg_BrokerRegistrationResponse = { "BrokerRegistrationResponse", 62, KP_KIND_RESPONSE, 0, 4, 0, false, &kp_desc_BrokerRegistrationResponse };
 
 /* ---- ConsumerGroupDescribeRequest ---- */
 static const struct kp_field kp_ConsumerGroupDescribeRequest__fields[] = {
     KP_A(struct kp_ConsumerGroupDescribeRequest, GroupIds, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeRequest, IncludeAuthorizedOperations, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeRequest__desc = { "ConsumerGroupDescribeRequest", sizeof(struct kp_ConsumerGroupDescribeRequest), kp_ConsumerGroupDescribeRequest__fields, 2 };
-const struct kp_message kp_msg_ConsumerGroupDescribeRequest = { "ConsumerGroupDescribeRequest", 69, KP_KIND_REQUEST, 0, 0, 0, false, &kp_ConsumerGroupDescribeRequest__desc };
+const struct kp_struct kp_desc_ConsumerGroupDescribeRequest = { "ConsumerGroupDescribeRequest", sizeof(struct kp_ConsumerGroupDescribeRequest), kp_ConsumerGroupDescribeRequest__fields, 2 };
+const struct kp_message kp_msg_ConsumerGroupDescribeRequest = { "ConsumerGroupDescribeRequest", 69, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_ConsumerGroupDescribeRequest };
 
 /* ---- ConsumerGroupDescribeResponse ---- */
 static const struct kp_field kp_ConsumerGroupDescribeResponse_TopicPartitions__fields[] = {
@@ -579,11 +579,11 @@ static const struct kp_field kp_ConsumerGroupDescribeResponse_TopicPartitions__f
     KP_F(struct kp_ConsumerGroupDescribeResponse_TopicPartitions, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupDescribeResponse_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeResponse_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ConsumerGroupDescribeResponse_TopicPartitions), kp_ConsumerGroupDescribeResponse_TopicPartitions__fields, 3 };
+const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ConsumerGroupDescribeResponse_TopicPartitions), kp_ConsumerGroupDescribeResponse_TopicPartitions__fields, 3 };
 static const struct kp_field kp_ConsumerGroupDescribeResponse_Assignment__fields[] = {
-    KP_A(struct kp_ConsumerGroupDescribeResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupDescribeResponse_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupDescribeResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupDescribeResponse_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeResponse_Assignment__desc = { "Assignment", sizeof(struct kp_ConsumerGroupDescribeResponse_Assignment), kp_ConsumerGroupDescribeResponse_Assignment__fields, 1 };
+const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_Assignment = { "Assignment", sizeof(struct kp_ConsumerGroupDescribeResponse_Assignment), kp_ConsumerGroupDescribeResponse_Assignment__fields, 1 };
 static const struct kp_field kp_ConsumerGroupDescribeResponse_Member__fields[] = {
     KP_F(struct kp_ConsumerGroupDescribeResponse_Member, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_Member, InstanceId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
@@ -593,10 +593,10 @@ static const struct kp_field kp_ConsumerGroupDescribeResponse_Member__fields[] =
     KP_F(struct kp_ConsumerGroupDescribeResponse_Member, ClientHost, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupDescribeResponse_Member, SubscribedTopicNames, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_Member, SubscribedTopicRegex, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_F(struct kp_ConsumerGroupDescribeResponse_Member, Assignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupDescribeResponse_Assignment__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_ConsumerGroupDescribeResponse_Member, TargetAssignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupDescribeResponse_Assignment__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ConsumerGroupDescribeResponse_Member, Assignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupDescribeResponse_Assignment, 0, 0.0, NULL, false),
+    KP_F(struct kp_ConsumerGroupDescribeResponse_Member, TargetAssignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupDescribeResponse_Assignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeResponse_Member__desc = { "Member", sizeof(struct kp_ConsumerGroupDescribeResponse_Member), kp_ConsumerGroupDescribeResponse_Member__fields, 10 };
+const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_Member = { "Member", sizeof(struct kp_ConsumerGroupDescribeResponse_Member), kp_ConsumerGroupDescribeResponse_Member__fields, 10 };
 static const struct kp_field kp_ConsumerGroupDescribeResponse_DescribedGroup__fields[] = {
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
@@ -605,23 +605,23 @@ static const struct kp_field kp_ConsumerGroupDescribeResponse_DescribedGroup__fi
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, GroupEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, AssignmentEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, AssignorName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupDescribeResponse_Member__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupDescribeResponse_Member, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupDescribeResponse_DescribedGroup, AuthorizedOperations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeResponse_DescribedGroup__desc = { "DescribedGroup", sizeof(struct kp_ConsumerGroupDescribeResponse_DescribedGroup), kp_ConsumerGroupDescribeResponse_DescribedGroup__fields, 9 };
+const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_DescribedGroup = { "DescribedGroup", sizeof(struct kp_ConsumerGroupDescribeResponse_DescribedGroup), kp_ConsumerGroupDescribeResponse_DescribedGroup__fields, 9 };
 static const struct kp_field kp_ConsumerGroupDescribeResponse__fields[] = {
     KP_F(struct kp_ConsumerGroupDescribeResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupDescribeResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupDescribeResponse_DescribedGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupDescribeResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupDescribeResponse_DescribedGroup, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupDescribeResponse__desc = { "ConsumerGroupDescribeResponse", sizeof(struct kp_ConsumerGroupDescribeResponse), kp_ConsumerGroupDescribeResponse__fields, 2 };
-const struct kp_message kp_msg_ConsumerGroupDescribeResponse = { "ConsumerGroupDescribeResponse", 69, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ConsumerGroupDescribeResponse__desc };
+const struct kp_struct kp_desc_ConsumerGroupDescribeResponse = { "ConsumerGroupDescribeResponse", sizeof(struct kp_ConsumerGroupDescribeResponse), kp_ConsumerGroupDescribeResponse__fields, 2 };
+const struct kp_message kp_msg_ConsumerGroupDescribeResponse = { "ConsumerGroupDescribeResponse", 69, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ConsumerGroupDescribeResponse };
 
 /* ---- ConsumerGroupHeartbeatRequest ---- */
 static const struct kp_field kp_ConsumerGroupHeartbeatRequest_TopicPartitions__fields[] = {
     KP_F(struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions), kp_ConsumerGroupHeartbeatRequest_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupHeartbeatRequest_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions), kp_ConsumerGroupHeartbeatRequest_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ConsumerGroupHeartbeatRequest__fields[] = {
     KP_F(struct kp_ConsumerGroupHeartbeatRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupHeartbeatRequest, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -632,21 +632,21 @@ static const struct kp_field kp_ConsumerGroupHeartbeatRequest__fields[] = {
     KP_A(struct kp_ConsumerGroupHeartbeatRequest, SubscribedTopicNames, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ConsumerGroupHeartbeatRequest, SubscribedTopicRegex, KP_T_STRING, 1, -1, 1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ConsumerGroupHeartbeatRequest, ServerAssignor, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_ConsumerGroupHeartbeatRequest, TopicPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupHeartbeatRequest_TopicPartitions__desc, 0, 0.0, NULL, true),
+    KP_A(struct kp_ConsumerGroupHeartbeatRequest, TopicPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupHeartbeatRequest_TopicPartitions, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ConsumerGroupHeartbeatRequest__desc = { "ConsumerGroupHeartbeatRequest", sizeof(struct kp_ConsumerGroupHeartbeatRequest), kp_ConsumerGroupHeartbeatRequest__fields, 10 };
-const struct kp_message kp_msg_ConsumerGroupHeartbeatRequest = { "ConsumerGroupHeartbeatRequest", 68, KP_KIND_REQUEST, 0, 1, 0, true, &kp_ConsumerGroupHeartbeatRequest__desc };
+const struct kp_struct kp_desc_ConsumerGroupHeartbeatRequest = { "ConsumerGroupHeartbeatRequest", sizeof(struct kp_ConsumerGroupHeartbeatRequest), kp_ConsumerGroupHeartbeatRequest__fields, 10 };
+const struct kp_message kp_msg_ConsumerGroupHeartbeatRequest = { "ConsumerGroupHeartbeatRequest", 68, KP_KIND_REQUEST, 0, 1, 0, true, &kp_desc_ConsumerGroupHeartbeatRequest };
 
 /* ---- ConsumerGroupHeartbeatResponse ---- */
 static const struct kp_field kp_ConsumerGroupHeartbeatResponse_TopicPartitions__fields[] = {
     KP_F(struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions), kp_ConsumerGroupHeartbeatResponse_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions), kp_ConsumerGroupHeartbeatResponse_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ConsumerGroupHeartbeatResponse_Assignment__fields[] = {
-    KP_A(struct kp_ConsumerGroupHeartbeatResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupHeartbeatResponse_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupHeartbeatResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupHeartbeatResponse_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupHeartbeatResponse_Assignment__desc = { "Assignment", sizeof(struct kp_ConsumerGroupHeartbeatResponse_Assignment), kp_ConsumerGroupHeartbeatResponse_Assignment__fields, 1 };
+const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse_Assignment = { "Assignment", sizeof(struct kp_ConsumerGroupHeartbeatResponse_Assignment), kp_ConsumerGroupHeartbeatResponse_Assignment__fields, 1 };
 static const struct kp_field kp_ConsumerGroupHeartbeatResponse__fields[] = {
     KP_F(struct kp_ConsumerGroupHeartbeatResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupHeartbeatResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -654,60 +654,60 @@ static const struct kp_field kp_ConsumerGroupHeartbeatResponse__fields[] = {
     KP_F(struct kp_ConsumerGroupHeartbeatResponse, MemberId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ConsumerGroupHeartbeatResponse, MemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupHeartbeatResponse, HeartbeatIntervalMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_ConsumerGroupHeartbeatResponse, Assignment, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupHeartbeatResponse_Assignment__desc, 0, 0.0, NULL, true),
+    KP_F(struct kp_ConsumerGroupHeartbeatResponse, Assignment, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupHeartbeatResponse_Assignment, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ConsumerGroupHeartbeatResponse__desc = { "ConsumerGroupHeartbeatResponse", sizeof(struct kp_ConsumerGroupHeartbeatResponse), kp_ConsumerGroupHeartbeatResponse__fields, 7 };
-const struct kp_message kp_msg_ConsumerGroupHeartbeatResponse = { "ConsumerGroupHeartbeatResponse", 68, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_ConsumerGroupHeartbeatResponse__desc };
+const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse = { "ConsumerGroupHeartbeatResponse", sizeof(struct kp_ConsumerGroupHeartbeatResponse), kp_ConsumerGroupHeartbeatResponse__fields, 7 };
+const struct kp_message kp_msg_ConsumerGroupHeartbeatResponse = { "ConsumerGroupHeartbeatResponse", 68, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_ConsumerGroupHeartbeatResponse };
 
 /* ---- ConsumerProtocolAssignment ---- */
 static const struct kp_field kp_ConsumerProtocolAssignment_TopicPartition__fields[] = {
     KP_F(struct kp_ConsumerProtocolAssignment_TopicPartition, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerProtocolAssignment_TopicPartition, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerProtocolAssignment_TopicPartition__desc = { "TopicPartition", sizeof(struct kp_ConsumerProtocolAssignment_TopicPartition), kp_ConsumerProtocolAssignment_TopicPartition__fields, 2 };
+const struct kp_struct kp_desc_ConsumerProtocolAssignment_TopicPartition = { "TopicPartition", sizeof(struct kp_ConsumerProtocolAssignment_TopicPartition), kp_ConsumerProtocolAssignment_TopicPartition__fields, 2 };
 static const struct kp_field kp_ConsumerProtocolAssignment__fields[] = {
-    KP_A(struct kp_ConsumerProtocolAssignment, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerProtocolAssignment_TopicPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerProtocolAssignment, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerProtocolAssignment_TopicPartition, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerProtocolAssignment, UserData, KP_T_BYTES, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ConsumerProtocolAssignment__desc = { "ConsumerProtocolAssignment", sizeof(struct kp_ConsumerProtocolAssignment), kp_ConsumerProtocolAssignment__fields, 2 };
-const struct kp_message kp_msg_ConsumerProtocolAssignment = { "ConsumerProtocolAssignment", -1, KP_KIND_DATA, 0, 3, -1, false, &kp_ConsumerProtocolAssignment__desc };
+const struct kp_struct kp_desc_ConsumerProtocolAssignment = { "ConsumerProtocolAssignment", sizeof(struct kp_ConsumerProtocolAssignment), kp_ConsumerProtocolAssignment__fields, 2 };
+const struct kp_message kp_msg_ConsumerProtocolAssignment = { "ConsumerProtocolAssignment", -1, KP_KIND_DATA, 0, 3, -1, false, &kp_desc_ConsumerProtocolAssignment };
 
 /* ---- ConsumerProtocolSubscription ---- */
 static const struct kp_field kp_ConsumerProtocolSubscription_TopicPartition__fields[] = {
     KP_F(struct kp_ConsumerProtocolSubscription_TopicPartition, Topic, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerProtocolSubscription_TopicPartition, Partitions, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerProtocolSubscription_TopicPartition__desc = { "TopicPartition", sizeof(struct kp_ConsumerProtocolSubscription_TopicPartition), kp_ConsumerProtocolSubscription_TopicPartition__fields, 2 };
+const struct kp_struct kp_desc_ConsumerProtocolSubscription_TopicPartition = { "TopicPartition", sizeof(struct kp_ConsumerProtocolSubscription_TopicPartition), kp_ConsumerProtocolSubscription_TopicPartition__fields, 2 };
 static const struct kp_field kp_ConsumerProtocolSubscription__fields[] = {
     KP_A(struct kp_ConsumerProtocolSubscription, Topics, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerProtocolSubscription, UserData, KP_T_BYTES, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_ConsumerProtocolSubscription, OwnedPartitions, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerProtocolSubscription_TopicPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerProtocolSubscription, OwnedPartitions, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerProtocolSubscription_TopicPartition, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerProtocolSubscription, GenerationId, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ConsumerProtocolSubscription, RackId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ConsumerProtocolSubscription__desc = { "ConsumerProtocolSubscription", sizeof(struct kp_ConsumerProtocolSubscription), kp_ConsumerProtocolSubscription__fields, 5 };
-const struct kp_message kp_msg_ConsumerProtocolSubscription = { "ConsumerProtocolSubscription", -1, KP_KIND_DATA, 0, 3, -1, false, &kp_ConsumerProtocolSubscription__desc };
+const struct kp_struct kp_desc_ConsumerProtocolSubscription = { "ConsumerProtocolSubscription", sizeof(struct kp_ConsumerProtocolSubscription), kp_ConsumerProtocolSubscription__fields, 5 };
+const struct kp_message kp_msg_ConsumerProtocolSubscription = { "ConsumerProtocolSubscription", -1, KP_KIND_DATA, 0, 3, -1, false, &kp_desc_ConsumerProtocolSubscription };
 
 /* ---- ControlledShutdownRequest ---- */
 static const struct kp_field kp_ControlledShutdownRequest__fields[] = {
     KP_F(struct kp_ControlledShutdownRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControlledShutdownRequest, BrokerEpoch, KP_T_INT64, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControlledShutdownRequest__desc = { "ControlledShutdownRequest", sizeof(struct kp_ControlledShutdownRequest), kp_ControlledShutdownRequest__fields, 2 };
-const struct kp_message kp_msg_ControlledShutdownRequest = { "ControlledShutdownRequest", 7, KP_KIND_REQUEST, 0, 3, 3, false, &kp_ControlledShutdownRequest__desc };
+const struct kp_struct kp_desc_ControlledShutdownRequest = { "ControlledShutdownRequest", sizeof(struct kp_ControlledShutdownRequest), kp_ControlledShutdownRequest__fields, 2 };
+const struct kp_message kp_msg_ControlledShutdownRequest = { "ControlledShutdownRequest", 7, KP_KIND_REQUEST, 0, 3, 3, false, &kp_desc_ControlledShutdownRequest };
 
 /* ---- ControlledShutdownResponse ---- */
 static const struct kp_field kp_ControlledShutdownResponse_RemainingPartition__fields[] = {
     KP_F(struct kp_ControlledShutdownResponse_RemainingPartition, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControlledShutdownResponse_RemainingPartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControlledShutdownResponse_RemainingPartition__desc = { "RemainingPartition", sizeof(struct kp_ControlledShutdownResponse_RemainingPartition), kp_ControlledShutdownResponse_RemainingPartition__fields, 2 };
+const struct kp_struct kp_desc_ControlledShutdownResponse_RemainingPartition = { "RemainingPartition", sizeof(struct kp_ControlledShutdownResponse_RemainingPartition), kp_ControlledShutdownResponse_RemainingPartition__fields, 2 };
 static const struct kp_field kp_ControlledShutdownResponse__fields[] = {
     KP_F(struct kp_ControlledShutdownResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ControlledShutdownResponse, RemainingPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ControlledShutdownResponse_RemainingPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ControlledShutdownResponse, RemainingPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ControlledShutdownResponse_RemainingPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControlledShutdownResponse__desc = { "ControlledShutdownResponse", sizeof(struct kp_ControlledShutdownResponse), kp_ControlledShutdownResponse__fields, 2 };
-const struct kp_message kp_msg_ControlledShutdownResponse = { "ControlledShutdownResponse", 7, KP_KIND_RESPONSE, 0, 3, 3, false, &kp_ControlledShutdownResponse__desc };
+const struct kp_struct kp_desc_ControlledShutdownResponse = { "ControlledShutdownResponse", sizeof(struct kp_ControlledShutdownResponse), kp_ControlledShutdownResponse__fields, 2 };
+const struct kp_message kp_msg_ControlledShutdownResponse = { "ControlledShutdownResponse", 7, KP_KIND_RESPONSE, 0, 3, 3, false, &kp_desc_ControlledShutdownResponse };
 
 /* ---- ControllerRegistrationRequest ---- */
 static const struct kp_field kp_ControllerRegistrationRequest_Listener__fields[] = {
@@ -716,22 +716,22 @@ static const struct kp_field kp_ControllerRegistrationRequest_Listener__fields[]
     KP_F(struct kp_ControllerRegistrationRequest_Listener, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationRequest_Listener, SecurityProtocol, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControllerRegistrationRequest_Listener__desc = { "Listener", sizeof(struct kp_ControllerRegistrationRequest_Listener), kp_ControllerRegistrationRequest_Listener__fields, 4 };
+const struct kp_struct kp_desc_ControllerRegistrationRequest_Listener = { "Listener", sizeof(struct kp_ControllerRegistrationRequest_Listener), kp_ControllerRegistrationRequest_Listener__fields, 4 };
 static const struct kp_field kp_ControllerRegistrationRequest_Feature__fields[] = {
     KP_F(struct kp_ControllerRegistrationRequest_Feature, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationRequest_Feature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationRequest_Feature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControllerRegistrationRequest_Feature__desc = { "Feature", sizeof(struct kp_ControllerRegistrationRequest_Feature), kp_ControllerRegistrationRequest_Feature__fields, 3 };
+const struct kp_struct kp_desc_ControllerRegistrationRequest_Feature = { "Feature", sizeof(struct kp_ControllerRegistrationRequest_Feature), kp_ControllerRegistrationRequest_Feature__fields, 3 };
 static const struct kp_field kp_ControllerRegistrationRequest__fields[] = {
     KP_F(struct kp_ControllerRegistrationRequest, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationRequest, IncarnationId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationRequest, ZkMigrationReady, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ControllerRegistrationRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ControllerRegistrationRequest_Listener__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ControllerRegistrationRequest, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ControllerRegistrationRequest_Feature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ControllerRegistrationRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ControllerRegistrationRequest_Listener, 0, 0.0, NULL, false),
+    KP_A(struct kp_ControllerRegistrationRequest, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ControllerRegistrationRequest_Feature, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControllerRegistrationRequest__desc = { "ControllerRegistrationRequest", sizeof(struct kp_ControllerRegistrationRequest), kp_ControllerRegistrationRequest__fields, 5 };
-const struct kp_message kp_msg_ControllerRegistrationRequest = { "ControllerRegistrationRequest", 70, KP_KIND_REQUEST, 0, 0, 0, false, &kp_ControllerRegistrationRequest__desc };
+const struct kp_struct kp_desc_ControllerRegistrationRequest = { "ControllerRegistrationRequest", sizeof(struct kp_ControllerRegistrationRequest), kp_ControllerRegistrationRequest__fields, 5 };
+const struct kp_message kp_msg_ControllerRegistrationRequest = { "ControllerRegistrationRequest", 70, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_ControllerRegistrationRequest };
 
 /* ---- ControllerRegistrationResponse ---- */
 static const struct kp_field kp_ControllerRegistrationResponse__fields[] = {
@@ -739,8 +739,8 @@ static const struct kp_field kp_ControllerRegistrationResponse__fields[] = {
     KP_F(struct kp_ControllerRegistrationResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ControllerRegistrationResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ControllerRegistrationResponse__desc = { "ControllerRegistrationResponse", sizeof(struct kp_ControllerRegistrationResponse), kp_ControllerRegistrationResponse__fields, 3 };
-const struct kp_message kp_msg_ControllerRegistrationResponse = { "ControllerRegistrationResponse", 70, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ControllerRegistrationResponse__desc };
+const struct kp_struct kp_desc_ControllerRegistrationResponse = { "ControllerRegistrationResponse", sizeof(struct kp_ControllerRegistrationResponse), kp_ControllerRegistrationResponse__fields, 3 };
+const struct kp_message kp_msg_ControllerRegistrationResponse = { "ControllerRegistrationResponse", 70, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ControllerRegistrationResponse };
 
 /* ---- CreateAclsRequest ---- */
 static const struct kp_field kp_CreateAclsRequest_AclCreation__fields[] = {
@@ -752,40 +752,40 @@ static const struct kp_field kp_CreateAclsRequest_AclCreation__fields[] = {
     KP_F(struct kp_CreateAclsRequest_AclCreation, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateAclsRequest_AclCreation, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateAclsRequest_AclCreation__desc = { "AclCreation", sizeof(struct kp_CreateAclsRequest_AclCreation), kp_CreateAclsRequest_AclCreation__fields, 7 };
+const struct kp_struct kp_desc_CreateAclsRequest_AclCreation = { "AclCreation", sizeof(struct kp_CreateAclsRequest_AclCreation), kp_CreateAclsRequest_AclCreation__fields, 7 };
 static const struct kp_field kp_CreateAclsRequest__fields[] = {
-    KP_A(struct kp_CreateAclsRequest, Creations, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateAclsRequest_AclCreation__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateAclsRequest, Creations, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateAclsRequest_AclCreation, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateAclsRequest__desc = { "CreateAclsRequest", sizeof(struct kp_CreateAclsRequest), kp_CreateAclsRequest__fields, 1 };
-const struct kp_message kp_msg_CreateAclsRequest = { "CreateAclsRequest", 30, KP_KIND_REQUEST, 0, 3, 2, false, &kp_CreateAclsRequest__desc };
+const struct kp_struct kp_desc_CreateAclsRequest = { "CreateAclsRequest", sizeof(struct kp_CreateAclsRequest), kp_CreateAclsRequest__fields, 1 };
+const struct kp_message kp_msg_CreateAclsRequest = { "CreateAclsRequest", 30, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_CreateAclsRequest };
 
 /* ---- CreateAclsResponse ---- */
 static const struct kp_field kp_CreateAclsResponse_AclCreationResult__fields[] = {
     KP_F(struct kp_CreateAclsResponse_AclCreationResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateAclsResponse_AclCreationResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateAclsResponse_AclCreationResult__desc = { "AclCreationResult", sizeof(struct kp_CreateAclsResponse_AclCreationResult), kp_CreateAclsResponse_AclCreationResult__fields, 2 };
+const struct kp_struct kp_desc_CreateAclsResponse_AclCreationResult = { "AclCreationResult", sizeof(struct kp_CreateAclsResponse_AclCreationResult), kp_CreateAclsResponse_AclCreationResult__fields, 2 };
 static const struct kp_field kp_CreateAclsResponse__fields[] = {
     KP_F(struct kp_CreateAclsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreateAclsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateAclsResponse_AclCreationResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateAclsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateAclsResponse_AclCreationResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateAclsResponse__desc = { "CreateAclsResponse", sizeof(struct kp_CreateAclsResponse), kp_CreateAclsResponse__fields, 2 };
-const struct kp_message kp_msg_CreateAclsResponse = { "CreateAclsResponse", 30, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_CreateAclsResponse__desc };
+const struct kp_struct kp_desc_CreateAclsResponse = { "CreateAclsResponse", sizeof(struct kp_CreateAclsResponse), kp_CreateAclsResponse__fields, 2 };
+const struct kp_message kp_msg_CreateAclsResponse = { "CreateAclsResponse", 30, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_CreateAclsResponse };
 
 /* ---- CreateDelegationTokenRequest ---- */
 static const struct kp_field kp_CreateDelegationTokenRequest_CreatableRenewers__fields[] = {
     KP_F(struct kp_CreateDelegationTokenRequest_CreatableRenewers, PrincipalType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateDelegationTokenRequest_CreatableRenewers, PrincipalName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateDelegationTokenRequest_CreatableRenewers__desc = { "CreatableRenewers", sizeof(struct kp_CreateDelegationTokenRequest_CreatableRenewers), kp_CreateDelegationTokenRequest_CreatableRenewers__fields, 2 };
+const struct kp_struct kp_desc_CreateDelegationTokenRequest_CreatableRenewers = { "CreatableRenewers", sizeof(struct kp_CreateDelegationTokenRequest_CreatableRenewers), kp_CreateDelegationTokenRequest_CreatableRenewers__fields, 2 };
 static const struct kp_field kp_CreateDelegationTokenRequest__fields[] = {
     KP_F(struct kp_CreateDelegationTokenRequest, OwnerPrincipalType, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateDelegationTokenRequest, OwnerPrincipalName, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreateDelegationTokenRequest, Renewers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateDelegationTokenRequest_CreatableRenewers__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateDelegationTokenRequest, Renewers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateDelegationTokenRequest_CreatableRenewers, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateDelegationTokenRequest, MaxLifetimeMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateDelegationTokenRequest__desc = { "CreateDelegationTokenRequest", sizeof(struct kp_CreateDelegationTokenRequest), kp_CreateDelegationTokenRequest__fields, 4 };
-const struct kp_message kp_msg_CreateDelegationTokenRequest = { "CreateDelegationTokenRequest", 38, KP_KIND_REQUEST, 0, 3, 2, false, &kp_CreateDelegationTokenRequest__desc };
+const struct kp_struct kp_desc_CreateDelegationTokenRequest = { "CreateDelegationTokenRequest", sizeof(struct kp_CreateDelegationTokenRequest), kp_CreateDelegationTokenRequest__fields, 4 };
+const struct kp_message kp_msg_CreateDelegationTokenRequest = { "CreateDelegationTokenRequest", 38, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_CreateDelegationTokenRequest };
 
 /* ---- CreateDelegationTokenResponse ---- */
 static const struct kp_field kp_CreateDelegationTokenResponse__fields[] = {
@@ -801,27 +801,27 @@ static const struct kp_field kp_CreateDelegationTokenResponse__fields[] = {
     KP_F(struct kp_CreateDelegationTokenResponse, Hmac, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateDelegationTokenResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateDelegationTokenResponse__desc = { "CreateDelegationTokenResponse", sizeof(struct kp_CreateDelegationTokenResponse), kp_CreateDelegationTokenResponse__fields, 11 };
-const struct kp_message kp_msg_CreateDelegationTokenResponse = { "CreateDelegationTokenResponse", 38, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_CreateDelegationTokenResponse__desc };
+const struct kp_struct kp_desc_CreateDelegationTokenResponse = { "CreateDelegationTokenResponse", sizeof(struct kp_CreateDelegationTokenResponse), kp_CreateDelegationTokenResponse__fields, 11 };
+const struct kp_message kp_msg_CreateDelegationTokenResponse = { "CreateDelegationTokenResponse", 38, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_CreateDelegationTokenResponse };
 
 /* ---- CreatePartitionsRequest ---- */
 static const struct kp_field kp_CreatePartitionsRequest_CreatePartitionsAssignment__fields[] = {
     KP_A(struct kp_CreatePartitionsRequest_CreatePartitionsAssignment, BrokerIds, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreatePartitionsRequest_CreatePartitionsAssignment__desc = { "CreatePartitionsAssignment", sizeof(struct kp_CreatePartitionsRequest_CreatePartitionsAssignment), kp_CreatePartitionsRequest_CreatePartitionsAssignment__fields, 1 };
+const struct kp_struct kp_desc_CreatePartitionsRequest_CreatePartitionsAssignment = { "CreatePartitionsAssignment", sizeof(struct kp_CreatePartitionsRequest_CreatePartitionsAssignment), kp_CreatePartitionsRequest_CreatePartitionsAssignment__fields, 1 };
 static const struct kp_field kp_CreatePartitionsRequest_CreatePartitionsTopic__fields[] = {
     KP_F(struct kp_CreatePartitionsRequest_CreatePartitionsTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreatePartitionsRequest_CreatePartitionsTopic, Count, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreatePartitionsRequest_CreatePartitionsTopic, Assignments, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreatePartitionsRequest_CreatePartitionsAssignment__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreatePartitionsRequest_CreatePartitionsTopic, Assignments, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreatePartitionsRequest_CreatePartitionsAssignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreatePartitionsRequest_CreatePartitionsTopic__desc = { "CreatePartitionsTopic", sizeof(struct kp_CreatePartitionsRequest_CreatePartitionsTopic), kp_CreatePartitionsRequest_CreatePartitionsTopic__fields, 3 };
+const struct kp_struct kp_desc_CreatePartitionsRequest_CreatePartitionsTopic = { "CreatePartitionsTopic", sizeof(struct kp_CreatePartitionsRequest_CreatePartitionsTopic), kp_CreatePartitionsRequest_CreatePartitionsTopic__fields, 3 };
 static const struct kp_field kp_CreatePartitionsRequest__fields[] = {
-    KP_A(struct kp_CreatePartitionsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreatePartitionsRequest_CreatePartitionsTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreatePartitionsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreatePartitionsRequest_CreatePartitionsTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_CreatePartitionsRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreatePartitionsRequest, ValidateOnly, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreatePartitionsRequest__desc = { "CreatePartitionsRequest", sizeof(struct kp_CreatePartitionsRequest), kp_CreatePartitionsRequest__fields, 3 };
-const struct kp_message kp_msg_CreatePartitionsRequest = { "CreatePartitionsRequest", 37, KP_KIND_REQUEST, 0, 3, 2, false, &kp_CreatePartitionsRequest__desc };
+const struct kp_struct kp_desc_CreatePartitionsRequest = { "CreatePartitionsRequest", sizeof(struct kp_CreatePartitionsRequest), kp_CreatePartitionsRequest__fields, 3 };
+const struct kp_message kp_msg_CreatePartitionsRequest = { "CreatePartitionsRequest", 37, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_CreatePartitionsRequest };
 
 /* ---- CreatePartitionsResponse ---- */
 static const struct kp_field kp_CreatePartitionsResponse_CreatePartitionsTopicResult__fields[] = {
@@ -829,40 +829,40 @@ static const struct kp_field kp_CreatePartitionsResponse_CreatePartitionsTopicRe
     KP_F(struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult__desc = { "CreatePartitionsTopicResult", sizeof(struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult), kp_CreatePartitionsResponse_CreatePartitionsTopicResult__fields, 3 };
+const struct kp_struct kp_desc_CreatePartitionsResponse_CreatePartitionsTopicResult = { "CreatePartitionsTopicResult", sizeof(struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult), kp_CreatePartitionsResponse_CreatePartitionsTopicResult__fields, 3 };
 static const struct kp_field kp_CreatePartitionsResponse__fields[] = {
     KP_F(struct kp_CreatePartitionsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreatePartitionsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreatePartitionsResponse_CreatePartitionsTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreatePartitionsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreatePartitionsResponse_CreatePartitionsTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreatePartitionsResponse__desc = { "CreatePartitionsResponse", sizeof(struct kp_CreatePartitionsResponse), kp_CreatePartitionsResponse__fields, 2 };
-const struct kp_message kp_msg_CreatePartitionsResponse = { "CreatePartitionsResponse", 37, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_CreatePartitionsResponse__desc };
+const struct kp_struct kp_desc_CreatePartitionsResponse = { "CreatePartitionsResponse", sizeof(struct kp_CreatePartitionsResponse), kp_CreatePartitionsResponse__fields, 2 };
+const struct kp_message kp_msg_CreatePartitionsResponse = { "CreatePartitionsResponse", 37, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_CreatePartitionsResponse };
 
 /* ---- CreateTopicsRequest ---- */
 static const struct kp_field kp_CreateTopicsRequest_CreatableReplicaAssignment__fields[] = {
     KP_F(struct kp_CreateTopicsRequest_CreatableReplicaAssignment, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_CreateTopicsRequest_CreatableReplicaAssignment, BrokerIds, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsRequest_CreatableReplicaAssignment__desc = { "CreatableReplicaAssignment", sizeof(struct kp_CreateTopicsRequest_CreatableReplicaAssignment), kp_CreateTopicsRequest_CreatableReplicaAssignment__fields, 2 };
+const struct kp_struct kp_desc_CreateTopicsRequest_CreatableReplicaAssignment = { "CreatableReplicaAssignment", sizeof(struct kp_CreateTopicsRequest_CreatableReplicaAssignment), kp_CreateTopicsRequest_CreatableReplicaAssignment__fields, 2 };
 static const struct kp_field kp_CreateTopicsRequest_CreatableTopicConfig__fields[] = {
     KP_F(struct kp_CreateTopicsRequest_CreatableTopicConfig, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsRequest_CreatableTopicConfig, Value, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsRequest_CreatableTopicConfig__desc = { "CreatableTopicConfig", sizeof(struct kp_CreateTopicsRequest_CreatableTopicConfig), kp_CreateTopicsRequest_CreatableTopicConfig__fields, 2 };
+const struct kp_struct kp_desc_CreateTopicsRequest_CreatableTopicConfig = { "CreatableTopicConfig", sizeof(struct kp_CreateTopicsRequest_CreatableTopicConfig), kp_CreateTopicsRequest_CreatableTopicConfig__fields, 2 };
 static const struct kp_field kp_CreateTopicsRequest_CreatableTopic__fields[] = {
     KP_F(struct kp_CreateTopicsRequest_CreatableTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsRequest_CreatableTopic, NumPartitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsRequest_CreatableTopic, ReplicationFactor, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreateTopicsRequest_CreatableTopic, Assignments, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateTopicsRequest_CreatableReplicaAssignment__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreateTopicsRequest_CreatableTopic, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateTopicsRequest_CreatableTopicConfig__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateTopicsRequest_CreatableTopic, Assignments, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateTopicsRequest_CreatableReplicaAssignment, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateTopicsRequest_CreatableTopic, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateTopicsRequest_CreatableTopicConfig, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsRequest_CreatableTopic__desc = { "CreatableTopic", sizeof(struct kp_CreateTopicsRequest_CreatableTopic), kp_CreateTopicsRequest_CreatableTopic__fields, 5 };
+const struct kp_struct kp_desc_CreateTopicsRequest_CreatableTopic = { "CreatableTopic", sizeof(struct kp_CreateTopicsRequest_CreatableTopic), kp_CreateTopicsRequest_CreatableTopic__fields, 5 };
 static const struct kp_field kp_CreateTopicsRequest__fields[] = {
-    KP_A(struct kp_CreateTopicsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateTopicsRequest_CreatableTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateTopicsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateTopicsRequest_CreatableTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsRequest, timeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 60000, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsRequest, validateOnly, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsRequest__desc = { "CreateTopicsRequest", sizeof(struct kp_CreateTopicsRequest), kp_CreateTopicsRequest__fields, 3 };
-const struct kp_message kp_msg_CreateTopicsRequest = { "CreateTopicsRequest", 19, KP_KIND_REQUEST, 0, 7, 5, false, &kp_CreateTopicsRequest__desc };
+const struct kp_struct kp_desc_CreateTopicsRequest = { "CreateTopicsRequest", sizeof(struct kp_CreateTopicsRequest), kp_CreateTopicsRequest__fields, 3 };
+const struct kp_message kp_msg_CreateTopicsRequest = { "CreateTopicsRequest", 19, KP_KIND_REQUEST, 0, 7, 5, false, &kp_desc_CreateTopicsRequest };
 
 /* ---- CreateTopicsResponse ---- */
 static const struct kp_field kp_CreateTopicsResponse_CreatableTopicConfigs__fields[] = {
@@ -872,7 +872,7 @@ static const struct kp_field kp_CreateTopicsResponse_CreatableTopicConfigs__fiel
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicConfigs, ConfigSource, KP_T_INT8, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicConfigs, IsSensitive, KP_T_BOOL, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsResponse_CreatableTopicConfigs__desc = { "CreatableTopicConfigs", sizeof(struct kp_CreateTopicsResponse_CreatableTopicConfigs), kp_CreateTopicsResponse_CreatableTopicConfigs__fields, 5 };
+const struct kp_struct kp_desc_CreateTopicsResponse_CreatableTopicConfigs = { "CreatableTopicConfigs", sizeof(struct kp_CreateTopicsResponse_CreatableTopicConfigs), kp_CreateTopicsResponse_CreatableTopicConfigs__fields, 5 };
 static const struct kp_field kp_CreateTopicsResponse_CreatableTopicResult__fields[] = {
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicResult, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicResult, TopicId, KP_T_UUID, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -881,15 +881,15 @@ static const struct kp_field kp_CreateTopicsResponse_CreatableTopicResult__field
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicResult, TopicConfigErrorCode, KP_T_INT16, 5, -1, -1, -1, 5, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicResult, NumPartitions, KP_T_INT32, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_CreateTopicsResponse_CreatableTopicResult, ReplicationFactor, KP_T_INT16, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_CreateTopicsResponse_CreatableTopicResult, Configs, KP_T_STRUCT, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateTopicsResponse_CreatableTopicConfigs__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateTopicsResponse_CreatableTopicResult, Configs, KP_T_STRUCT, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateTopicsResponse_CreatableTopicConfigs, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsResponse_CreatableTopicResult__desc = { "CreatableTopicResult", sizeof(struct kp_CreateTopicsResponse_CreatableTopicResult), kp_CreateTopicsResponse_CreatableTopicResult__fields, 8 };
+const struct kp_struct kp_desc_CreateTopicsResponse_CreatableTopicResult = { "CreatableTopicResult", sizeof(struct kp_CreateTopicsResponse_CreatableTopicResult), kp_CreateTopicsResponse_CreatableTopicResult__fields, 8 };
 static const struct kp_field kp_CreateTopicsResponse__fields[] = {
     KP_F(struct kp_CreateTopicsResponse, ThrottleTimeMs, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_CreateTopicsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_CreateTopicsResponse_CreatableTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_CreateTopicsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_CreateTopicsResponse_CreatableTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_CreateTopicsResponse__desc = { "CreateTopicsResponse", sizeof(struct kp_CreateTopicsResponse), kp_CreateTopicsResponse__fields, 2 };
-const struct kp_message kp_msg_CreateTopicsResponse = { "CreateTopicsResponse", 19, KP_KIND_RESPONSE, 0, 7, 5, false, &kp_CreateTopicsResponse__desc };
+const struct kp_struct kp_desc_CreateTopicsResponse = { "CreateTopicsResponse", sizeof(struct kp_CreateTopicsResponse), kp_CreateTopicsResponse__fields, 2 };
+const struct kp_message kp_msg_CreateTopicsResponse = { "CreateTopicsResponse", 19, KP_KIND_RESPONSE, 0, 7, 5, false, &kp_desc_CreateTopicsResponse };
 
 /* ---- DefaultPrincipalData ---- */
 static const struct kp_field kp_DefaultPrincipalData__fields[] = {
@@ -897,8 +897,8 @@ static const struct kp_field kp_DefaultPrincipalData__fields[] = {
     KP_F(struct kp_DefaultPrincipalData, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DefaultPrincipalData, TokenAuthenticated, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DefaultPrincipalData__desc = { "DefaultPrincipalData", sizeof(struct kp_DefaultPrincipalData), kp_DefaultPrincipalData__fields, 3 };
-const struct kp_message kp_msg_DefaultPrincipalData = { "DefaultPrincipalData", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_DefaultPrincipalData__desc };
+const struct kp_struct kp_desc_DefaultPrincipalData = { "DefaultPrincipalData", sizeof(struct kp_DefaultPrincipalData), kp_DefaultPrincipalData__fields, 3 };
+const struct kp_message kp_msg_DefaultPrincipalData = { "DefaultPrincipalData", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_DefaultPrincipalData };
 
 /* ---- DeleteAclsRequest ---- */
 static const struct kp_field kp_DeleteAclsRequest_DeleteAclsFilter__fields[] = {
@@ -910,12 +910,12 @@ static const struct kp_field kp_DeleteAclsRequest_DeleteAclsFilter__fields[] = {
     KP_F(struct kp_DeleteAclsRequest_DeleteAclsFilter, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteAclsRequest_DeleteAclsFilter, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteAclsRequest_DeleteAclsFilter__desc = { "DeleteAclsFilter", sizeof(struct kp_DeleteAclsRequest_DeleteAclsFilter), kp_DeleteAclsRequest_DeleteAclsFilter__fields, 7 };
+const struct kp_struct kp_desc_DeleteAclsRequest_DeleteAclsFilter = { "DeleteAclsFilter", sizeof(struct kp_DeleteAclsRequest_DeleteAclsFilter), kp_DeleteAclsRequest_DeleteAclsFilter__fields, 7 };
 static const struct kp_field kp_DeleteAclsRequest__fields[] = {
-    KP_A(struct kp_DeleteAclsRequest, Filters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteAclsRequest_DeleteAclsFilter__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteAclsRequest, Filters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteAclsRequest_DeleteAclsFilter, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteAclsRequest__desc = { "DeleteAclsRequest", sizeof(struct kp_DeleteAclsRequest), kp_DeleteAclsRequest__fields, 1 };
-const struct kp_message kp_msg_DeleteAclsRequest = { "DeleteAclsRequest", 31, KP_KIND_REQUEST, 0, 3, 2, false, &kp_DeleteAclsRequest__desc };
+const struct kp_struct kp_desc_DeleteAclsRequest = { "DeleteAclsRequest", sizeof(struct kp_DeleteAclsRequest), kp_DeleteAclsRequest__fields, 1 };
+const struct kp_message kp_msg_DeleteAclsRequest = { "DeleteAclsRequest", 31, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_DeleteAclsRequest };
 
 /* ---- DeleteAclsResponse ---- */
 static const struct kp_field kp_DeleteAclsResponse_DeleteAclsMatchingAcl__fields[] = {
@@ -929,57 +929,57 @@ static const struct kp_field kp_DeleteAclsResponse_DeleteAclsMatchingAcl__fields
     KP_F(struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl__desc = { "DeleteAclsMatchingAcl", sizeof(struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl), kp_DeleteAclsResponse_DeleteAclsMatchingAcl__fields, 9 };
+const struct kp_struct kp_desc_DeleteAclsResponse_DeleteAclsMatchingAcl = { "DeleteAclsMatchingAcl", sizeof(struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl), kp_DeleteAclsResponse_DeleteAclsMatchingAcl__fields, 9 };
 static const struct kp_field kp_DeleteAclsResponse_DeleteAclsFilterResult__fields[] = {
     KP_F(struct kp_DeleteAclsResponse_DeleteAclsFilterResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteAclsResponse_DeleteAclsFilterResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteAclsResponse_DeleteAclsFilterResult, MatchingAcls, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteAclsResponse_DeleteAclsMatchingAcl__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteAclsResponse_DeleteAclsFilterResult, MatchingAcls, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteAclsResponse_DeleteAclsMatchingAcl, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteAclsResponse_DeleteAclsFilterResult__desc = { "DeleteAclsFilterResult", sizeof(struct kp_DeleteAclsResponse_DeleteAclsFilterResult), kp_DeleteAclsResponse_DeleteAclsFilterResult__fields, 3 };
+const struct kp_struct kp_desc_DeleteAclsResponse_DeleteAclsFilterResult = { "DeleteAclsFilterResult", sizeof(struct kp_DeleteAclsResponse_DeleteAclsFilterResult), kp_DeleteAclsResponse_DeleteAclsFilterResult__fields, 3 };
 static const struct kp_field kp_DeleteAclsResponse__fields[] = {
     KP_F(struct kp_DeleteAclsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteAclsResponse, FilterResults, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteAclsResponse_DeleteAclsFilterResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteAclsResponse, FilterResults, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteAclsResponse_DeleteAclsFilterResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteAclsResponse__desc = { "DeleteAclsResponse", sizeof(struct kp_DeleteAclsResponse), kp_DeleteAclsResponse__fields, 2 };
-const struct kp_message kp_msg_DeleteAclsResponse = { "DeleteAclsResponse", 31, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_DeleteAclsResponse__desc };
+const struct kp_struct kp_desc_DeleteAclsResponse = { "DeleteAclsResponse", sizeof(struct kp_DeleteAclsResponse), kp_DeleteAclsResponse__fields, 2 };
+const struct kp_message kp_msg_DeleteAclsResponse = { "DeleteAclsResponse", 31, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_DeleteAclsResponse };
 
 /* ---- DeleteGroupsRequest ---- */
 static const struct kp_field kp_DeleteGroupsRequest__fields[] = {
     KP_A(struct kp_DeleteGroupsRequest, GroupsNames, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteGroupsRequest__desc = { "DeleteGroupsRequest", sizeof(struct kp_DeleteGroupsRequest), kp_DeleteGroupsRequest__fields, 1 };
-const struct kp_message kp_msg_DeleteGroupsRequest = { "DeleteGroupsRequest", 42, KP_KIND_REQUEST, 0, 2, 2, false, &kp_DeleteGroupsRequest__desc };
+const struct kp_struct kp_desc_DeleteGroupsRequest = { "DeleteGroupsRequest", sizeof(struct kp_DeleteGroupsRequest), kp_DeleteGroupsRequest__fields, 1 };
+const struct kp_message kp_msg_DeleteGroupsRequest = { "DeleteGroupsRequest", 42, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_DeleteGroupsRequest };
 
 /* ---- DeleteGroupsResponse ---- */
 static const struct kp_field kp_DeleteGroupsResponse_DeletableGroupResult__fields[] = {
     KP_F(struct kp_DeleteGroupsResponse_DeletableGroupResult, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteGroupsResponse_DeletableGroupResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteGroupsResponse_DeletableGroupResult__desc = { "DeletableGroupResult", sizeof(struct kp_DeleteGroupsResponse_DeletableGroupResult), kp_DeleteGroupsResponse_DeletableGroupResult__fields, 2 };
+const struct kp_struct kp_desc_DeleteGroupsResponse_DeletableGroupResult = { "DeletableGroupResult", sizeof(struct kp_DeleteGroupsResponse_DeletableGroupResult), kp_DeleteGroupsResponse_DeletableGroupResult__fields, 2 };
 static const struct kp_field kp_DeleteGroupsResponse__fields[] = {
     KP_F(struct kp_DeleteGroupsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteGroupsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteGroupsResponse_DeletableGroupResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteGroupsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteGroupsResponse_DeletableGroupResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteGroupsResponse__desc = { "DeleteGroupsResponse", sizeof(struct kp_DeleteGroupsResponse), kp_DeleteGroupsResponse__fields, 2 };
-const struct kp_message kp_msg_DeleteGroupsResponse = { "DeleteGroupsResponse", 42, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_DeleteGroupsResponse__desc };
+const struct kp_struct kp_desc_DeleteGroupsResponse = { "DeleteGroupsResponse", sizeof(struct kp_DeleteGroupsResponse), kp_DeleteGroupsResponse__fields, 2 };
+const struct kp_message kp_msg_DeleteGroupsResponse = { "DeleteGroupsResponse", 42, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_DeleteGroupsResponse };
 
 /* ---- DeleteRecordsRequest ---- */
 static const struct kp_field kp_DeleteRecordsRequest_DeleteRecordsPartition__fields[] = {
     KP_F(struct kp_DeleteRecordsRequest_DeleteRecordsPartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteRecordsRequest_DeleteRecordsPartition, Offset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsRequest_DeleteRecordsPartition__desc = { "DeleteRecordsPartition", sizeof(struct kp_DeleteRecordsRequest_DeleteRecordsPartition), kp_DeleteRecordsRequest_DeleteRecordsPartition__fields, 2 };
+const struct kp_struct kp_desc_DeleteRecordsRequest_DeleteRecordsPartition = { "DeleteRecordsPartition", sizeof(struct kp_DeleteRecordsRequest_DeleteRecordsPartition), kp_DeleteRecordsRequest_DeleteRecordsPartition__fields, 2 };
 static const struct kp_field kp_DeleteRecordsRequest_DeleteRecordsTopic__fields[] = {
     KP_F(struct kp_DeleteRecordsRequest_DeleteRecordsTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteRecordsRequest_DeleteRecordsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteRecordsRequest_DeleteRecordsPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteRecordsRequest_DeleteRecordsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteRecordsRequest_DeleteRecordsPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsRequest_DeleteRecordsTopic__desc = { "DeleteRecordsTopic", sizeof(struct kp_DeleteRecordsRequest_DeleteRecordsTopic), kp_DeleteRecordsRequest_DeleteRecordsTopic__fields, 2 };
+const struct kp_struct kp_desc_DeleteRecordsRequest_DeleteRecordsTopic = { "DeleteRecordsTopic", sizeof(struct kp_DeleteRecordsRequest_DeleteRecordsTopic), kp_DeleteRecordsRequest_DeleteRecordsTopic__fields, 2 };
 static const struct kp_field kp_DeleteRecordsRequest__fields[] = {
-    KP_A(struct kp_DeleteRecordsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteRecordsRequest_DeleteRecordsTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteRecordsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteRecordsRequest_DeleteRecordsTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteRecordsRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsRequest__desc = { "DeleteRecordsRequest", sizeof(struct kp_DeleteRecordsRequest), kp_DeleteRecordsRequest__fields, 2 };
-const struct kp_message kp_msg_DeleteRecordsRequest = { "DeleteRecordsRequest", 21, KP_KIND_REQUEST, 0, 2, 2, false, &kp_DeleteRecordsRequest__desc };
+const struct kp_struct kp_desc_DeleteRecordsRequest = { "DeleteRecordsRequest", sizeof(struct kp_DeleteRecordsRequest), kp_DeleteRecordsRequest__fields, 2 };
+const struct kp_message kp_msg_DeleteRecordsRequest = { "DeleteRecordsRequest", 21, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_DeleteRecordsRequest };
 
 /* ---- DeleteRecordsResponse ---- */
 static const struct kp_field kp_DeleteRecordsResponse_DeleteRecordsPartitionResult__fields[] = {
@@ -987,35 +987,35 @@ static const struct kp_field kp_DeleteRecordsResponse_DeleteRecordsPartitionResu
     KP_F(struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult, LowWatermark, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult__desc = { "DeleteRecordsPartitionResult", sizeof(struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult), kp_DeleteRecordsResponse_DeleteRecordsPartitionResult__fields, 3 };
+const struct kp_struct kp_desc_DeleteRecordsResponse_DeleteRecordsPartitionResult = { "DeleteRecordsPartitionResult", sizeof(struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult), kp_DeleteRecordsResponse_DeleteRecordsPartitionResult__fields, 3 };
 static const struct kp_field kp_DeleteRecordsResponse_DeleteRecordsTopicResult__fields[] = {
     KP_F(struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteRecordsResponse_DeleteRecordsPartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteRecordsResponse_DeleteRecordsPartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult__desc = { "DeleteRecordsTopicResult", sizeof(struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult), kp_DeleteRecordsResponse_DeleteRecordsTopicResult__fields, 2 };
+const struct kp_struct kp_desc_DeleteRecordsResponse_DeleteRecordsTopicResult = { "DeleteRecordsTopicResult", sizeof(struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult), kp_DeleteRecordsResponse_DeleteRecordsTopicResult__fields, 2 };
 static const struct kp_field kp_DeleteRecordsResponse__fields[] = {
     KP_F(struct kp_DeleteRecordsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteRecordsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteRecordsResponse_DeleteRecordsTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteRecordsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteRecordsResponse_DeleteRecordsTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteRecordsResponse__desc = { "DeleteRecordsResponse", sizeof(struct kp_DeleteRecordsResponse), kp_DeleteRecordsResponse__fields, 2 };
-const struct kp_message kp_msg_DeleteRecordsResponse = { "DeleteRecordsResponse", 21, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_DeleteRecordsResponse__desc };
+const struct kp_struct kp_desc_DeleteRecordsResponse = { "DeleteRecordsResponse", sizeof(struct kp_DeleteRecordsResponse), kp_DeleteRecordsResponse__fields, 2 };
+const struct kp_message kp_msg_DeleteRecordsResponse = { "DeleteRecordsResponse", 21, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_DeleteRecordsResponse };
 
 /* ---- DeleteShareGroupStateRequest ---- */
 static const struct kp_field kp_DeleteShareGroupStateRequest_PartitionData__fields[] = {
     KP_F(struct kp_DeleteShareGroupStateRequest_PartitionData, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteShareGroupStateRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_DeleteShareGroupStateRequest_PartitionData), kp_DeleteShareGroupStateRequest_PartitionData__fields, 1 };
+const struct kp_struct kp_desc_DeleteShareGroupStateRequest_PartitionData = { "PartitionData", sizeof(struct kp_DeleteShareGroupStateRequest_PartitionData), kp_DeleteShareGroupStateRequest_PartitionData__fields, 1 };
 static const struct kp_field kp_DeleteShareGroupStateRequest_DeleteStateData__fields[] = {
     KP_F(struct kp_DeleteShareGroupStateRequest_DeleteStateData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteShareGroupStateRequest_DeleteStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteShareGroupStateRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteShareGroupStateRequest_DeleteStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteShareGroupStateRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteShareGroupStateRequest_DeleteStateData__desc = { "DeleteStateData", sizeof(struct kp_DeleteShareGroupStateRequest_DeleteStateData), kp_DeleteShareGroupStateRequest_DeleteStateData__fields, 2 };
+const struct kp_struct kp_desc_DeleteShareGroupStateRequest_DeleteStateData = { "DeleteStateData", sizeof(struct kp_DeleteShareGroupStateRequest_DeleteStateData), kp_DeleteShareGroupStateRequest_DeleteStateData__fields, 2 };
 static const struct kp_field kp_DeleteShareGroupStateRequest__fields[] = {
     KP_F(struct kp_DeleteShareGroupStateRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteShareGroupStateRequest_DeleteStateData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteShareGroupStateRequest_DeleteStateData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteShareGroupStateRequest__desc = { "DeleteShareGroupStateRequest", sizeof(struct kp_DeleteShareGroupStateRequest), kp_DeleteShareGroupStateRequest__fields, 2 };
-const struct kp_message kp_msg_DeleteShareGroupStateRequest = { "DeleteShareGroupStateRequest", 86, KP_KIND_REQUEST, 0, 0, 0, true, &kp_DeleteShareGroupStateRequest__desc };
+const struct kp_struct kp_desc_DeleteShareGroupStateRequest = { "DeleteShareGroupStateRequest", sizeof(struct kp_DeleteShareGroupStateRequest), kp_DeleteShareGroupStateRequest__fields, 2 };
+const struct kp_message kp_msg_DeleteShareGroupStateRequest = { "DeleteShareGroupStateRequest", 86, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_DeleteShareGroupStateRequest };
 
 /* ---- DeleteShareGroupStateResponse ---- */
 static const struct kp_field kp_DeleteShareGroupStateResponse_PartitionResult__fields[] = {
@@ -1023,31 +1023,31 @@ static const struct kp_field kp_DeleteShareGroupStateResponse_PartitionResult__f
     KP_F(struct kp_DeleteShareGroupStateResponse_PartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteShareGroupStateResponse_PartitionResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_DeleteShareGroupStateResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_DeleteShareGroupStateResponse_PartitionResult), kp_DeleteShareGroupStateResponse_PartitionResult__fields, 3 };
+const struct kp_struct kp_desc_DeleteShareGroupStateResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_DeleteShareGroupStateResponse_PartitionResult), kp_DeleteShareGroupStateResponse_PartitionResult__fields, 3 };
 static const struct kp_field kp_DeleteShareGroupStateResponse_DeleteStateResult__fields[] = {
     KP_F(struct kp_DeleteShareGroupStateResponse_DeleteStateResult, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteShareGroupStateResponse_DeleteStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteShareGroupStateResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteShareGroupStateResponse_DeleteStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteShareGroupStateResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteShareGroupStateResponse_DeleteStateResult__desc = { "DeleteStateResult", sizeof(struct kp_DeleteShareGroupStateResponse_DeleteStateResult), kp_DeleteShareGroupStateResponse_DeleteStateResult__fields, 2 };
+const struct kp_struct kp_desc_DeleteShareGroupStateResponse_DeleteStateResult = { "DeleteStateResult", sizeof(struct kp_DeleteShareGroupStateResponse_DeleteStateResult), kp_DeleteShareGroupStateResponse_DeleteStateResult__fields, 2 };
 static const struct kp_field kp_DeleteShareGroupStateResponse__fields[] = {
-    KP_A(struct kp_DeleteShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteShareGroupStateResponse_DeleteStateResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteShareGroupStateResponse_DeleteStateResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteShareGroupStateResponse__desc = { "DeleteShareGroupStateResponse", sizeof(struct kp_DeleteShareGroupStateResponse), kp_DeleteShareGroupStateResponse__fields, 1 };
-const struct kp_message kp_msg_DeleteShareGroupStateResponse = { "DeleteShareGroupStateResponse", 86, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_DeleteShareGroupStateResponse__desc };
+const struct kp_struct kp_desc_DeleteShareGroupStateResponse = { "DeleteShareGroupStateResponse", sizeof(struct kp_DeleteShareGroupStateResponse), kp_DeleteShareGroupStateResponse__fields, 1 };
+const struct kp_message kp_msg_DeleteShareGroupStateResponse = { "DeleteShareGroupStateResponse", 86, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_DeleteShareGroupStateResponse };
 
 /* ---- DeleteTopicsRequest ---- */
 static const struct kp_field kp_DeleteTopicsRequest_DeleteTopicState__fields[] = {
     KP_F(struct kp_DeleteTopicsRequest_DeleteTopicState, Name, KP_T_STRING, 6, -1, 6, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_DeleteTopicsRequest_DeleteTopicState, TopicId, KP_T_UUID, 6, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteTopicsRequest_DeleteTopicState__desc = { "DeleteTopicState", sizeof(struct kp_DeleteTopicsRequest_DeleteTopicState), kp_DeleteTopicsRequest_DeleteTopicState__fields, 2 };
+const struct kp_struct kp_desc_DeleteTopicsRequest_DeleteTopicState = { "DeleteTopicState", sizeof(struct kp_DeleteTopicsRequest_DeleteTopicState), kp_DeleteTopicsRequest_DeleteTopicState__fields, 2 };
 static const struct kp_field kp_DeleteTopicsRequest__fields[] = {
-    KP_A(struct kp_DeleteTopicsRequest, Topics, KP_T_STRUCT, 6, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteTopicsRequest_DeleteTopicState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteTopicsRequest, Topics, KP_T_STRUCT, 6, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteTopicsRequest_DeleteTopicState, 0, 0.0, NULL, false),
     KP_A(struct kp_DeleteTopicsRequest, TopicNames, KP_T_STRING, 0, 5, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteTopicsRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteTopicsRequest__desc = { "DeleteTopicsRequest", sizeof(struct kp_DeleteTopicsRequest), kp_DeleteTopicsRequest__fields, 3 };
-const struct kp_message kp_msg_DeleteTopicsRequest = { "DeleteTopicsRequest", 20, KP_KIND_REQUEST, 0, 6, 4, false, &kp_DeleteTopicsRequest__desc };
+const struct kp_struct kp_desc_DeleteTopicsRequest = { "DeleteTopicsRequest", sizeof(struct kp_DeleteTopicsRequest), kp_DeleteTopicsRequest__fields, 3 };
+const struct kp_message kp_msg_DeleteTopicsRequest = { "DeleteTopicsRequest", 20, KP_KIND_REQUEST, 0, 6, 4, false, &kp_desc_DeleteTopicsRequest };
 
 /* ---- DeleteTopicsResponse ---- */
 static const struct kp_field kp_DeleteTopicsResponse_DeletableTopicResult__fields[] = {
@@ -1056,13 +1056,13 @@ static const struct kp_field kp_DeleteTopicsResponse_DeletableTopicResult__field
     KP_F(struct kp_DeleteTopicsResponse_DeletableTopicResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DeleteTopicsResponse_DeletableTopicResult, ErrorMessage, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_DeleteTopicsResponse_DeletableTopicResult__desc = { "DeletableTopicResult", sizeof(struct kp_DeleteTopicsResponse_DeletableTopicResult), kp_DeleteTopicsResponse_DeletableTopicResult__fields, 4 };
+const struct kp_struct kp_desc_DeleteTopicsResponse_DeletableTopicResult = { "DeletableTopicResult", sizeof(struct kp_DeleteTopicsResponse_DeletableTopicResult), kp_DeleteTopicsResponse_DeletableTopicResult__fields, 4 };
 static const struct kp_field kp_DeleteTopicsResponse__fields[] = {
     KP_F(struct kp_DeleteTopicsResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DeleteTopicsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DeleteTopicsResponse_DeletableTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DeleteTopicsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DeleteTopicsResponse_DeletableTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DeleteTopicsResponse__desc = { "DeleteTopicsResponse", sizeof(struct kp_DeleteTopicsResponse), kp_DeleteTopicsResponse__fields, 2 };
-const struct kp_message kp_msg_DeleteTopicsResponse = { "DeleteTopicsResponse", 20, KP_KIND_RESPONSE, 0, 6, 4, false, &kp_DeleteTopicsResponse__desc };
+const struct kp_struct kp_desc_DeleteTopicsResponse = { "DeleteTopicsResponse", sizeof(struct kp_DeleteTopicsResponse), kp_DeleteTopicsResponse__fields, 2 };
+const struct kp_message kp_msg_DeleteTopicsResponse = { "DeleteTopicsResponse", 20, KP_KIND_RESPONSE, 0, 6, 4, false, &kp_desc_DeleteTopicsResponse };
 
 /* ---- DescribeAclsRequest ---- */
 static const struct kp_field kp_DescribeAclsRequest__fields[] = {
@@ -1074,8 +1074,8 @@ static const struct kp_field kp_DescribeAclsRequest__fields[] = {
     KP_F(struct kp_DescribeAclsRequest, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsRequest, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeAclsRequest__desc = { "DescribeAclsRequest", sizeof(struct kp_DescribeAclsRequest), kp_DescribeAclsRequest__fields, 7 };
-const struct kp_message kp_msg_DescribeAclsRequest = { "DescribeAclsRequest", 29, KP_KIND_REQUEST, 0, 3, 2, false, &kp_DescribeAclsRequest__desc };
+const struct kp_struct kp_desc_DescribeAclsRequest = { "DescribeAclsRequest", sizeof(struct kp_DescribeAclsRequest), kp_DescribeAclsRequest__fields, 7 };
+const struct kp_message kp_msg_DescribeAclsRequest = { "DescribeAclsRequest", 29, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_DescribeAclsRequest };
 
 /* ---- DescribeAclsResponse ---- */
 static const struct kp_field kp_DescribeAclsResponse_AclDescription__fields[] = {
@@ -1084,22 +1084,22 @@ static const struct kp_field kp_DescribeAclsResponse_AclDescription__fields[] = 
     KP_F(struct kp_DescribeAclsResponse_AclDescription, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsResponse_AclDescription, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeAclsResponse_AclDescription__desc = { "AclDescription", sizeof(struct kp_DescribeAclsResponse_AclDescription), kp_DescribeAclsResponse_AclDescription__fields, 4 };
+const struct kp_struct kp_desc_DescribeAclsResponse_AclDescription = { "AclDescription", sizeof(struct kp_DescribeAclsResponse_AclDescription), kp_DescribeAclsResponse_AclDescription__fields, 4 };
 static const struct kp_field kp_DescribeAclsResponse_DescribeAclsResource__fields[] = {
     KP_F(struct kp_DescribeAclsResponse_DescribeAclsResource, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsResponse_DescribeAclsResource, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsResponse_DescribeAclsResource, PatternType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 3, 0.0, NULL, false),
-    KP_A(struct kp_DescribeAclsResponse_DescribeAclsResource, Acls, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeAclsResponse_AclDescription__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeAclsResponse_DescribeAclsResource, Acls, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeAclsResponse_AclDescription, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeAclsResponse_DescribeAclsResource__desc = { "DescribeAclsResource", sizeof(struct kp_DescribeAclsResponse_DescribeAclsResource), kp_DescribeAclsResponse_DescribeAclsResource__fields, 4 };
+const struct kp_struct kp_desc_DescribeAclsResponse_DescribeAclsResource = { "DescribeAclsResource", sizeof(struct kp_DescribeAclsResponse_DescribeAclsResource), kp_DescribeAclsResponse_DescribeAclsResource__fields, 4 };
 static const struct kp_field kp_DescribeAclsResponse__fields[] = {
     KP_F(struct kp_DescribeAclsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeAclsResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeAclsResponse, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeAclsResponse_DescribeAclsResource__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeAclsResponse, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeAclsResponse_DescribeAclsResource, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeAclsResponse__desc = { "DescribeAclsResponse", sizeof(struct kp_DescribeAclsResponse), kp_DescribeAclsResponse__fields, 4 };
-const struct kp_message kp_msg_DescribeAclsResponse = { "DescribeAclsResponse", 29, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_DescribeAclsResponse__desc };
+const struct kp_struct kp_desc_DescribeAclsResponse = { "DescribeAclsResponse", sizeof(struct kp_DescribeAclsResponse), kp_DescribeAclsResponse__fields, 4 };
+const struct kp_message kp_msg_DescribeAclsResponse = { "DescribeAclsResponse", 29, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_DescribeAclsResponse };
 
 /* ---- DescribeClientQuotasRequest ---- */
 static const struct kp_field kp_DescribeClientQuotasRequest_ComponentData__fields[] = {
@@ -1107,46 +1107,46 @@ static const struct kp_field kp_DescribeClientQuotasRequest_ComponentData__field
     KP_F(struct kp_DescribeClientQuotasRequest_ComponentData, MatchType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasRequest_ComponentData, Match, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasRequest_ComponentData__desc = { "ComponentData", sizeof(struct kp_DescribeClientQuotasRequest_ComponentData), kp_DescribeClientQuotasRequest_ComponentData__fields, 3 };
+const struct kp_struct kp_desc_DescribeClientQuotasRequest_ComponentData = { "ComponentData", sizeof(struct kp_DescribeClientQuotasRequest_ComponentData), kp_DescribeClientQuotasRequest_ComponentData__fields, 3 };
 static const struct kp_field kp_DescribeClientQuotasRequest__fields[] = {
-    KP_A(struct kp_DescribeClientQuotasRequest, Components, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeClientQuotasRequest_ComponentData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeClientQuotasRequest, Components, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeClientQuotasRequest_ComponentData, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasRequest, Strict, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasRequest__desc = { "DescribeClientQuotasRequest", sizeof(struct kp_DescribeClientQuotasRequest), kp_DescribeClientQuotasRequest__fields, 2 };
-const struct kp_message kp_msg_DescribeClientQuotasRequest = { "DescribeClientQuotasRequest", 48, KP_KIND_REQUEST, 0, 1, 1, false, &kp_DescribeClientQuotasRequest__desc };
+const struct kp_struct kp_desc_DescribeClientQuotasRequest = { "DescribeClientQuotasRequest", sizeof(struct kp_DescribeClientQuotasRequest), kp_DescribeClientQuotasRequest__fields, 2 };
+const struct kp_message kp_msg_DescribeClientQuotasRequest = { "DescribeClientQuotasRequest", 48, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_DescribeClientQuotasRequest };
 
 /* ---- DescribeClientQuotasResponse ---- */
 static const struct kp_field kp_DescribeClientQuotasResponse_EntityData__fields[] = {
     KP_F(struct kp_DescribeClientQuotasResponse_EntityData, EntityType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasResponse_EntityData, EntityName, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasResponse_EntityData__desc = { "EntityData", sizeof(struct kp_DescribeClientQuotasResponse_EntityData), kp_DescribeClientQuotasResponse_EntityData__fields, 2 };
+const struct kp_struct kp_desc_DescribeClientQuotasResponse_EntityData = { "EntityData", sizeof(struct kp_DescribeClientQuotasResponse_EntityData), kp_DescribeClientQuotasResponse_EntityData__fields, 2 };
 static const struct kp_field kp_DescribeClientQuotasResponse_ValueData__fields[] = {
     KP_F(struct kp_DescribeClientQuotasResponse_ValueData, Key, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasResponse_ValueData, Value, KP_T_FLOAT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasResponse_ValueData__desc = { "ValueData", sizeof(struct kp_DescribeClientQuotasResponse_ValueData), kp_DescribeClientQuotasResponse_ValueData__fields, 2 };
+const struct kp_struct kp_desc_DescribeClientQuotasResponse_ValueData = { "ValueData", sizeof(struct kp_DescribeClientQuotasResponse_ValueData), kp_DescribeClientQuotasResponse_ValueData__fields, 2 };
 static const struct kp_field kp_DescribeClientQuotasResponse_EntryData__fields[] = {
-    KP_A(struct kp_DescribeClientQuotasResponse_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeClientQuotasResponse_EntityData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeClientQuotasResponse_EntryData, Values, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeClientQuotasResponse_ValueData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeClientQuotasResponse_EntryData, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeClientQuotasResponse_EntityData, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeClientQuotasResponse_EntryData, Values, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeClientQuotasResponse_ValueData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasResponse_EntryData__desc = { "EntryData", sizeof(struct kp_DescribeClientQuotasResponse_EntryData), kp_DescribeClientQuotasResponse_EntryData__fields, 2 };
+const struct kp_struct kp_desc_DescribeClientQuotasResponse_EntryData = { "EntryData", sizeof(struct kp_DescribeClientQuotasResponse_EntryData), kp_DescribeClientQuotasResponse_EntryData__fields, 2 };
 static const struct kp_field kp_DescribeClientQuotasResponse__fields[] = {
     KP_F(struct kp_DescribeClientQuotasResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClientQuotasResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeClientQuotasResponse, Entries, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeClientQuotasResponse_EntryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeClientQuotasResponse, Entries, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeClientQuotasResponse_EntryData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClientQuotasResponse__desc = { "DescribeClientQuotasResponse", sizeof(struct kp_DescribeClientQuotasResponse), kp_DescribeClientQuotasResponse__fields, 4 };
-const struct kp_message kp_msg_DescribeClientQuotasResponse = { "DescribeClientQuotasResponse", 48, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_DescribeClientQuotasResponse__desc };
+const struct kp_struct kp_desc_DescribeClientQuotasResponse = { "DescribeClientQuotasResponse", sizeof(struct kp_DescribeClientQuotasResponse), kp_DescribeClientQuotasResponse__fields, 4 };
+const struct kp_message kp_msg_DescribeClientQuotasResponse = { "DescribeClientQuotasResponse", 48, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_DescribeClientQuotasResponse };
 
 /* ---- DescribeClusterRequest ---- */
 static const struct kp_field kp_DescribeClusterRequest__fields[] = {
     KP_F(struct kp_DescribeClusterRequest, IncludeClusterAuthorizedOperations, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterRequest, EndpointType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClusterRequest__desc = { "DescribeClusterRequest", sizeof(struct kp_DescribeClusterRequest), kp_DescribeClusterRequest__fields, 2 };
-const struct kp_message kp_msg_DescribeClusterRequest = { "DescribeClusterRequest", 60, KP_KIND_REQUEST, 0, 1, 0, false, &kp_DescribeClusterRequest__desc };
+const struct kp_struct kp_desc_DescribeClusterRequest = { "DescribeClusterRequest", sizeof(struct kp_DescribeClusterRequest), kp_DescribeClusterRequest__fields, 2 };
+const struct kp_message kp_msg_DescribeClusterRequest = { "DescribeClusterRequest", 60, KP_KIND_REQUEST, 0, 1, 0, false, &kp_desc_DescribeClusterRequest };
 
 /* ---- DescribeClusterResponse ---- */
 static const struct kp_field kp_DescribeClusterResponse_DescribeClusterBroker__fields[] = {
@@ -1155,7 +1155,7 @@ static const struct kp_field kp_DescribeClusterResponse_DescribeClusterBroker__f
     KP_F(struct kp_DescribeClusterResponse_DescribeClusterBroker, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterResponse_DescribeClusterBroker, Rack, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_DescribeClusterResponse_DescribeClusterBroker__desc = { "DescribeClusterBroker", sizeof(struct kp_DescribeClusterResponse_DescribeClusterBroker), kp_DescribeClusterResponse_DescribeClusterBroker__fields, 4 };
+const struct kp_struct kp_desc_DescribeClusterResponse_DescribeClusterBroker = { "DescribeClusterBroker", sizeof(struct kp_DescribeClusterResponse_DescribeClusterBroker), kp_DescribeClusterResponse_DescribeClusterBroker__fields, 4 };
 static const struct kp_field kp_DescribeClusterResponse__fields[] = {
     KP_F(struct kp_DescribeClusterResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1163,11 +1163,11 @@ static const struct kp_field kp_DescribeClusterResponse__fields[] = {
     KP_F(struct kp_DescribeClusterResponse, EndpointType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterResponse, ClusterId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterResponse, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_DescribeClusterResponse, Brokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeClusterResponse_DescribeClusterBroker__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeClusterResponse, Brokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeClusterResponse_DescribeClusterBroker, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeClusterResponse, ClusterAuthorizedOperations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeClusterResponse__desc = { "DescribeClusterResponse", sizeof(struct kp_DescribeClusterResponse), kp_DescribeClusterResponse__fields, 8 };
-const struct kp_message kp_msg_DescribeClusterResponse = { "DescribeClusterResponse", 60, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_DescribeClusterResponse__desc };
+const struct kp_struct kp_desc_DescribeClusterResponse = { "DescribeClusterResponse", sizeof(struct kp_DescribeClusterResponse), kp_DescribeClusterResponse__fields, 8 };
+const struct kp_message kp_msg_DescribeClusterResponse = { "DescribeClusterResponse", 60, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_DescribeClusterResponse };
 
 /* ---- DescribeConfigsRequest ---- */
 static const struct kp_field kp_DescribeConfigsRequest_DescribeConfigsResource__fields[] = {
@@ -1175,14 +1175,14 @@ static const struct kp_field kp_DescribeConfigsRequest_DescribeConfigsResource__
     KP_F(struct kp_DescribeConfigsRequest_DescribeConfigsResource, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_DescribeConfigsRequest_DescribeConfigsResource, ConfigurationKeys, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsRequest_DescribeConfigsResource__desc = { "DescribeConfigsResource", sizeof(struct kp_DescribeConfigsRequest_DescribeConfigsResource), kp_DescribeConfigsRequest_DescribeConfigsResource__fields, 3 };
+const struct kp_struct kp_desc_DescribeConfigsRequest_DescribeConfigsResource = { "DescribeConfigsResource", sizeof(struct kp_DescribeConfigsRequest_DescribeConfigsResource), kp_DescribeConfigsRequest_DescribeConfigsResource__fields, 3 };
 static const struct kp_field kp_DescribeConfigsRequest__fields[] = {
-    KP_A(struct kp_DescribeConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeConfigsRequest_DescribeConfigsResource__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeConfigsRequest_DescribeConfigsResource, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsRequest, IncludeSynonyms, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsRequest, IncludeDocumentation, KP_T_BOOL, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsRequest__desc = { "DescribeConfigsRequest", sizeof(struct kp_DescribeConfigsRequest), kp_DescribeConfigsRequest__fields, 3 };
-const struct kp_message kp_msg_DescribeConfigsRequest = { "DescribeConfigsRequest", 32, KP_KIND_REQUEST, 0, 4, 4, false, &kp_DescribeConfigsRequest__desc };
+const struct kp_struct kp_desc_DescribeConfigsRequest = { "DescribeConfigsRequest", sizeof(struct kp_DescribeConfigsRequest), kp_DescribeConfigsRequest__fields, 3 };
+const struct kp_message kp_msg_DescribeConfigsRequest = { "DescribeConfigsRequest", 32, KP_KIND_REQUEST, 0, 4, 4, false, &kp_desc_DescribeConfigsRequest };
 
 /* ---- DescribeConfigsResponse ---- */
 static const struct kp_field kp_DescribeConfigsResponse_DescribeConfigsSynonym__fields[] = {
@@ -1190,7 +1190,7 @@ static const struct kp_field kp_DescribeConfigsResponse_DescribeConfigsSynonym__
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsSynonym, Value, KP_T_STRING, 1, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsSynonym, Source, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsResponse_DescribeConfigsSynonym__desc = { "DescribeConfigsSynonym", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsSynonym), kp_DescribeConfigsResponse_DescribeConfigsSynonym__fields, 3 };
+const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsSynonym = { "DescribeConfigsSynonym", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsSynonym), kp_DescribeConfigsResponse_DescribeConfigsSynonym__fields, 3 };
 static const struct kp_field kp_DescribeConfigsResponse_DescribeConfigsResourceResult__fields[] = {
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, Value, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1198,44 +1198,44 @@ static const struct kp_field kp_DescribeConfigsResponse_DescribeConfigsResourceR
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, IsDefault, KP_T_BOOL, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, ConfigSource, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, IsSensitive, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, Synonyms, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeConfigsResponse_DescribeConfigsSynonym__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, Synonyms, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeConfigsResponse_DescribeConfigsSynonym, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, ConfigType, KP_T_INT8, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult, Documentation, KP_T_STRING, 3, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult__desc = { "DescribeConfigsResourceResult", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult), kp_DescribeConfigsResponse_DescribeConfigsResourceResult__fields, 9 };
+const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsResourceResult = { "DescribeConfigsResourceResult", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult), kp_DescribeConfigsResponse_DescribeConfigsResourceResult__fields, 9 };
 static const struct kp_field kp_DescribeConfigsResponse_DescribeConfigsResult__fields[] = {
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResult, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeConfigsResponse_DescribeConfigsResult, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeConfigsResponse_DescribeConfigsResult, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeConfigsResponse_DescribeConfigsResourceResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeConfigsResponse_DescribeConfigsResult, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeConfigsResponse_DescribeConfigsResourceResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsResponse_DescribeConfigsResult__desc = { "DescribeConfigsResult", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsResult), kp_DescribeConfigsResponse_DescribeConfigsResult__fields, 5 };
+const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsResult = { "DescribeConfigsResult", sizeof(struct kp_DescribeConfigsResponse_DescribeConfigsResult), kp_DescribeConfigsResponse_DescribeConfigsResult__fields, 5 };
 static const struct kp_field kp_DescribeConfigsResponse__fields[] = {
     KP_F(struct kp_DescribeConfigsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeConfigsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeConfigsResponse_DescribeConfigsResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeConfigsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeConfigsResponse_DescribeConfigsResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeConfigsResponse__desc = { "DescribeConfigsResponse", sizeof(struct kp_DescribeConfigsResponse), kp_DescribeConfigsResponse__fields, 2 };
-const struct kp_message kp_msg_DescribeConfigsResponse = { "DescribeConfigsResponse", 32, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_DescribeConfigsResponse__desc };
+const struct kp_struct kp_desc_DescribeConfigsResponse = { "DescribeConfigsResponse", sizeof(struct kp_DescribeConfigsResponse), kp_DescribeConfigsResponse__fields, 2 };
+const struct kp_message kp_msg_DescribeConfigsResponse = { "DescribeConfigsResponse", 32, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_desc_DescribeConfigsResponse };
 
 /* ---- DescribeDelegationTokenRequest ---- */
 static const struct kp_field kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner__fields[] = {
     KP_F(struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner, PrincipalType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner, PrincipalName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner__desc = { "DescribeDelegationTokenOwner", sizeof(struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner), kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner__fields, 2 };
+const struct kp_struct kp_desc_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner = { "DescribeDelegationTokenOwner", sizeof(struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner), kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner__fields, 2 };
 static const struct kp_field kp_DescribeDelegationTokenRequest__fields[] = {
-    KP_A(struct kp_DescribeDelegationTokenRequest, Owners, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeDelegationTokenRequest, Owners, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeDelegationTokenRequest__desc = { "DescribeDelegationTokenRequest", sizeof(struct kp_DescribeDelegationTokenRequest), kp_DescribeDelegationTokenRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeDelegationTokenRequest = { "DescribeDelegationTokenRequest", 41, KP_KIND_REQUEST, 0, 3, 2, false, &kp_DescribeDelegationTokenRequest__desc };
+const struct kp_struct kp_desc_DescribeDelegationTokenRequest = { "DescribeDelegationTokenRequest", sizeof(struct kp_DescribeDelegationTokenRequest), kp_DescribeDelegationTokenRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeDelegationTokenRequest = { "DescribeDelegationTokenRequest", 41, KP_KIND_REQUEST, 0, 3, 2, false, &kp_desc_DescribeDelegationTokenRequest };
 
 /* ---- DescribeDelegationTokenResponse ---- */
 static const struct kp_field kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer__fields[] = {
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer, PrincipalType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer, PrincipalName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer__desc = { "DescribedDelegationTokenRenewer", sizeof(struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer), kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer__fields, 2 };
+const struct kp_struct kp_desc_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer = { "DescribedDelegationTokenRenewer", sizeof(struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer), kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer__fields, 2 };
 static const struct kp_field kp_DescribeDelegationTokenResponse_DescribedDelegationToken__fields[] = {
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, PrincipalType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, PrincipalName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1246,24 +1246,24 @@ static const struct kp_field kp_DescribeDelegationTokenResponse_DescribedDelegat
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, MaxTimestamp, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, TokenId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, Hmac, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, Renewers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken, Renewers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken__desc = { "DescribedDelegationToken", sizeof(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken), kp_DescribeDelegationTokenResponse_DescribedDelegationToken__fields, 10 };
+const struct kp_struct kp_desc_DescribeDelegationTokenResponse_DescribedDelegationToken = { "DescribedDelegationToken", sizeof(struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken), kp_DescribeDelegationTokenResponse_DescribedDelegationToken__fields, 10 };
 static const struct kp_field kp_DescribeDelegationTokenResponse__fields[] = {
     KP_F(struct kp_DescribeDelegationTokenResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeDelegationTokenResponse, Tokens, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeDelegationTokenResponse_DescribedDelegationToken__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeDelegationTokenResponse, Tokens, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeDelegationTokenResponse_DescribedDelegationToken, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeDelegationTokenResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeDelegationTokenResponse__desc = { "DescribeDelegationTokenResponse", sizeof(struct kp_DescribeDelegationTokenResponse), kp_DescribeDelegationTokenResponse__fields, 3 };
-const struct kp_message kp_msg_DescribeDelegationTokenResponse = { "DescribeDelegationTokenResponse", 41, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_DescribeDelegationTokenResponse__desc };
+const struct kp_struct kp_desc_DescribeDelegationTokenResponse = { "DescribeDelegationTokenResponse", sizeof(struct kp_DescribeDelegationTokenResponse), kp_DescribeDelegationTokenResponse__fields, 3 };
+const struct kp_message kp_msg_DescribeDelegationTokenResponse = { "DescribeDelegationTokenResponse", 41, KP_KIND_RESPONSE, 0, 3, 2, false, &kp_desc_DescribeDelegationTokenResponse };
 
 /* ---- DescribeGroupsRequest ---- */
 static const struct kp_field kp_DescribeGroupsRequest__fields[] = {
     KP_A(struct kp_DescribeGroupsRequest, Groups, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsRequest, IncludeAuthorizedOperations, KP_T_BOOL, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeGroupsRequest__desc = { "DescribeGroupsRequest", sizeof(struct kp_DescribeGroupsRequest), kp_DescribeGroupsRequest__fields, 2 };
-const struct kp_message kp_msg_DescribeGroupsRequest = { "DescribeGroupsRequest", 15, KP_KIND_REQUEST, 0, 5, 5, false, &kp_DescribeGroupsRequest__desc };
+const struct kp_struct kp_desc_DescribeGroupsRequest = { "DescribeGroupsRequest", sizeof(struct kp_DescribeGroupsRequest), kp_DescribeGroupsRequest__fields, 2 };
+const struct kp_message kp_msg_DescribeGroupsRequest = { "DescribeGroupsRequest", 15, KP_KIND_REQUEST, 0, 5, 5, false, &kp_desc_DescribeGroupsRequest };
 
 /* ---- DescribeGroupsResponse ---- */
 static const struct kp_field kp_DescribeGroupsResponse_DescribedGroupMember__fields[] = {
@@ -1274,35 +1274,35 @@ static const struct kp_field kp_DescribeGroupsResponse_DescribedGroupMember__fie
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroupMember, MemberMetadata, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroupMember, MemberAssignment, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeGroupsResponse_DescribedGroupMember__desc = { "DescribedGroupMember", sizeof(struct kp_DescribeGroupsResponse_DescribedGroupMember), kp_DescribeGroupsResponse_DescribedGroupMember__fields, 6 };
+const struct kp_struct kp_desc_DescribeGroupsResponse_DescribedGroupMember = { "DescribedGroupMember", sizeof(struct kp_DescribeGroupsResponse_DescribedGroupMember), kp_DescribeGroupsResponse_DescribedGroupMember__fields, 6 };
 static const struct kp_field kp_DescribeGroupsResponse_DescribedGroup__fields[] = {
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, GroupState, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, ProtocolType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, ProtocolData, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeGroupsResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeGroupsResponse_DescribedGroupMember__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeGroupsResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeGroupsResponse_DescribedGroupMember, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeGroupsResponse_DescribedGroup, AuthorizedOperations, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeGroupsResponse_DescribedGroup__desc = { "DescribedGroup", sizeof(struct kp_DescribeGroupsResponse_DescribedGroup), kp_DescribeGroupsResponse_DescribedGroup__fields, 7 };
+const struct kp_struct kp_desc_DescribeGroupsResponse_DescribedGroup = { "DescribedGroup", sizeof(struct kp_DescribeGroupsResponse_DescribedGroup), kp_DescribeGroupsResponse_DescribedGroup__fields, 7 };
 static const struct kp_field kp_DescribeGroupsResponse__fields[] = {
     KP_F(struct kp_DescribeGroupsResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeGroupsResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeGroupsResponse_DescribedGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeGroupsResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeGroupsResponse_DescribedGroup, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeGroupsResponse__desc = { "DescribeGroupsResponse", sizeof(struct kp_DescribeGroupsResponse), kp_DescribeGroupsResponse__fields, 2 };
-const struct kp_message kp_msg_DescribeGroupsResponse = { "DescribeGroupsResponse", 15, KP_KIND_RESPONSE, 0, 5, 5, false, &kp_DescribeGroupsResponse__desc };
+const struct kp_struct kp_desc_DescribeGroupsResponse = { "DescribeGroupsResponse", sizeof(struct kp_DescribeGroupsResponse), kp_DescribeGroupsResponse__fields, 2 };
+const struct kp_message kp_msg_DescribeGroupsResponse = { "DescribeGroupsResponse", 15, KP_KIND_RESPONSE, 0, 5, 5, false, &kp_desc_DescribeGroupsResponse };
 
 /* ---- DescribeLogDirsRequest ---- */
 static const struct kp_field kp_DescribeLogDirsRequest_DescribableLogDirTopic__fields[] = {
     KP_F(struct kp_DescribeLogDirsRequest_DescribableLogDirTopic, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_DescribeLogDirsRequest_DescribableLogDirTopic, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsRequest_DescribableLogDirTopic__desc = { "DescribableLogDirTopic", sizeof(struct kp_DescribeLogDirsRequest_DescribableLogDirTopic), kp_DescribeLogDirsRequest_DescribableLogDirTopic__fields, 2 };
+const struct kp_struct kp_desc_DescribeLogDirsRequest_DescribableLogDirTopic = { "DescribableLogDirTopic", sizeof(struct kp_DescribeLogDirsRequest_DescribableLogDirTopic), kp_DescribeLogDirsRequest_DescribableLogDirTopic__fields, 2 };
 static const struct kp_field kp_DescribeLogDirsRequest__fields[] = {
-    KP_A(struct kp_DescribeLogDirsRequest, Topics, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeLogDirsRequest_DescribableLogDirTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeLogDirsRequest, Topics, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeLogDirsRequest_DescribableLogDirTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsRequest__desc = { "DescribeLogDirsRequest", sizeof(struct kp_DescribeLogDirsRequest), kp_DescribeLogDirsRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeLogDirsRequest = { "DescribeLogDirsRequest", 35, KP_KIND_REQUEST, 0, 4, 2, false, &kp_DescribeLogDirsRequest__desc };
+const struct kp_struct kp_desc_DescribeLogDirsRequest = { "DescribeLogDirsRequest", sizeof(struct kp_DescribeLogDirsRequest), kp_DescribeLogDirsRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeLogDirsRequest = { "DescribeLogDirsRequest", 35, KP_KIND_REQUEST, 0, 4, 2, false, &kp_desc_DescribeLogDirsRequest };
 
 /* ---- DescribeLogDirsResponse ---- */
 static const struct kp_field kp_DescribeLogDirsResponse_DescribeLogDirsPartition__fields[] = {
@@ -1311,39 +1311,39 @@ static const struct kp_field kp_DescribeLogDirsResponse_DescribeLogDirsPartition
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition, OffsetLag, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition, IsFutureKey, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition__desc = { "DescribeLogDirsPartition", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition), kp_DescribeLogDirsResponse_DescribeLogDirsPartition__fields, 4 };
+const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsPartition = { "DescribeLogDirsPartition", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition), kp_DescribeLogDirsResponse_DescribeLogDirsPartition__fields, 4 };
 static const struct kp_field kp_DescribeLogDirsResponse_DescribeLogDirsTopic__fields[] = {
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeLogDirsResponse_DescribeLogDirsPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeLogDirsResponse_DescribeLogDirsPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic__desc = { "DescribeLogDirsTopic", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic), kp_DescribeLogDirsResponse_DescribeLogDirsTopic__fields, 2 };
+const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsTopic = { "DescribeLogDirsTopic", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic), kp_DescribeLogDirsResponse_DescribeLogDirsTopic__fields, 2 };
 static const struct kp_field kp_DescribeLogDirsResponse_DescribeLogDirsResult__fields[] = {
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, LogDir, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeLogDirsResponse_DescribeLogDirsTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeLogDirsResponse_DescribeLogDirsTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, TotalBytes, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult, UsableBytes, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsResponse_DescribeLogDirsResult__desc = { "DescribeLogDirsResult", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult), kp_DescribeLogDirsResponse_DescribeLogDirsResult__fields, 5 };
+const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsResult = { "DescribeLogDirsResult", sizeof(struct kp_DescribeLogDirsResponse_DescribeLogDirsResult), kp_DescribeLogDirsResponse_DescribeLogDirsResult__fields, 5 };
 static const struct kp_field kp_DescribeLogDirsResponse__fields[] = {
     KP_F(struct kp_DescribeLogDirsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeLogDirsResponse, ErrorCode, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeLogDirsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeLogDirsResponse_DescribeLogDirsResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeLogDirsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeLogDirsResponse_DescribeLogDirsResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeLogDirsResponse__desc = { "DescribeLogDirsResponse", sizeof(struct kp_DescribeLogDirsResponse), kp_DescribeLogDirsResponse__fields, 3 };
-const struct kp_message kp_msg_DescribeLogDirsResponse = { "DescribeLogDirsResponse", 35, KP_KIND_RESPONSE, 0, 4, 2, false, &kp_DescribeLogDirsResponse__desc };
+const struct kp_struct kp_desc_DescribeLogDirsResponse = { "DescribeLogDirsResponse", sizeof(struct kp_DescribeLogDirsResponse), kp_DescribeLogDirsResponse__fields, 3 };
+const struct kp_message kp_msg_DescribeLogDirsResponse = { "DescribeLogDirsResponse", 35, KP_KIND_RESPONSE, 0, 4, 2, false, &kp_desc_DescribeLogDirsResponse };
 
 /* ---- DescribeProducersRequest ---- */
 static const struct kp_field kp_DescribeProducersRequest_TopicRequest__fields[] = {
     KP_F(struct kp_DescribeProducersRequest_TopicRequest, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_DescribeProducersRequest_TopicRequest, PartitionIndexes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersRequest_TopicRequest__desc = { "TopicRequest", sizeof(struct kp_DescribeProducersRequest_TopicRequest), kp_DescribeProducersRequest_TopicRequest__fields, 2 };
+const struct kp_struct kp_desc_DescribeProducersRequest_TopicRequest = { "TopicRequest", sizeof(struct kp_DescribeProducersRequest_TopicRequest), kp_DescribeProducersRequest_TopicRequest__fields, 2 };
 static const struct kp_field kp_DescribeProducersRequest__fields[] = {
-    KP_A(struct kp_DescribeProducersRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeProducersRequest_TopicRequest__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeProducersRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeProducersRequest_TopicRequest, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersRequest__desc = { "DescribeProducersRequest", sizeof(struct kp_DescribeProducersRequest), kp_DescribeProducersRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeProducersRequest = { "DescribeProducersRequest", 61, KP_KIND_REQUEST, 0, 0, 0, false, &kp_DescribeProducersRequest__desc };
+const struct kp_struct kp_desc_DescribeProducersRequest = { "DescribeProducersRequest", sizeof(struct kp_DescribeProducersRequest), kp_DescribeProducersRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeProducersRequest = { "DescribeProducersRequest", 61, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_DescribeProducersRequest };
 
 /* ---- DescribeProducersResponse ---- */
 static const struct kp_field kp_DescribeProducersResponse_ProducerState__fields[] = {
@@ -1354,41 +1354,41 @@ static const struct kp_field kp_DescribeProducersResponse_ProducerState__fields[
     KP_F(struct kp_DescribeProducersResponse_ProducerState, CoordinatorEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeProducersResponse_ProducerState, CurrentTxnStartOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersResponse_ProducerState__desc = { "ProducerState", sizeof(struct kp_DescribeProducersResponse_ProducerState), kp_DescribeProducersResponse_ProducerState__fields, 6 };
+const struct kp_struct kp_desc_DescribeProducersResponse_ProducerState = { "ProducerState", sizeof(struct kp_DescribeProducersResponse_ProducerState), kp_DescribeProducersResponse_ProducerState__fields, 6 };
 static const struct kp_field kp_DescribeProducersResponse_PartitionResponse__fields[] = {
     KP_F(struct kp_DescribeProducersResponse_PartitionResponse, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeProducersResponse_PartitionResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeProducersResponse_PartitionResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_DescribeProducersResponse_PartitionResponse, ActiveProducers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeProducersResponse_ProducerState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeProducersResponse_PartitionResponse, ActiveProducers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeProducersResponse_ProducerState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersResponse_PartitionResponse__desc = { "PartitionResponse", sizeof(struct kp_DescribeProducersResponse_PartitionResponse), kp_DescribeProducersResponse_PartitionResponse__fields, 4 };
+const struct kp_struct kp_desc_DescribeProducersResponse_PartitionResponse = { "PartitionResponse", sizeof(struct kp_DescribeProducersResponse_PartitionResponse), kp_DescribeProducersResponse_PartitionResponse__fields, 4 };
 static const struct kp_field kp_DescribeProducersResponse_TopicResponse__fields[] = {
     KP_F(struct kp_DescribeProducersResponse_TopicResponse, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeProducersResponse_TopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeProducersResponse_PartitionResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeProducersResponse_TopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeProducersResponse_PartitionResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersResponse_TopicResponse__desc = { "TopicResponse", sizeof(struct kp_DescribeProducersResponse_TopicResponse), kp_DescribeProducersResponse_TopicResponse__fields, 2 };
+const struct kp_struct kp_desc_DescribeProducersResponse_TopicResponse = { "TopicResponse", sizeof(struct kp_DescribeProducersResponse_TopicResponse), kp_DescribeProducersResponse_TopicResponse__fields, 2 };
 static const struct kp_field kp_DescribeProducersResponse__fields[] = {
     KP_F(struct kp_DescribeProducersResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeProducersResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeProducersResponse_TopicResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeProducersResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeProducersResponse_TopicResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeProducersResponse__desc = { "DescribeProducersResponse", sizeof(struct kp_DescribeProducersResponse), kp_DescribeProducersResponse__fields, 2 };
-const struct kp_message kp_msg_DescribeProducersResponse = { "DescribeProducersResponse", 61, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_DescribeProducersResponse__desc };
+const struct kp_struct kp_desc_DescribeProducersResponse = { "DescribeProducersResponse", sizeof(struct kp_DescribeProducersResponse), kp_DescribeProducersResponse__fields, 2 };
+const struct kp_message kp_msg_DescribeProducersResponse = { "DescribeProducersResponse", 61, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_DescribeProducersResponse };
 
 /* ---- DescribeQuorumRequest ---- */
 static const struct kp_field kp_DescribeQuorumRequest_PartitionData__fields[] = {
     KP_F(struct kp_DescribeQuorumRequest_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_DescribeQuorumRequest_PartitionData), kp_DescribeQuorumRequest_PartitionData__fields, 1 };
+const struct kp_struct kp_desc_DescribeQuorumRequest_PartitionData = { "PartitionData", sizeof(struct kp_DescribeQuorumRequest_PartitionData), kp_DescribeQuorumRequest_PartitionData__fields, 1 };
 static const struct kp_field kp_DescribeQuorumRequest_TopicData__fields[] = {
     KP_F(struct kp_DescribeQuorumRequest_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumRequest_TopicData__desc = { "TopicData", sizeof(struct kp_DescribeQuorumRequest_TopicData), kp_DescribeQuorumRequest_TopicData__fields, 2 };
+const struct kp_struct kp_desc_DescribeQuorumRequest_TopicData = { "TopicData", sizeof(struct kp_DescribeQuorumRequest_TopicData), kp_DescribeQuorumRequest_TopicData__fields, 2 };
 static const struct kp_field kp_DescribeQuorumRequest__fields[] = {
-    KP_A(struct kp_DescribeQuorumRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumRequest_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumRequest_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumRequest__desc = { "DescribeQuorumRequest", sizeof(struct kp_DescribeQuorumRequest), kp_DescribeQuorumRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeQuorumRequest = { "DescribeQuorumRequest", 55, KP_KIND_REQUEST, 0, 2, 0, false, &kp_DescribeQuorumRequest__desc };
+const struct kp_struct kp_desc_DescribeQuorumRequest = { "DescribeQuorumRequest", sizeof(struct kp_DescribeQuorumRequest), kp_DescribeQuorumRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeQuorumRequest = { "DescribeQuorumRequest", 55, KP_KIND_REQUEST, 0, 2, 0, false, &kp_desc_DescribeQuorumRequest };
 
 /* ---- DescribeQuorumResponse ---- */
 static const struct kp_field kp_DescribeQuorumResponse_ReplicaState__fields[] = {
@@ -1398,7 +1398,7 @@ static const struct kp_field kp_DescribeQuorumResponse_ReplicaState__fields[] = 
     KP_F(struct kp_DescribeQuorumResponse_ReplicaState, LastFetchTimestamp, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_ReplicaState, LastCaughtUpTimestamp, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse_ReplicaState__desc = { "ReplicaState", sizeof(struct kp_DescribeQuorumResponse_ReplicaState), kp_DescribeQuorumResponse_ReplicaState__fields, 5 };
+const struct kp_struct kp_desc_DescribeQuorumResponse_ReplicaState = { "ReplicaState", sizeof(struct kp_DescribeQuorumResponse_ReplicaState), kp_DescribeQuorumResponse_ReplicaState__fields, 5 };
 static const struct kp_field kp_DescribeQuorumResponse_PartitionData__fields[] = {
     KP_F(struct kp_DescribeQuorumResponse_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_PartitionData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1406,52 +1406,52 @@ static const struct kp_field kp_DescribeQuorumResponse_PartitionData__fields[] =
     KP_F(struct kp_DescribeQuorumResponse_PartitionData, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_PartitionData, HighWatermark, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse_PartitionData, CurrentVoters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_ReplicaState__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse_PartitionData, Observers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_ReplicaState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse_PartitionData, CurrentVoters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_ReplicaState, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse_PartitionData, Observers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_ReplicaState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_DescribeQuorumResponse_PartitionData), kp_DescribeQuorumResponse_PartitionData__fields, 8 };
+const struct kp_struct kp_desc_DescribeQuorumResponse_PartitionData = { "PartitionData", sizeof(struct kp_DescribeQuorumResponse_PartitionData), kp_DescribeQuorumResponse_PartitionData__fields, 8 };
 static const struct kp_field kp_DescribeQuorumResponse_TopicData__fields[] = {
     KP_F(struct kp_DescribeQuorumResponse_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse_TopicData__desc = { "TopicData", sizeof(struct kp_DescribeQuorumResponse_TopicData), kp_DescribeQuorumResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_DescribeQuorumResponse_TopicData = { "TopicData", sizeof(struct kp_DescribeQuorumResponse_TopicData), kp_DescribeQuorumResponse_TopicData__fields, 2 };
 static const struct kp_field kp_DescribeQuorumResponse_Listener__fields[] = {
     KP_F(struct kp_DescribeQuorumResponse_Listener, Name, KP_T_STRING, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_Listener, Host, KP_T_STRING, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse_Listener, Port, KP_T_UINT16, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse_Listener__desc = { "Listener", sizeof(struct kp_DescribeQuorumResponse_Listener), kp_DescribeQuorumResponse_Listener__fields, 3 };
+const struct kp_struct kp_desc_DescribeQuorumResponse_Listener = { "Listener", sizeof(struct kp_DescribeQuorumResponse_Listener), kp_DescribeQuorumResponse_Listener__fields, 3 };
 static const struct kp_field kp_DescribeQuorumResponse_Node__fields[] = {
     KP_F(struct kp_DescribeQuorumResponse_Node, NodeId, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse_Node, Listeners, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_Listener__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse_Node, Listeners, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_Listener, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse_Node__desc = { "Node", sizeof(struct kp_DescribeQuorumResponse_Node), kp_DescribeQuorumResponse_Node__fields, 2 };
+const struct kp_struct kp_desc_DescribeQuorumResponse_Node = { "Node", sizeof(struct kp_DescribeQuorumResponse_Node), kp_DescribeQuorumResponse_Node__fields, 2 };
 static const struct kp_field kp_DescribeQuorumResponse__fields[] = {
     KP_F(struct kp_DescribeQuorumResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeQuorumResponse, ErrorMessage, KP_T_STRING, 2, -1, 2, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeQuorumResponse, Nodes, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeQuorumResponse_Node__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeQuorumResponse, Nodes, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeQuorumResponse_Node, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeQuorumResponse__desc = { "DescribeQuorumResponse", sizeof(struct kp_DescribeQuorumResponse), kp_DescribeQuorumResponse__fields, 4 };
-const struct kp_message kp_msg_DescribeQuorumResponse = { "DescribeQuorumResponse", 55, KP_KIND_RESPONSE, 0, 2, 0, false, &kp_DescribeQuorumResponse__desc };
+const struct kp_struct kp_desc_DescribeQuorumResponse = { "DescribeQuorumResponse", sizeof(struct kp_DescribeQuorumResponse), kp_DescribeQuorumResponse__fields, 4 };
+const struct kp_message kp_msg_DescribeQuorumResponse = { "DescribeQuorumResponse", 55, KP_KIND_RESPONSE, 0, 2, 0, false, &kp_desc_DescribeQuorumResponse };
 
 /* ---- DescribeTopicPartitionsRequest ---- */
 static const struct kp_field kp_DescribeTopicPartitionsRequest_TopicRequest__fields[] = {
     KP_F(struct kp_DescribeTopicPartitionsRequest_TopicRequest, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsRequest_TopicRequest__desc = { "TopicRequest", sizeof(struct kp_DescribeTopicPartitionsRequest_TopicRequest), kp_DescribeTopicPartitionsRequest_TopicRequest__fields, 1 };
+const struct kp_struct kp_desc_DescribeTopicPartitionsRequest_TopicRequest = { "TopicRequest", sizeof(struct kp_DescribeTopicPartitionsRequest_TopicRequest), kp_DescribeTopicPartitionsRequest_TopicRequest__fields, 1 };
 static const struct kp_field kp_DescribeTopicPartitionsRequest_Cursor__fields[] = {
     KP_F(struct kp_DescribeTopicPartitionsRequest_Cursor, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsRequest_Cursor, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsRequest_Cursor__desc = { "Cursor", sizeof(struct kp_DescribeTopicPartitionsRequest_Cursor), kp_DescribeTopicPartitionsRequest_Cursor__fields, 2 };
+const struct kp_struct kp_desc_DescribeTopicPartitionsRequest_Cursor = { "Cursor", sizeof(struct kp_DescribeTopicPartitionsRequest_Cursor), kp_DescribeTopicPartitionsRequest_Cursor__fields, 2 };
 static const struct kp_field kp_DescribeTopicPartitionsRequest__fields[] = {
-    KP_A(struct kp_DescribeTopicPartitionsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTopicPartitionsRequest_TopicRequest__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeTopicPartitionsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTopicPartitionsRequest_TopicRequest, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsRequest, ResponsePartitionLimit, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 2000, 0.0, NULL, false),
-    KP_F(struct kp_DescribeTopicPartitionsRequest, Cursor, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTopicPartitionsRequest_Cursor__desc, 0, 0.0, NULL, true),
+    KP_F(struct kp_DescribeTopicPartitionsRequest, Cursor, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTopicPartitionsRequest_Cursor, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsRequest__desc = { "DescribeTopicPartitionsRequest", sizeof(struct kp_DescribeTopicPartitionsRequest), kp_DescribeTopicPartitionsRequest__fields, 3 };
-const struct kp_message kp_msg_DescribeTopicPartitionsRequest = { "DescribeTopicPartitionsRequest", 75, KP_KIND_REQUEST, 0, 0, 0, false, &kp_DescribeTopicPartitionsRequest__desc };
+const struct kp_struct kp_desc_DescribeTopicPartitionsRequest = { "DescribeTopicPartitionsRequest", sizeof(struct kp_DescribeTopicPartitionsRequest), kp_DescribeTopicPartitionsRequest__fields, 3 };
+const struct kp_message kp_msg_DescribeTopicPartitionsRequest = { "DescribeTopicPartitionsRequest", 75, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_DescribeTopicPartitionsRequest };
 
 /* ---- DescribeTopicPartitionsResponse ---- */
 static const struct kp_field kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition__fields[] = {
@@ -1465,42 +1465,42 @@ static const struct kp_field kp_DescribeTopicPartitionsResponse_DescribeTopicPar
     KP_A(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition, LastKnownElr, KP_T_INT32, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_A(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition, OfflineReplicas, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition__desc = { "DescribeTopicPartitionsResponsePartition", sizeof(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition), kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition__fields, 9 };
+const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition = { "DescribeTopicPartitionsResponsePartition", sizeof(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition), kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition__fields, 9 };
 static const struct kp_field kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic__fields[] = {
     KP_F(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, Name, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, IsInternal, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, TopicAuthorizedOperations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic__desc = { "DescribeTopicPartitionsResponseTopic", sizeof(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic), kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic__fields, 6 };
+const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic = { "DescribeTopicPartitionsResponseTopic", sizeof(struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic), kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic__fields, 6 };
 static const struct kp_field kp_DescribeTopicPartitionsResponse_Cursor__fields[] = {
     KP_F(struct kp_DescribeTopicPartitionsResponse_Cursor, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTopicPartitionsResponse_Cursor, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsResponse_Cursor__desc = { "Cursor", sizeof(struct kp_DescribeTopicPartitionsResponse_Cursor), kp_DescribeTopicPartitionsResponse_Cursor__fields, 2 };
+const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_Cursor = { "Cursor", sizeof(struct kp_DescribeTopicPartitionsResponse_Cursor), kp_DescribeTopicPartitionsResponse_Cursor__fields, 2 };
 static const struct kp_field kp_DescribeTopicPartitionsResponse__fields[] = {
     KP_F(struct kp_DescribeTopicPartitionsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeTopicPartitionsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_DescribeTopicPartitionsResponse, NextCursor, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTopicPartitionsResponse_Cursor__desc, 0, 0.0, NULL, true),
+    KP_A(struct kp_DescribeTopicPartitionsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic, 0, 0.0, NULL, false),
+    KP_F(struct kp_DescribeTopicPartitionsResponse, NextCursor, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTopicPartitionsResponse_Cursor, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_DescribeTopicPartitionsResponse__desc = { "DescribeTopicPartitionsResponse", sizeof(struct kp_DescribeTopicPartitionsResponse), kp_DescribeTopicPartitionsResponse__fields, 3 };
-const struct kp_message kp_msg_DescribeTopicPartitionsResponse = { "DescribeTopicPartitionsResponse", 75, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_DescribeTopicPartitionsResponse__desc };
+const struct kp_struct kp_desc_DescribeTopicPartitionsResponse = { "DescribeTopicPartitionsResponse", sizeof(struct kp_DescribeTopicPartitionsResponse), kp_DescribeTopicPartitionsResponse__fields, 3 };
+const struct kp_message kp_msg_DescribeTopicPartitionsResponse = { "DescribeTopicPartitionsResponse", 75, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_DescribeTopicPartitionsResponse };
 
 /* ---- DescribeTransactionsRequest ---- */
 static const struct kp_field kp_DescribeTransactionsRequest__fields[] = {
     KP_A(struct kp_DescribeTransactionsRequest, TransactionalIds, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTransactionsRequest__desc = { "DescribeTransactionsRequest", sizeof(struct kp_DescribeTransactionsRequest), kp_DescribeTransactionsRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeTransactionsRequest = { "DescribeTransactionsRequest", 65, KP_KIND_REQUEST, 0, 0, 0, false, &kp_DescribeTransactionsRequest__desc };
+const struct kp_struct kp_desc_DescribeTransactionsRequest = { "DescribeTransactionsRequest", sizeof(struct kp_DescribeTransactionsRequest), kp_DescribeTransactionsRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeTransactionsRequest = { "DescribeTransactionsRequest", 65, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_DescribeTransactionsRequest };
 
 /* ---- DescribeTransactionsResponse ---- */
 static const struct kp_field kp_DescribeTransactionsResponse_TopicData__fields[] = {
     KP_F(struct kp_DescribeTransactionsResponse_TopicData, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_DescribeTransactionsResponse_TopicData, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTransactionsResponse_TopicData__desc = { "TopicData", sizeof(struct kp_DescribeTransactionsResponse_TopicData), kp_DescribeTransactionsResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_DescribeTransactionsResponse_TopicData = { "TopicData", sizeof(struct kp_DescribeTransactionsResponse_TopicData), kp_DescribeTransactionsResponse_TopicData__fields, 2 };
 static const struct kp_field kp_DescribeTransactionsResponse_TransactionState__fields[] = {
     KP_F(struct kp_DescribeTransactionsResponse_TransactionState, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTransactionsResponse_TransactionState, TransactionalId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1509,62 +1509,62 @@ static const struct kp_field kp_DescribeTransactionsResponse_TransactionState__f
     KP_F(struct kp_DescribeTransactionsResponse_TransactionState, TransactionStartTimeMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTransactionsResponse_TransactionState, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeTransactionsResponse_TransactionState, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeTransactionsResponse_TransactionState, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTransactionsResponse_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeTransactionsResponse_TransactionState, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTransactionsResponse_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTransactionsResponse_TransactionState__desc = { "TransactionState", sizeof(struct kp_DescribeTransactionsResponse_TransactionState), kp_DescribeTransactionsResponse_TransactionState__fields, 8 };
+const struct kp_struct kp_desc_DescribeTransactionsResponse_TransactionState = { "TransactionState", sizeof(struct kp_DescribeTransactionsResponse_TransactionState), kp_DescribeTransactionsResponse_TransactionState__fields, 8 };
 static const struct kp_field kp_DescribeTransactionsResponse__fields[] = {
     KP_F(struct kp_DescribeTransactionsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeTransactionsResponse, TransactionStates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeTransactionsResponse_TransactionState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeTransactionsResponse, TransactionStates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeTransactionsResponse_TransactionState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeTransactionsResponse__desc = { "DescribeTransactionsResponse", sizeof(struct kp_DescribeTransactionsResponse), kp_DescribeTransactionsResponse__fields, 2 };
-const struct kp_message kp_msg_DescribeTransactionsResponse = { "DescribeTransactionsResponse", 65, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_DescribeTransactionsResponse__desc };
+const struct kp_struct kp_desc_DescribeTransactionsResponse = { "DescribeTransactionsResponse", sizeof(struct kp_DescribeTransactionsResponse), kp_DescribeTransactionsResponse__fields, 2 };
+const struct kp_message kp_msg_DescribeTransactionsResponse = { "DescribeTransactionsResponse", 65, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_DescribeTransactionsResponse };
 
 /* ---- DescribeUserScramCredentialsRequest ---- */
 static const struct kp_field kp_DescribeUserScramCredentialsRequest_UserName__fields[] = {
     KP_F(struct kp_DescribeUserScramCredentialsRequest_UserName, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeUserScramCredentialsRequest_UserName__desc = { "UserName", sizeof(struct kp_DescribeUserScramCredentialsRequest_UserName), kp_DescribeUserScramCredentialsRequest_UserName__fields, 1 };
+const struct kp_struct kp_desc_DescribeUserScramCredentialsRequest_UserName = { "UserName", sizeof(struct kp_DescribeUserScramCredentialsRequest_UserName), kp_DescribeUserScramCredentialsRequest_UserName__fields, 1 };
 static const struct kp_field kp_DescribeUserScramCredentialsRequest__fields[] = {
-    KP_A(struct kp_DescribeUserScramCredentialsRequest, Users, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeUserScramCredentialsRequest_UserName__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeUserScramCredentialsRequest, Users, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeUserScramCredentialsRequest_UserName, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeUserScramCredentialsRequest__desc = { "DescribeUserScramCredentialsRequest", sizeof(struct kp_DescribeUserScramCredentialsRequest), kp_DescribeUserScramCredentialsRequest__fields, 1 };
-const struct kp_message kp_msg_DescribeUserScramCredentialsRequest = { "DescribeUserScramCredentialsRequest", 50, KP_KIND_REQUEST, 0, 0, 0, false, &kp_DescribeUserScramCredentialsRequest__desc };
+const struct kp_struct kp_desc_DescribeUserScramCredentialsRequest = { "DescribeUserScramCredentialsRequest", sizeof(struct kp_DescribeUserScramCredentialsRequest), kp_DescribeUserScramCredentialsRequest__fields, 1 };
+const struct kp_message kp_msg_DescribeUserScramCredentialsRequest = { "DescribeUserScramCredentialsRequest", 50, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_DescribeUserScramCredentialsRequest };
 
 /* ---- DescribeUserScramCredentialsResponse ---- */
 static const struct kp_field kp_DescribeUserScramCredentialsResponse_CredentialInfo__fields[] = {
     KP_F(struct kp_DescribeUserScramCredentialsResponse_CredentialInfo, Mechanism, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeUserScramCredentialsResponse_CredentialInfo, Iterations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeUserScramCredentialsResponse_CredentialInfo__desc = { "CredentialInfo", sizeof(struct kp_DescribeUserScramCredentialsResponse_CredentialInfo), kp_DescribeUserScramCredentialsResponse_CredentialInfo__fields, 2 };
+const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse_CredentialInfo = { "CredentialInfo", sizeof(struct kp_DescribeUserScramCredentialsResponse_CredentialInfo), kp_DescribeUserScramCredentialsResponse_CredentialInfo__fields, 2 };
 static const struct kp_field kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult__fields[] = {
     KP_F(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, User, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, CredentialInfos, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeUserScramCredentialsResponse_CredentialInfo__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, CredentialInfos, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeUserScramCredentialsResponse_CredentialInfo, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult__desc = { "DescribeUserScramCredentialsResult", sizeof(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult), kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult__fields, 4 };
+const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult = { "DescribeUserScramCredentialsResult", sizeof(struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult), kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult__fields, 4 };
 static const struct kp_field kp_DescribeUserScramCredentialsResponse__fields[] = {
     KP_F(struct kp_DescribeUserScramCredentialsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeUserScramCredentialsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DescribeUserScramCredentialsResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_DescribeUserScramCredentialsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_DescribeUserScramCredentialsResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DescribeUserScramCredentialsResponse__desc = { "DescribeUserScramCredentialsResponse", sizeof(struct kp_DescribeUserScramCredentialsResponse), kp_DescribeUserScramCredentialsResponse__fields, 4 };
-const struct kp_message kp_msg_DescribeUserScramCredentialsResponse = { "DescribeUserScramCredentialsResponse", 50, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_DescribeUserScramCredentialsResponse__desc };
+const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse = { "DescribeUserScramCredentialsResponse", sizeof(struct kp_DescribeUserScramCredentialsResponse), kp_DescribeUserScramCredentialsResponse__fields, 4 };
+const struct kp_message kp_msg_DescribeUserScramCredentialsResponse = { "DescribeUserScramCredentialsResponse", 50, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_DescribeUserScramCredentialsResponse };
 
 /* ---- ElectLeadersRequest ---- */
 static const struct kp_field kp_ElectLeadersRequest_TopicPartitions__fields[] = {
     KP_F(struct kp_ElectLeadersRequest_TopicPartitions, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ElectLeadersRequest_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ElectLeadersRequest_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ElectLeadersRequest_TopicPartitions), kp_ElectLeadersRequest_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ElectLeadersRequest_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ElectLeadersRequest_TopicPartitions), kp_ElectLeadersRequest_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ElectLeadersRequest__fields[] = {
     KP_F(struct kp_ElectLeadersRequest, ElectionType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ElectLeadersRequest, TopicPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ElectLeadersRequest_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ElectLeadersRequest, TopicPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ElectLeadersRequest_TopicPartitions, 0, 0.0, NULL, false),
     KP_F(struct kp_ElectLeadersRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 60000, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ElectLeadersRequest__desc = { "ElectLeadersRequest", sizeof(struct kp_ElectLeadersRequest), kp_ElectLeadersRequest__fields, 3 };
-const struct kp_message kp_msg_ElectLeadersRequest = { "ElectLeadersRequest", 43, KP_KIND_REQUEST, 0, 2, 2, false, &kp_ElectLeadersRequest__desc };
+const struct kp_struct kp_desc_ElectLeadersRequest = { "ElectLeadersRequest", sizeof(struct kp_ElectLeadersRequest), kp_ElectLeadersRequest__fields, 3 };
+const struct kp_message kp_msg_ElectLeadersRequest = { "ElectLeadersRequest", 43, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_ElectLeadersRequest };
 
 /* ---- ElectLeadersResponse ---- */
 static const struct kp_field kp_ElectLeadersResponse_PartitionResult__fields[] = {
@@ -1572,52 +1572,52 @@ static const struct kp_field kp_ElectLeadersResponse_PartitionResult__fields[] =
     KP_F(struct kp_ElectLeadersResponse_PartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ElectLeadersResponse_PartitionResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ElectLeadersResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_ElectLeadersResponse_PartitionResult), kp_ElectLeadersResponse_PartitionResult__fields, 3 };
+const struct kp_struct kp_desc_ElectLeadersResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_ElectLeadersResponse_PartitionResult), kp_ElectLeadersResponse_PartitionResult__fields, 3 };
 static const struct kp_field kp_ElectLeadersResponse_ReplicaElectionResult__fields[] = {
     KP_F(struct kp_ElectLeadersResponse_ReplicaElectionResult, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ElectLeadersResponse_ReplicaElectionResult, PartitionResult, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ElectLeadersResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ElectLeadersResponse_ReplicaElectionResult, PartitionResult, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ElectLeadersResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ElectLeadersResponse_ReplicaElectionResult__desc = { "ReplicaElectionResult", sizeof(struct kp_ElectLeadersResponse_ReplicaElectionResult), kp_ElectLeadersResponse_ReplicaElectionResult__fields, 2 };
+const struct kp_struct kp_desc_ElectLeadersResponse_ReplicaElectionResult = { "ReplicaElectionResult", sizeof(struct kp_ElectLeadersResponse_ReplicaElectionResult), kp_ElectLeadersResponse_ReplicaElectionResult__fields, 2 };
 static const struct kp_field kp_ElectLeadersResponse__fields[] = {
     KP_F(struct kp_ElectLeadersResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ElectLeadersResponse, ErrorCode, KP_T_INT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ElectLeadersResponse, ReplicaElectionResults, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ElectLeadersResponse_ReplicaElectionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ElectLeadersResponse, ReplicaElectionResults, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ElectLeadersResponse_ReplicaElectionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ElectLeadersResponse__desc = { "ElectLeadersResponse", sizeof(struct kp_ElectLeadersResponse), kp_ElectLeadersResponse__fields, 3 };
-const struct kp_message kp_msg_ElectLeadersResponse = { "ElectLeadersResponse", 43, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_ElectLeadersResponse__desc };
+const struct kp_struct kp_desc_ElectLeadersResponse = { "ElectLeadersResponse", sizeof(struct kp_ElectLeadersResponse), kp_ElectLeadersResponse__fields, 3 };
+const struct kp_message kp_msg_ElectLeadersResponse = { "ElectLeadersResponse", 43, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_ElectLeadersResponse };
 
 /* ---- EndQuorumEpochRequest ---- */
 static const struct kp_field kp_EndQuorumEpochRequest_ReplicaInfo__fields[] = {
     KP_F(struct kp_EndQuorumEpochRequest_ReplicaInfo, CandidateId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochRequest_ReplicaInfo, CandidateDirectoryId, KP_T_UUID, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochRequest_ReplicaInfo__desc = { "ReplicaInfo", sizeof(struct kp_EndQuorumEpochRequest_ReplicaInfo), kp_EndQuorumEpochRequest_ReplicaInfo__fields, 2 };
+const struct kp_struct kp_desc_EndQuorumEpochRequest_ReplicaInfo = { "ReplicaInfo", sizeof(struct kp_EndQuorumEpochRequest_ReplicaInfo), kp_EndQuorumEpochRequest_ReplicaInfo__fields, 2 };
 static const struct kp_field kp_EndQuorumEpochRequest_PartitionData__fields[] = {
     KP_F(struct kp_EndQuorumEpochRequest_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochRequest_PartitionData, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_EndQuorumEpochRequest_PartitionData, PreferredSuccessors, KP_T_INT32, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochRequest_PartitionData, PreferredCandidates, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochRequest_ReplicaInfo__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochRequest_PartitionData, PreferredCandidates, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochRequest_ReplicaInfo, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_EndQuorumEpochRequest_PartitionData), kp_EndQuorumEpochRequest_PartitionData__fields, 5 };
+const struct kp_struct kp_desc_EndQuorumEpochRequest_PartitionData = { "PartitionData", sizeof(struct kp_EndQuorumEpochRequest_PartitionData), kp_EndQuorumEpochRequest_PartitionData__fields, 5 };
 static const struct kp_field kp_EndQuorumEpochRequest_TopicData__fields[] = {
     KP_F(struct kp_EndQuorumEpochRequest_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochRequest_TopicData__desc = { "TopicData", sizeof(struct kp_EndQuorumEpochRequest_TopicData), kp_EndQuorumEpochRequest_TopicData__fields, 2 };
+const struct kp_struct kp_desc_EndQuorumEpochRequest_TopicData = { "TopicData", sizeof(struct kp_EndQuorumEpochRequest_TopicData), kp_EndQuorumEpochRequest_TopicData__fields, 2 };
 static const struct kp_field kp_EndQuorumEpochRequest_LeaderEndpoint__fields[] = {
     KP_F(struct kp_EndQuorumEpochRequest_LeaderEndpoint, Name, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochRequest_LeaderEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochRequest_LeaderEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochRequest_LeaderEndpoint__desc = { "LeaderEndpoint", sizeof(struct kp_EndQuorumEpochRequest_LeaderEndpoint), kp_EndQuorumEpochRequest_LeaderEndpoint__fields, 3 };
+const struct kp_struct kp_desc_EndQuorumEpochRequest_LeaderEndpoint = { "LeaderEndpoint", sizeof(struct kp_EndQuorumEpochRequest_LeaderEndpoint), kp_EndQuorumEpochRequest_LeaderEndpoint__fields, 3 };
 static const struct kp_field kp_EndQuorumEpochRequest__fields[] = {
     KP_F(struct kp_EndQuorumEpochRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_EndQuorumEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochRequest_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochRequest, LeaderEndpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochRequest_LeaderEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochRequest_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochRequest, LeaderEndpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochRequest_LeaderEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochRequest__desc = { "EndQuorumEpochRequest", sizeof(struct kp_EndQuorumEpochRequest), kp_EndQuorumEpochRequest__fields, 3 };
-const struct kp_message kp_msg_EndQuorumEpochRequest = { "EndQuorumEpochRequest", 54, KP_KIND_REQUEST, 0, 1, 1, false, &kp_EndQuorumEpochRequest__desc };
+const struct kp_struct kp_desc_EndQuorumEpochRequest = { "EndQuorumEpochRequest", sizeof(struct kp_EndQuorumEpochRequest), kp_EndQuorumEpochRequest__fields, 3 };
+const struct kp_message kp_msg_EndQuorumEpochRequest = { "EndQuorumEpochRequest", 54, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_EndQuorumEpochRequest };
 
 /* ---- EndQuorumEpochResponse ---- */
 static const struct kp_field kp_EndQuorumEpochResponse_PartitionData__fields[] = {
@@ -1626,25 +1626,25 @@ static const struct kp_field kp_EndQuorumEpochResponse_PartitionData__fields[] =
     KP_F(struct kp_EndQuorumEpochResponse_PartitionData, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochResponse_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_EndQuorumEpochResponse_PartitionData), kp_EndQuorumEpochResponse_PartitionData__fields, 4 };
+const struct kp_struct kp_desc_EndQuorumEpochResponse_PartitionData = { "PartitionData", sizeof(struct kp_EndQuorumEpochResponse_PartitionData), kp_EndQuorumEpochResponse_PartitionData__fields, 4 };
 static const struct kp_field kp_EndQuorumEpochResponse_TopicData__fields[] = {
     KP_F(struct kp_EndQuorumEpochResponse_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochResponse_TopicData__desc = { "TopicData", sizeof(struct kp_EndQuorumEpochResponse_TopicData), kp_EndQuorumEpochResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_EndQuorumEpochResponse_TopicData = { "TopicData", sizeof(struct kp_EndQuorumEpochResponse_TopicData), kp_EndQuorumEpochResponse_TopicData__fields, 2 };
 static const struct kp_field kp_EndQuorumEpochResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_EndQuorumEpochResponse_NodeEndpoint, NodeId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochResponse_NodeEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndQuorumEpochResponse_NodeEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_EndQuorumEpochResponse_NodeEndpoint), kp_EndQuorumEpochResponse_NodeEndpoint__fields, 3 };
+const struct kp_struct kp_desc_EndQuorumEpochResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_EndQuorumEpochResponse_NodeEndpoint), kp_EndQuorumEpochResponse_NodeEndpoint__fields, 3 };
 static const struct kp_field kp_EndQuorumEpochResponse__fields[] = {
     KP_F(struct kp_EndQuorumEpochResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochResponse_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_EndQuorumEpochResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_EndQuorumEpochResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochResponse_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_EndQuorumEpochResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_EndQuorumEpochResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndQuorumEpochResponse__desc = { "EndQuorumEpochResponse", sizeof(struct kp_EndQuorumEpochResponse), kp_EndQuorumEpochResponse__fields, 3 };
-const struct kp_message kp_msg_EndQuorumEpochResponse = { "EndQuorumEpochResponse", 54, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_EndQuorumEpochResponse__desc };
+const struct kp_struct kp_desc_EndQuorumEpochResponse = { "EndQuorumEpochResponse", sizeof(struct kp_EndQuorumEpochResponse), kp_EndQuorumEpochResponse__fields, 3 };
+const struct kp_message kp_msg_EndQuorumEpochResponse = { "EndQuorumEpochResponse", 54, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_EndQuorumEpochResponse };
 
 /* ---- EndTxnRequest ---- */
 static const struct kp_field kp_EndTxnRequest__fields[] = {
@@ -1653,8 +1653,8 @@ static const struct kp_field kp_EndTxnRequest__fields[] = {
     KP_F(struct kp_EndTxnRequest, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EndTxnRequest, Committed, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndTxnRequest__desc = { "EndTxnRequest", sizeof(struct kp_EndTxnRequest), kp_EndTxnRequest__fields, 4 };
-const struct kp_message kp_msg_EndTxnRequest = { "EndTxnRequest", 26, KP_KIND_REQUEST, 0, 5, 3, true, &kp_EndTxnRequest__desc };
+const struct kp_struct kp_desc_EndTxnRequest = { "EndTxnRequest", sizeof(struct kp_EndTxnRequest), kp_EndTxnRequest__fields, 4 };
+const struct kp_message kp_msg_EndTxnRequest = { "EndTxnRequest", 26, KP_KIND_REQUEST, 0, 5, 3, true, &kp_desc_EndTxnRequest };
 
 /* ---- EndTxnResponse ---- */
 static const struct kp_field kp_EndTxnResponse__fields[] = {
@@ -1663,8 +1663,8 @@ static const struct kp_field kp_EndTxnResponse__fields[] = {
     KP_F(struct kp_EndTxnResponse, ProducerId, KP_T_INT64, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_EndTxnResponse, ProducerEpoch, KP_T_INT16, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EndTxnResponse__desc = { "EndTxnResponse", sizeof(struct kp_EndTxnResponse), kp_EndTxnResponse__fields, 4 };
-const struct kp_message kp_msg_EndTxnResponse = { "EndTxnResponse", 26, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_EndTxnResponse__desc };
+const struct kp_struct kp_desc_EndTxnResponse = { "EndTxnResponse", sizeof(struct kp_EndTxnResponse), kp_EndTxnResponse__fields, 4 };
+const struct kp_message kp_msg_EndTxnResponse = { "EndTxnResponse", 26, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_desc_EndTxnResponse };
 
 /* ---- EnvelopeRequest ---- */
 static const struct kp_field kp_EnvelopeRequest__fields[] = {
@@ -1672,24 +1672,24 @@ static const struct kp_field kp_EnvelopeRequest__fields[] = {
     KP_F(struct kp_EnvelopeRequest, RequestPrincipal, KP_T_BYTES, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_EnvelopeRequest, ClientHostAddress, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EnvelopeRequest__desc = { "EnvelopeRequest", sizeof(struct kp_EnvelopeRequest), kp_EnvelopeRequest__fields, 3 };
-const struct kp_message kp_msg_EnvelopeRequest = { "EnvelopeRequest", 58, KP_KIND_REQUEST, 0, 0, 0, false, &kp_EnvelopeRequest__desc };
+const struct kp_struct kp_desc_EnvelopeRequest = { "EnvelopeRequest", sizeof(struct kp_EnvelopeRequest), kp_EnvelopeRequest__fields, 3 };
+const struct kp_message kp_msg_EnvelopeRequest = { "EnvelopeRequest", 58, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_EnvelopeRequest };
 
 /* ---- EnvelopeResponse ---- */
 static const struct kp_field kp_EnvelopeResponse__fields[] = {
     KP_F(struct kp_EnvelopeResponse, ResponseData, KP_T_BYTES, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_EnvelopeResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_EnvelopeResponse__desc = { "EnvelopeResponse", sizeof(struct kp_EnvelopeResponse), kp_EnvelopeResponse__fields, 2 };
-const struct kp_message kp_msg_EnvelopeResponse = { "EnvelopeResponse", 58, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_EnvelopeResponse__desc };
+const struct kp_struct kp_desc_EnvelopeResponse = { "EnvelopeResponse", sizeof(struct kp_EnvelopeResponse), kp_EnvelopeResponse__fields, 2 };
+const struct kp_message kp_msg_EnvelopeResponse = { "EnvelopeResponse", 58, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_EnvelopeResponse };
 
 /* ---- ExpireDelegationTokenRequest ---- */
 static const struct kp_field kp_ExpireDelegationTokenRequest__fields[] = {
     KP_F(struct kp_ExpireDelegationTokenRequest, Hmac, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ExpireDelegationTokenRequest, ExpiryTimePeriodMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ExpireDelegationTokenRequest__desc = { "ExpireDelegationTokenRequest", sizeof(struct kp_ExpireDelegationTokenRequest), kp_ExpireDelegationTokenRequest__fields, 2 };
-const struct kp_message kp_msg_ExpireDelegationTokenRequest = { "ExpireDelegationTokenRequest", 40, KP_KIND_REQUEST, 0, 2, 2, false, &kp_ExpireDelegationTokenRequest__desc };
+const struct kp_struct kp_desc_ExpireDelegationTokenRequest = { "ExpireDelegationTokenRequest", sizeof(struct kp_ExpireDelegationTokenRequest), kp_ExpireDelegationTokenRequest__fields, 2 };
+const struct kp_message kp_msg_ExpireDelegationTokenRequest = { "ExpireDelegationTokenRequest", 40, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_ExpireDelegationTokenRequest };
 
 /* ---- ExpireDelegationTokenResponse ---- */
 static const struct kp_field kp_ExpireDelegationTokenResponse__fields[] = {
@@ -1697,15 +1697,15 @@ static const struct kp_field kp_ExpireDelegationTokenResponse__fields[] = {
     KP_F(struct kp_ExpireDelegationTokenResponse, ExpiryTimestampMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ExpireDelegationTokenResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ExpireDelegationTokenResponse__desc = { "ExpireDelegationTokenResponse", sizeof(struct kp_ExpireDelegationTokenResponse), kp_ExpireDelegationTokenResponse__fields, 3 };
-const struct kp_message kp_msg_ExpireDelegationTokenResponse = { "ExpireDelegationTokenResponse", 40, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_ExpireDelegationTokenResponse__desc };
+const struct kp_struct kp_desc_ExpireDelegationTokenResponse = { "ExpireDelegationTokenResponse", sizeof(struct kp_ExpireDelegationTokenResponse), kp_ExpireDelegationTokenResponse__fields, 3 };
+const struct kp_message kp_msg_ExpireDelegationTokenResponse = { "ExpireDelegationTokenResponse", 40, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_ExpireDelegationTokenResponse };
 
 /* ---- FetchRequest ---- */
 static const struct kp_field kp_FetchRequest_ReplicaState__fields[] = {
     KP_F(struct kp_FetchRequest_ReplicaState, ReplicaId, KP_T_INT32, 15, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest_ReplicaState, ReplicaEpoch, KP_T_INT64, 15, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchRequest_ReplicaState__desc = { "ReplicaState", sizeof(struct kp_FetchRequest_ReplicaState), kp_FetchRequest_ReplicaState__fields, 2 };
+const struct kp_struct kp_desc_FetchRequest_ReplicaState = { "ReplicaState", sizeof(struct kp_FetchRequest_ReplicaState), kp_FetchRequest_ReplicaState__fields, 2 };
 static const struct kp_field kp_FetchRequest_FetchPartition__fields[] = {
     KP_F(struct kp_FetchRequest_FetchPartition, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest_FetchPartition, CurrentLeaderEpoch, KP_T_INT32, 9, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
@@ -1715,162 +1715,162 @@ static const struct kp_field kp_FetchRequest_FetchPartition__fields[] = {
     KP_F(struct kp_FetchRequest_FetchPartition, PartitionMaxBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest_FetchPartition, ReplicaDirectoryId, KP_T_UUID, 17, -1, -1, -1, 17, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchRequest_FetchPartition__desc = { "FetchPartition", sizeof(struct kp_FetchRequest_FetchPartition), kp_FetchRequest_FetchPartition__fields, 7 };
+const struct kp_struct kp_desc_FetchRequest_FetchPartition = { "FetchPartition", sizeof(struct kp_FetchRequest_FetchPartition), kp_FetchRequest_FetchPartition__fields, 7 };
 static const struct kp_field kp_FetchRequest_FetchTopic__fields[] = {
     KP_F(struct kp_FetchRequest_FetchTopic, Topic, KP_T_STRING, 0, 12, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest_FetchTopic, TopicId, KP_T_UUID, 13, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchRequest_FetchTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchRequest_FetchPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchRequest_FetchTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchRequest_FetchPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchRequest_FetchTopic__desc = { "FetchTopic", sizeof(struct kp_FetchRequest_FetchTopic), kp_FetchRequest_FetchTopic__fields, 3 };
+const struct kp_struct kp_desc_FetchRequest_FetchTopic = { "FetchTopic", sizeof(struct kp_FetchRequest_FetchTopic), kp_FetchRequest_FetchTopic__fields, 3 };
 static const struct kp_field kp_FetchRequest_ForgottenTopic__fields[] = {
     KP_F(struct kp_FetchRequest_ForgottenTopic, Topic, KP_T_STRING, 7, 12, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest_ForgottenTopic, TopicId, KP_T_UUID, 13, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_FetchRequest_ForgottenTopic, Partitions, KP_T_INT32, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchRequest_ForgottenTopic__desc = { "ForgottenTopic", sizeof(struct kp_FetchRequest_ForgottenTopic), kp_FetchRequest_ForgottenTopic__fields, 3 };
+const struct kp_struct kp_desc_FetchRequest_ForgottenTopic = { "ForgottenTopic", sizeof(struct kp_FetchRequest_ForgottenTopic), kp_FetchRequest_ForgottenTopic__fields, 3 };
 static const struct kp_field kp_FetchRequest__fields[] = {
     KP_F(struct kp_FetchRequest, ClusterId, KP_T_STRING, 12, -1, 12, -1, 12, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_FetchRequest, ReplicaId, KP_T_INT32, 0, 14, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_F(struct kp_FetchRequest, ReplicaState, KP_T_STRUCT, 15, -1, -1, -1, 15, -1, 1, KP_FLEX_INHERIT, -1, &kp_FetchRequest_ReplicaState__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchRequest, ReplicaState, KP_T_STRUCT, 15, -1, -1, -1, 15, -1, 1, KP_FLEX_INHERIT, -1, &kp_desc_FetchRequest_ReplicaState, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, MaxWaitMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, MinBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, MaxBytes, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 2147483647, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, IsolationLevel, KP_T_INT8, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, SessionId, KP_T_INT32, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, SessionEpoch, KP_T_INT32, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_FetchRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchRequest_FetchTopic__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchRequest, ForgottenTopicsData, KP_T_STRUCT, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchRequest_ForgottenTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchRequest_FetchTopic, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchRequest, ForgottenTopicsData, KP_T_STRUCT, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchRequest_ForgottenTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchRequest, RackId, KP_T_STRING, 11, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, "", false),
 };
-static const struct kp_struct kp_FetchRequest__desc = { "FetchRequest", sizeof(struct kp_FetchRequest), kp_FetchRequest__fields, 12 };
-const struct kp_message kp_msg_FetchRequest = { "FetchRequest", 1, KP_KIND_REQUEST, 0, 17, 12, false, &kp_FetchRequest__desc };
+const struct kp_struct kp_desc_FetchRequest = { "FetchRequest", sizeof(struct kp_FetchRequest), kp_FetchRequest__fields, 12 };
+const struct kp_message kp_msg_FetchRequest = { "FetchRequest", 1, KP_KIND_REQUEST, 0, 17, 12, false, &kp_desc_FetchRequest };
 
 /* ---- FetchResponse ---- */
 static const struct kp_field kp_FetchResponse_EpochEndOffset__fields[] = {
     KP_F(struct kp_FetchResponse_EpochEndOffset, Epoch, KP_T_INT32, 12, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_EpochEndOffset, EndOffset, KP_T_INT64, 12, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_EpochEndOffset__desc = { "EpochEndOffset", sizeof(struct kp_FetchResponse_EpochEndOffset), kp_FetchResponse_EpochEndOffset__fields, 2 };
+const struct kp_struct kp_desc_FetchResponse_EpochEndOffset = { "EpochEndOffset", sizeof(struct kp_FetchResponse_EpochEndOffset), kp_FetchResponse_EpochEndOffset__fields, 2 };
 static const struct kp_field kp_FetchResponse_LeaderIdAndEpoch__fields[] = {
     KP_F(struct kp_FetchResponse_LeaderIdAndEpoch, LeaderId, KP_T_INT32, 12, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_LeaderIdAndEpoch, LeaderEpoch, KP_T_INT32, 12, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_LeaderIdAndEpoch__desc = { "LeaderIdAndEpoch", sizeof(struct kp_FetchResponse_LeaderIdAndEpoch), kp_FetchResponse_LeaderIdAndEpoch__fields, 2 };
+const struct kp_struct kp_desc_FetchResponse_LeaderIdAndEpoch = { "LeaderIdAndEpoch", sizeof(struct kp_FetchResponse_LeaderIdAndEpoch), kp_FetchResponse_LeaderIdAndEpoch__fields, 2 };
 static const struct kp_field kp_FetchResponse_SnapshotId__fields[] = {
     KP_F(struct kp_FetchResponse_SnapshotId, EndOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_SnapshotId, Epoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_SnapshotId__desc = { "SnapshotId", sizeof(struct kp_FetchResponse_SnapshotId), kp_FetchResponse_SnapshotId__fields, 2 };
+const struct kp_struct kp_desc_FetchResponse_SnapshotId = { "SnapshotId", sizeof(struct kp_FetchResponse_SnapshotId), kp_FetchResponse_SnapshotId__fields, 2 };
 static const struct kp_field kp_FetchResponse_AbortedTransaction__fields[] = {
     KP_F(struct kp_FetchResponse_AbortedTransaction, ProducerId, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_AbortedTransaction, FirstOffset, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_AbortedTransaction__desc = { "AbortedTransaction", sizeof(struct kp_FetchResponse_AbortedTransaction), kp_FetchResponse_AbortedTransaction__fields, 2 };
+const struct kp_struct kp_desc_FetchResponse_AbortedTransaction = { "AbortedTransaction", sizeof(struct kp_FetchResponse_AbortedTransaction), kp_FetchResponse_AbortedTransaction__fields, 2 };
 static const struct kp_field kp_FetchResponse_PartitionData__fields[] = {
     KP_F(struct kp_FetchResponse_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, HighWatermark, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, LastStableOffset, KP_T_INT64, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, LogStartOffset, KP_T_INT64, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_F(struct kp_FetchResponse_PartitionData, DivergingEpoch, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 0, KP_FLEX_INHERIT, -1, &kp_FetchResponse_EpochEndOffset__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_FetchResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 1, KP_FLEX_INHERIT, -1, &kp_FetchResponse_LeaderIdAndEpoch__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_FetchResponse_PartitionData, SnapshotId, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 2, KP_FLEX_INHERIT, -1, &kp_FetchResponse_SnapshotId__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchResponse_PartitionData, AbortedTransactions, KP_T_STRUCT, 4, -1, 4, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchResponse_AbortedTransaction__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchResponse_PartitionData, DivergingEpoch, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_EpochEndOffset, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 1, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_LeaderIdAndEpoch, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchResponse_PartitionData, SnapshotId, KP_T_STRUCT, 12, -1, -1, -1, 12, -1, 2, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_SnapshotId, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchResponse_PartitionData, AbortedTransactions, KP_T_STRUCT, 4, -1, 4, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_AbortedTransaction, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, PreferredReadReplica, KP_T_INT32, 11, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_PartitionData, Records, KP_T_RECORDS, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_FetchResponse_PartitionData), kp_FetchResponse_PartitionData__fields, 11 };
+const struct kp_struct kp_desc_FetchResponse_PartitionData = { "PartitionData", sizeof(struct kp_FetchResponse_PartitionData), kp_FetchResponse_PartitionData__fields, 11 };
 static const struct kp_field kp_FetchResponse_FetchableTopicResponse__fields[] = {
     KP_F(struct kp_FetchResponse_FetchableTopicResponse, Topic, KP_T_STRING, 0, 12, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_FetchableTopicResponse, TopicId, KP_T_UUID, 13, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchResponse_FetchableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchResponse_FetchableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse_FetchableTopicResponse__desc = { "FetchableTopicResponse", sizeof(struct kp_FetchResponse_FetchableTopicResponse), kp_FetchResponse_FetchableTopicResponse__fields, 3 };
+const struct kp_struct kp_desc_FetchResponse_FetchableTopicResponse = { "FetchableTopicResponse", sizeof(struct kp_FetchResponse_FetchableTopicResponse), kp_FetchResponse_FetchableTopicResponse__fields, 3 };
 static const struct kp_field kp_FetchResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_FetchResponse_NodeEndpoint, NodeId, KP_T_INT32, 16, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_NodeEndpoint, Host, KP_T_STRING, 16, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_NodeEndpoint, Port, KP_T_INT32, 16, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse_NodeEndpoint, Rack, KP_T_STRING, 16, -1, 16, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_FetchResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_FetchResponse_NodeEndpoint), kp_FetchResponse_NodeEndpoint__fields, 4 };
+const struct kp_struct kp_desc_FetchResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_FetchResponse_NodeEndpoint), kp_FetchResponse_NodeEndpoint__fields, 4 };
 static const struct kp_field kp_FetchResponse__fields[] = {
     KP_F(struct kp_FetchResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse, ErrorCode, KP_T_INT16, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchResponse, SessionId, KP_T_INT32, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchResponse_FetchableTopicResponse__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchResponse, NodeEndpoints, KP_T_STRUCT, 16, -1, -1, -1, 16, -1, 0, KP_FLEX_INHERIT, -1, &kp_FetchResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_FetchableTopicResponse, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchResponse, NodeEndpoints, KP_T_STRUCT, 16, -1, -1, -1, 16, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_FetchResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchResponse__desc = { "FetchResponse", sizeof(struct kp_FetchResponse), kp_FetchResponse__fields, 5 };
-const struct kp_message kp_msg_FetchResponse = { "FetchResponse", 1, KP_KIND_RESPONSE, 0, 17, 12, false, &kp_FetchResponse__desc };
+const struct kp_struct kp_desc_FetchResponse = { "FetchResponse", sizeof(struct kp_FetchResponse), kp_FetchResponse__fields, 5 };
+const struct kp_message kp_msg_FetchResponse = { "FetchResponse", 1, KP_KIND_RESPONSE, 0, 17, 12, false, &kp_desc_FetchResponse };
 
 /* ---- FetchSnapshotRequest ---- */
 static const struct kp_field kp_FetchSnapshotRequest_SnapshotId__fields[] = {
     KP_F(struct kp_FetchSnapshotRequest_SnapshotId, EndOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotRequest_SnapshotId, Epoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotRequest_SnapshotId__desc = { "SnapshotId", sizeof(struct kp_FetchSnapshotRequest_SnapshotId), kp_FetchSnapshotRequest_SnapshotId__fields, 2 };
+const struct kp_struct kp_desc_FetchSnapshotRequest_SnapshotId = { "SnapshotId", sizeof(struct kp_FetchSnapshotRequest_SnapshotId), kp_FetchSnapshotRequest_SnapshotId__fields, 2 };
 static const struct kp_field kp_FetchSnapshotRequest_PartitionSnapshot__fields[] = {
     KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, CurrentLeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, SnapshotId, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotRequest_SnapshotId__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, SnapshotId, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotRequest_SnapshotId, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, Position, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotRequest_PartitionSnapshot, ReplicaDirectoryId, KP_T_UUID, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotRequest_PartitionSnapshot__desc = { "PartitionSnapshot", sizeof(struct kp_FetchSnapshotRequest_PartitionSnapshot), kp_FetchSnapshotRequest_PartitionSnapshot__fields, 5 };
+const struct kp_struct kp_desc_FetchSnapshotRequest_PartitionSnapshot = { "PartitionSnapshot", sizeof(struct kp_FetchSnapshotRequest_PartitionSnapshot), kp_FetchSnapshotRequest_PartitionSnapshot__fields, 5 };
 static const struct kp_field kp_FetchSnapshotRequest_TopicSnapshot__fields[] = {
     KP_F(struct kp_FetchSnapshotRequest_TopicSnapshot, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchSnapshotRequest_TopicSnapshot, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotRequest_PartitionSnapshot__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchSnapshotRequest_TopicSnapshot, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotRequest_PartitionSnapshot, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotRequest_TopicSnapshot__desc = { "TopicSnapshot", sizeof(struct kp_FetchSnapshotRequest_TopicSnapshot), kp_FetchSnapshotRequest_TopicSnapshot__fields, 2 };
+const struct kp_struct kp_desc_FetchSnapshotRequest_TopicSnapshot = { "TopicSnapshot", sizeof(struct kp_FetchSnapshotRequest_TopicSnapshot), kp_FetchSnapshotRequest_TopicSnapshot__fields, 2 };
 static const struct kp_field kp_FetchSnapshotRequest__fields[] = {
     KP_F(struct kp_FetchSnapshotRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_FetchSnapshotRequest, ReplicaId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotRequest, MaxBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 2147483647, 0.0, NULL, false),
-    KP_A(struct kp_FetchSnapshotRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotRequest_TopicSnapshot__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchSnapshotRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotRequest_TopicSnapshot, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotRequest__desc = { "FetchSnapshotRequest", sizeof(struct kp_FetchSnapshotRequest), kp_FetchSnapshotRequest__fields, 4 };
-const struct kp_message kp_msg_FetchSnapshotRequest = { "FetchSnapshotRequest", 59, KP_KIND_REQUEST, 0, 1, 0, false, &kp_FetchSnapshotRequest__desc };
+const struct kp_struct kp_desc_FetchSnapshotRequest = { "FetchSnapshotRequest", sizeof(struct kp_FetchSnapshotRequest), kp_FetchSnapshotRequest__fields, 4 };
+const struct kp_message kp_msg_FetchSnapshotRequest = { "FetchSnapshotRequest", 59, KP_KIND_REQUEST, 0, 1, 0, false, &kp_desc_FetchSnapshotRequest };
 
 /* ---- FetchSnapshotResponse ---- */
 static const struct kp_field kp_FetchSnapshotResponse_SnapshotId__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse_SnapshotId, EndOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_SnapshotId, Epoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse_SnapshotId__desc = { "SnapshotId", sizeof(struct kp_FetchSnapshotResponse_SnapshotId), kp_FetchSnapshotResponse_SnapshotId__fields, 2 };
+const struct kp_struct kp_desc_FetchSnapshotResponse_SnapshotId = { "SnapshotId", sizeof(struct kp_FetchSnapshotResponse_SnapshotId), kp_FetchSnapshotResponse_SnapshotId__fields, 2 };
 static const struct kp_field kp_FetchSnapshotResponse_LeaderIdAndEpoch__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse_LeaderIdAndEpoch, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_LeaderIdAndEpoch, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse_LeaderIdAndEpoch__desc = { "LeaderIdAndEpoch", sizeof(struct kp_FetchSnapshotResponse_LeaderIdAndEpoch), kp_FetchSnapshotResponse_LeaderIdAndEpoch__fields, 2 };
+const struct kp_struct kp_desc_FetchSnapshotResponse_LeaderIdAndEpoch = { "LeaderIdAndEpoch", sizeof(struct kp_FetchSnapshotResponse_LeaderIdAndEpoch), kp_FetchSnapshotResponse_LeaderIdAndEpoch__fields, 2 };
 static const struct kp_field kp_FetchSnapshotResponse_PartitionSnapshot__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, Index, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, SnapshotId, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotResponse_SnapshotId__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotResponse_LeaderIdAndEpoch__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, SnapshotId, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotResponse_SnapshotId, 0, 0.0, NULL, false),
+    KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotResponse_LeaderIdAndEpoch, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, Size, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, Position, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_PartitionSnapshot, UnalignedRecords, KP_T_RECORDS, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse_PartitionSnapshot__desc = { "PartitionSnapshot", sizeof(struct kp_FetchSnapshotResponse_PartitionSnapshot), kp_FetchSnapshotResponse_PartitionSnapshot__fields, 7 };
+const struct kp_struct kp_desc_FetchSnapshotResponse_PartitionSnapshot = { "PartitionSnapshot", sizeof(struct kp_FetchSnapshotResponse_PartitionSnapshot), kp_FetchSnapshotResponse_PartitionSnapshot__fields, 7 };
 static const struct kp_field kp_FetchSnapshotResponse_TopicSnapshot__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse_TopicSnapshot, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchSnapshotResponse_TopicSnapshot, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotResponse_PartitionSnapshot__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchSnapshotResponse_TopicSnapshot, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotResponse_PartitionSnapshot, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse_TopicSnapshot__desc = { "TopicSnapshot", sizeof(struct kp_FetchSnapshotResponse_TopicSnapshot), kp_FetchSnapshotResponse_TopicSnapshot__fields, 2 };
+const struct kp_struct kp_desc_FetchSnapshotResponse_TopicSnapshot = { "TopicSnapshot", sizeof(struct kp_FetchSnapshotResponse_TopicSnapshot), kp_FetchSnapshotResponse_TopicSnapshot__fields, 2 };
 static const struct kp_field kp_FetchSnapshotResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse_NodeEndpoint, NodeId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_NodeEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse_NodeEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_FetchSnapshotResponse_NodeEndpoint), kp_FetchSnapshotResponse_NodeEndpoint__fields, 3 };
+const struct kp_struct kp_desc_FetchSnapshotResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_FetchSnapshotResponse_NodeEndpoint), kp_FetchSnapshotResponse_NodeEndpoint__fields, 3 };
 static const struct kp_field kp_FetchSnapshotResponse__fields[] = {
     KP_F(struct kp_FetchSnapshotResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FetchSnapshotResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchSnapshotResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotResponse_TopicSnapshot__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_FetchSnapshotResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_FetchSnapshotResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchSnapshotResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotResponse_TopicSnapshot, 0, 0.0, NULL, false),
+    KP_A(struct kp_FetchSnapshotResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_FetchSnapshotResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FetchSnapshotResponse__desc = { "FetchSnapshotResponse", sizeof(struct kp_FetchSnapshotResponse), kp_FetchSnapshotResponse__fields, 4 };
-const struct kp_message kp_msg_FetchSnapshotResponse = { "FetchSnapshotResponse", 59, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_FetchSnapshotResponse__desc };
+const struct kp_struct kp_desc_FetchSnapshotResponse = { "FetchSnapshotResponse", sizeof(struct kp_FetchSnapshotResponse), kp_FetchSnapshotResponse__fields, 4 };
+const struct kp_message kp_msg_FetchSnapshotResponse = { "FetchSnapshotResponse", 59, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_FetchSnapshotResponse };
 
 /* ---- FindCoordinatorRequest ---- */
 static const struct kp_field kp_FindCoordinatorRequest__fields[] = {
@@ -1878,8 +1878,8 @@ static const struct kp_field kp_FindCoordinatorRequest__fields[] = {
     KP_F(struct kp_FindCoordinatorRequest, KeyType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_FindCoordinatorRequest, CoordinatorKeys, KP_T_STRING, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FindCoordinatorRequest__desc = { "FindCoordinatorRequest", sizeof(struct kp_FindCoordinatorRequest), kp_FindCoordinatorRequest__fields, 3 };
-const struct kp_message kp_msg_FindCoordinatorRequest = { "FindCoordinatorRequest", 10, KP_KIND_REQUEST, 0, 6, 3, false, &kp_FindCoordinatorRequest__desc };
+const struct kp_struct kp_desc_FindCoordinatorRequest = { "FindCoordinatorRequest", sizeof(struct kp_FindCoordinatorRequest), kp_FindCoordinatorRequest__fields, 3 };
+const struct kp_message kp_msg_FindCoordinatorRequest = { "FindCoordinatorRequest", 10, KP_KIND_REQUEST, 0, 6, 3, false, &kp_desc_FindCoordinatorRequest };
 
 /* ---- FindCoordinatorResponse ---- */
 static const struct kp_field kp_FindCoordinatorResponse_Coordinator__fields[] = {
@@ -1890,7 +1890,7 @@ static const struct kp_field kp_FindCoordinatorResponse_Coordinator__fields[] = 
     KP_F(struct kp_FindCoordinatorResponse_Coordinator, ErrorCode, KP_T_INT16, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FindCoordinatorResponse_Coordinator, ErrorMessage, KP_T_STRING, 4, -1, 4, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FindCoordinatorResponse_Coordinator__desc = { "Coordinator", sizeof(struct kp_FindCoordinatorResponse_Coordinator), kp_FindCoordinatorResponse_Coordinator__fields, 6 };
+const struct kp_struct kp_desc_FindCoordinatorResponse_Coordinator = { "Coordinator", sizeof(struct kp_FindCoordinatorResponse_Coordinator), kp_FindCoordinatorResponse_Coordinator__fields, 6 };
 static const struct kp_field kp_FindCoordinatorResponse__fields[] = {
     KP_F(struct kp_FindCoordinatorResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FindCoordinatorResponse, ErrorCode, KP_T_INT16, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -1898,17 +1898,17 @@ static const struct kp_field kp_FindCoordinatorResponse__fields[] = {
     KP_F(struct kp_FindCoordinatorResponse, NodeId, KP_T_INT32, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FindCoordinatorResponse, Host, KP_T_STRING, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FindCoordinatorResponse, Port, KP_T_INT32, 0, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_FindCoordinatorResponse, Coordinators, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_FindCoordinatorResponse_Coordinator__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_FindCoordinatorResponse, Coordinators, KP_T_STRUCT, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_FindCoordinatorResponse_Coordinator, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FindCoordinatorResponse__desc = { "FindCoordinatorResponse", sizeof(struct kp_FindCoordinatorResponse), kp_FindCoordinatorResponse__fields, 7 };
-const struct kp_message kp_msg_FindCoordinatorResponse = { "FindCoordinatorResponse", 10, KP_KIND_RESPONSE, 0, 6, 3, false, &kp_FindCoordinatorResponse__desc };
+const struct kp_struct kp_desc_FindCoordinatorResponse = { "FindCoordinatorResponse", sizeof(struct kp_FindCoordinatorResponse), kp_FindCoordinatorResponse__fields, 7 };
+const struct kp_message kp_msg_FindCoordinatorResponse = { "FindCoordinatorResponse", 10, KP_KIND_RESPONSE, 0, 6, 3, false, &kp_desc_FindCoordinatorResponse };
 
 /* ---- GetTelemetrySubscriptionsRequest ---- */
 static const struct kp_field kp_GetTelemetrySubscriptionsRequest__fields[] = {
     KP_F(struct kp_GetTelemetrySubscriptionsRequest, ClientInstanceId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_GetTelemetrySubscriptionsRequest__desc = { "GetTelemetrySubscriptionsRequest", sizeof(struct kp_GetTelemetrySubscriptionsRequest), kp_GetTelemetrySubscriptionsRequest__fields, 1 };
-const struct kp_message kp_msg_GetTelemetrySubscriptionsRequest = { "GetTelemetrySubscriptionsRequest", 71, KP_KIND_REQUEST, 0, 0, 0, false, &kp_GetTelemetrySubscriptionsRequest__desc };
+const struct kp_struct kp_desc_GetTelemetrySubscriptionsRequest = { "GetTelemetrySubscriptionsRequest", sizeof(struct kp_GetTelemetrySubscriptionsRequest), kp_GetTelemetrySubscriptionsRequest__fields, 1 };
+const struct kp_message kp_msg_GetTelemetrySubscriptionsRequest = { "GetTelemetrySubscriptionsRequest", 71, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_GetTelemetrySubscriptionsRequest };
 
 /* ---- GetTelemetrySubscriptionsResponse ---- */
 static const struct kp_field kp_GetTelemetrySubscriptionsResponse__fields[] = {
@@ -1922,8 +1922,8 @@ static const struct kp_field kp_GetTelemetrySubscriptionsResponse__fields[] = {
     KP_F(struct kp_GetTelemetrySubscriptionsResponse, DeltaTemporality, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_GetTelemetrySubscriptionsResponse, RequestedMetrics, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_GetTelemetrySubscriptionsResponse__desc = { "GetTelemetrySubscriptionsResponse", sizeof(struct kp_GetTelemetrySubscriptionsResponse), kp_GetTelemetrySubscriptionsResponse__fields, 9 };
-const struct kp_message kp_msg_GetTelemetrySubscriptionsResponse = { "GetTelemetrySubscriptionsResponse", 71, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_GetTelemetrySubscriptionsResponse__desc };
+const struct kp_struct kp_desc_GetTelemetrySubscriptionsResponse = { "GetTelemetrySubscriptionsResponse", sizeof(struct kp_GetTelemetrySubscriptionsResponse), kp_GetTelemetrySubscriptionsResponse__fields, 9 };
+const struct kp_message kp_msg_GetTelemetrySubscriptionsResponse = { "GetTelemetrySubscriptionsResponse", 71, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_GetTelemetrySubscriptionsResponse };
 
 /* ---- HeartbeatRequest ---- */
 static const struct kp_field kp_HeartbeatRequest__fields[] = {
@@ -1932,16 +1932,16 @@ static const struct kp_field kp_HeartbeatRequest__fields[] = {
     KP_F(struct kp_HeartbeatRequest, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_HeartbeatRequest, GroupInstanceId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_HeartbeatRequest__desc = { "HeartbeatRequest", sizeof(struct kp_HeartbeatRequest), kp_HeartbeatRequest__fields, 4 };
-const struct kp_message kp_msg_HeartbeatRequest = { "HeartbeatRequest", 12, KP_KIND_REQUEST, 0, 4, 4, false, &kp_HeartbeatRequest__desc };
+const struct kp_struct kp_desc_HeartbeatRequest = { "HeartbeatRequest", sizeof(struct kp_HeartbeatRequest), kp_HeartbeatRequest__fields, 4 };
+const struct kp_message kp_msg_HeartbeatRequest = { "HeartbeatRequest", 12, KP_KIND_REQUEST, 0, 4, 4, false, &kp_desc_HeartbeatRequest };
 
 /* ---- HeartbeatResponse ---- */
 static const struct kp_field kp_HeartbeatResponse__fields[] = {
     KP_F(struct kp_HeartbeatResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_HeartbeatResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_HeartbeatResponse__desc = { "HeartbeatResponse", sizeof(struct kp_HeartbeatResponse), kp_HeartbeatResponse__fields, 2 };
-const struct kp_message kp_msg_HeartbeatResponse = { "HeartbeatResponse", 12, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_HeartbeatResponse__desc };
+const struct kp_struct kp_desc_HeartbeatResponse = { "HeartbeatResponse", sizeof(struct kp_HeartbeatResponse), kp_HeartbeatResponse__fields, 2 };
+const struct kp_message kp_msg_HeartbeatResponse = { "HeartbeatResponse", 12, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_desc_HeartbeatResponse };
 
 /* ---- IncrementalAlterConfigsRequest ---- */
 static const struct kp_field kp_IncrementalAlterConfigsRequest_AlterableConfig__fields[] = {
@@ -1949,19 +1949,19 @@ static const struct kp_field kp_IncrementalAlterConfigsRequest_AlterableConfig__
     KP_F(struct kp_IncrementalAlterConfigsRequest_AlterableConfig, ConfigOperation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_IncrementalAlterConfigsRequest_AlterableConfig, Value, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_IncrementalAlterConfigsRequest_AlterableConfig__desc = { "AlterableConfig", sizeof(struct kp_IncrementalAlterConfigsRequest_AlterableConfig), kp_IncrementalAlterConfigsRequest_AlterableConfig__fields, 3 };
+const struct kp_struct kp_desc_IncrementalAlterConfigsRequest_AlterableConfig = { "AlterableConfig", sizeof(struct kp_IncrementalAlterConfigsRequest_AlterableConfig), kp_IncrementalAlterConfigsRequest_AlterableConfig__fields, 3 };
 static const struct kp_field kp_IncrementalAlterConfigsRequest_AlterConfigsResource__fields[] = {
     KP_F(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_IncrementalAlterConfigsRequest_AlterableConfig__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource, Configs, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_IncrementalAlterConfigsRequest_AlterableConfig, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource__desc = { "AlterConfigsResource", sizeof(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource), kp_IncrementalAlterConfigsRequest_AlterConfigsResource__fields, 3 };
+const struct kp_struct kp_desc_IncrementalAlterConfigsRequest_AlterConfigsResource = { "AlterConfigsResource", sizeof(struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource), kp_IncrementalAlterConfigsRequest_AlterConfigsResource__fields, 3 };
 static const struct kp_field kp_IncrementalAlterConfigsRequest__fields[] = {
-    KP_A(struct kp_IncrementalAlterConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_IncrementalAlterConfigsRequest_AlterConfigsResource__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_IncrementalAlterConfigsRequest, Resources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_IncrementalAlterConfigsRequest_AlterConfigsResource, 0, 0.0, NULL, false),
     KP_F(struct kp_IncrementalAlterConfigsRequest, ValidateOnly, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_IncrementalAlterConfigsRequest__desc = { "IncrementalAlterConfigsRequest", sizeof(struct kp_IncrementalAlterConfigsRequest), kp_IncrementalAlterConfigsRequest__fields, 2 };
-const struct kp_message kp_msg_IncrementalAlterConfigsRequest = { "IncrementalAlterConfigsRequest", 44, KP_KIND_REQUEST, 0, 1, 1, false, &kp_IncrementalAlterConfigsRequest__desc };
+const struct kp_struct kp_desc_IncrementalAlterConfigsRequest = { "IncrementalAlterConfigsRequest", sizeof(struct kp_IncrementalAlterConfigsRequest), kp_IncrementalAlterConfigsRequest__fields, 2 };
+const struct kp_message kp_msg_IncrementalAlterConfigsRequest = { "IncrementalAlterConfigsRequest", 44, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_IncrementalAlterConfigsRequest };
 
 /* ---- IncrementalAlterConfigsResponse ---- */
 static const struct kp_field kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse__fields[] = {
@@ -1970,13 +1970,13 @@ static const struct kp_field kp_IncrementalAlterConfigsResponse_AlterConfigsReso
     KP_F(struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse, ResourceType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse, ResourceName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse__desc = { "AlterConfigsResourceResponse", sizeof(struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse), kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse__fields, 4 };
+const struct kp_struct kp_desc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse = { "AlterConfigsResourceResponse", sizeof(struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse), kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse__fields, 4 };
 static const struct kp_field kp_IncrementalAlterConfigsResponse__fields[] = {
     KP_F(struct kp_IncrementalAlterConfigsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_IncrementalAlterConfigsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_IncrementalAlterConfigsResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_IncrementalAlterConfigsResponse__desc = { "IncrementalAlterConfigsResponse", sizeof(struct kp_IncrementalAlterConfigsResponse), kp_IncrementalAlterConfigsResponse__fields, 2 };
-const struct kp_message kp_msg_IncrementalAlterConfigsResponse = { "IncrementalAlterConfigsResponse", 44, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_IncrementalAlterConfigsResponse__desc };
+const struct kp_struct kp_desc_IncrementalAlterConfigsResponse = { "IncrementalAlterConfigsResponse", sizeof(struct kp_IncrementalAlterConfigsResponse), kp_IncrementalAlterConfigsResponse__fields, 2 };
+const struct kp_message kp_msg_IncrementalAlterConfigsResponse = { "IncrementalAlterConfigsResponse", 44, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_IncrementalAlterConfigsResponse };
 
 /* ---- InitProducerIdRequest ---- */
 static const struct kp_field kp_InitProducerIdRequest__fields[] = {
@@ -1985,8 +1985,8 @@ static const struct kp_field kp_InitProducerIdRequest__fields[] = {
     KP_F(struct kp_InitProducerIdRequest, ProducerId, KP_T_INT64, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_InitProducerIdRequest, ProducerEpoch, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitProducerIdRequest__desc = { "InitProducerIdRequest", sizeof(struct kp_InitProducerIdRequest), kp_InitProducerIdRequest__fields, 4 };
-const struct kp_message kp_msg_InitProducerIdRequest = { "InitProducerIdRequest", 22, KP_KIND_REQUEST, 0, 5, 2, false, &kp_InitProducerIdRequest__desc };
+const struct kp_struct kp_desc_InitProducerIdRequest = { "InitProducerIdRequest", sizeof(struct kp_InitProducerIdRequest), kp_InitProducerIdRequest__fields, 4 };
+const struct kp_message kp_msg_InitProducerIdRequest = { "InitProducerIdRequest", 22, KP_KIND_REQUEST, 0, 5, 2, false, &kp_desc_InitProducerIdRequest };
 
 /* ---- InitProducerIdResponse ---- */
 static const struct kp_field kp_InitProducerIdResponse__fields[] = {
@@ -1995,8 +1995,8 @@ static const struct kp_field kp_InitProducerIdResponse__fields[] = {
     KP_F(struct kp_InitProducerIdResponse, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_InitProducerIdResponse, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitProducerIdResponse__desc = { "InitProducerIdResponse", sizeof(struct kp_InitProducerIdResponse), kp_InitProducerIdResponse__fields, 4 };
-const struct kp_message kp_msg_InitProducerIdResponse = { "InitProducerIdResponse", 22, KP_KIND_RESPONSE, 0, 5, 2, false, &kp_InitProducerIdResponse__desc };
+const struct kp_struct kp_desc_InitProducerIdResponse = { "InitProducerIdResponse", sizeof(struct kp_InitProducerIdResponse), kp_InitProducerIdResponse__fields, 4 };
+const struct kp_message kp_msg_InitProducerIdResponse = { "InitProducerIdResponse", 22, KP_KIND_RESPONSE, 0, 5, 2, false, &kp_desc_InitProducerIdResponse };
 
 /* ---- InitializeShareGroupStateRequest ---- */
 static const struct kp_field kp_InitializeShareGroupStateRequest_PartitionData__fields[] = {
@@ -2004,18 +2004,18 @@ static const struct kp_field kp_InitializeShareGroupStateRequest_PartitionData__
     KP_F(struct kp_InitializeShareGroupStateRequest_PartitionData, StateEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_InitializeShareGroupStateRequest_PartitionData, StartOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitializeShareGroupStateRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_InitializeShareGroupStateRequest_PartitionData), kp_InitializeShareGroupStateRequest_PartitionData__fields, 3 };
+const struct kp_struct kp_desc_InitializeShareGroupStateRequest_PartitionData = { "PartitionData", sizeof(struct kp_InitializeShareGroupStateRequest_PartitionData), kp_InitializeShareGroupStateRequest_PartitionData__fields, 3 };
 static const struct kp_field kp_InitializeShareGroupStateRequest_InitializeStateData__fields[] = {
     KP_F(struct kp_InitializeShareGroupStateRequest_InitializeStateData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_InitializeShareGroupStateRequest_InitializeStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_InitializeShareGroupStateRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_InitializeShareGroupStateRequest_InitializeStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_InitializeShareGroupStateRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitializeShareGroupStateRequest_InitializeStateData__desc = { "InitializeStateData", sizeof(struct kp_InitializeShareGroupStateRequest_InitializeStateData), kp_InitializeShareGroupStateRequest_InitializeStateData__fields, 2 };
+const struct kp_struct kp_desc_InitializeShareGroupStateRequest_InitializeStateData = { "InitializeStateData", sizeof(struct kp_InitializeShareGroupStateRequest_InitializeStateData), kp_InitializeShareGroupStateRequest_InitializeStateData__fields, 2 };
 static const struct kp_field kp_InitializeShareGroupStateRequest__fields[] = {
     KP_F(struct kp_InitializeShareGroupStateRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_InitializeShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_InitializeShareGroupStateRequest_InitializeStateData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_InitializeShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_InitializeShareGroupStateRequest_InitializeStateData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitializeShareGroupStateRequest__desc = { "InitializeShareGroupStateRequest", sizeof(struct kp_InitializeShareGroupStateRequest), kp_InitializeShareGroupStateRequest__fields, 2 };
-const struct kp_message kp_msg_InitializeShareGroupStateRequest = { "InitializeShareGroupStateRequest", 83, KP_KIND_REQUEST, 0, 0, 0, true, &kp_InitializeShareGroupStateRequest__desc };
+const struct kp_struct kp_desc_InitializeShareGroupStateRequest = { "InitializeShareGroupStateRequest", sizeof(struct kp_InitializeShareGroupStateRequest), kp_InitializeShareGroupStateRequest__fields, 2 };
+const struct kp_message kp_msg_InitializeShareGroupStateRequest = { "InitializeShareGroupStateRequest", 83, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_InitializeShareGroupStateRequest };
 
 /* ---- InitializeShareGroupStateResponse ---- */
 static const struct kp_field kp_InitializeShareGroupStateResponse_PartitionResult__fields[] = {
@@ -2023,24 +2023,24 @@ static const struct kp_field kp_InitializeShareGroupStateResponse_PartitionResul
     KP_F(struct kp_InitializeShareGroupStateResponse_PartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_InitializeShareGroupStateResponse_PartitionResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_InitializeShareGroupStateResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_InitializeShareGroupStateResponse_PartitionResult), kp_InitializeShareGroupStateResponse_PartitionResult__fields, 3 };
+const struct kp_struct kp_desc_InitializeShareGroupStateResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_InitializeShareGroupStateResponse_PartitionResult), kp_InitializeShareGroupStateResponse_PartitionResult__fields, 3 };
 static const struct kp_field kp_InitializeShareGroupStateResponse_InitializeStateResult__fields[] = {
     KP_F(struct kp_InitializeShareGroupStateResponse_InitializeStateResult, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_InitializeShareGroupStateResponse_InitializeStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_InitializeShareGroupStateResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_InitializeShareGroupStateResponse_InitializeStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_InitializeShareGroupStateResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitializeShareGroupStateResponse_InitializeStateResult__desc = { "InitializeStateResult", sizeof(struct kp_InitializeShareGroupStateResponse_InitializeStateResult), kp_InitializeShareGroupStateResponse_InitializeStateResult__fields, 2 };
+const struct kp_struct kp_desc_InitializeShareGroupStateResponse_InitializeStateResult = { "InitializeStateResult", sizeof(struct kp_InitializeShareGroupStateResponse_InitializeStateResult), kp_InitializeShareGroupStateResponse_InitializeStateResult__fields, 2 };
 static const struct kp_field kp_InitializeShareGroupStateResponse__fields[] = {
-    KP_A(struct kp_InitializeShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_InitializeShareGroupStateResponse_InitializeStateResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_InitializeShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_InitializeShareGroupStateResponse_InitializeStateResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_InitializeShareGroupStateResponse__desc = { "InitializeShareGroupStateResponse", sizeof(struct kp_InitializeShareGroupStateResponse), kp_InitializeShareGroupStateResponse__fields, 1 };
-const struct kp_message kp_msg_InitializeShareGroupStateResponse = { "InitializeShareGroupStateResponse", 83, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_InitializeShareGroupStateResponse__desc };
+const struct kp_struct kp_desc_InitializeShareGroupStateResponse = { "InitializeShareGroupStateResponse", sizeof(struct kp_InitializeShareGroupStateResponse), kp_InitializeShareGroupStateResponse__fields, 1 };
+const struct kp_message kp_msg_InitializeShareGroupStateResponse = { "InitializeShareGroupStateResponse", 83, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_InitializeShareGroupStateResponse };
 
 /* ---- JoinGroupRequest ---- */
 static const struct kp_field kp_JoinGroupRequest_JoinGroupRequestProtocol__fields[] = {
     KP_F(struct kp_JoinGroupRequest_JoinGroupRequestProtocol, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupRequest_JoinGroupRequestProtocol, Metadata, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_JoinGroupRequest_JoinGroupRequestProtocol__desc = { "JoinGroupRequestProtocol", sizeof(struct kp_JoinGroupRequest_JoinGroupRequestProtocol), kp_JoinGroupRequest_JoinGroupRequestProtocol__fields, 2 };
+const struct kp_struct kp_desc_JoinGroupRequest_JoinGroupRequestProtocol = { "JoinGroupRequestProtocol", sizeof(struct kp_JoinGroupRequest_JoinGroupRequestProtocol), kp_JoinGroupRequest_JoinGroupRequestProtocol__fields, 2 };
 static const struct kp_field kp_JoinGroupRequest__fields[] = {
     KP_F(struct kp_JoinGroupRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupRequest, SessionTimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -2048,11 +2048,11 @@ static const struct kp_field kp_JoinGroupRequest__fields[] = {
     KP_F(struct kp_JoinGroupRequest, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupRequest, GroupInstanceId, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_JoinGroupRequest, ProtocolType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_JoinGroupRequest, Protocols, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_JoinGroupRequest_JoinGroupRequestProtocol__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_JoinGroupRequest, Protocols, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_JoinGroupRequest_JoinGroupRequestProtocol, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupRequest, Reason, KP_T_STRING, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_JoinGroupRequest__desc = { "JoinGroupRequest", sizeof(struct kp_JoinGroupRequest), kp_JoinGroupRequest__fields, 8 };
-const struct kp_message kp_msg_JoinGroupRequest = { "JoinGroupRequest", 11, KP_KIND_REQUEST, 0, 9, 6, false, &kp_JoinGroupRequest__desc };
+const struct kp_struct kp_desc_JoinGroupRequest = { "JoinGroupRequest", sizeof(struct kp_JoinGroupRequest), kp_JoinGroupRequest__fields, 8 };
+const struct kp_message kp_msg_JoinGroupRequest = { "JoinGroupRequest", 11, KP_KIND_REQUEST, 0, 9, 6, false, &kp_desc_JoinGroupRequest };
 
 /* ---- JoinGroupResponse ---- */
 static const struct kp_field kp_JoinGroupResponse_JoinGroupResponseMember__fields[] = {
@@ -2060,7 +2060,7 @@ static const struct kp_field kp_JoinGroupResponse_JoinGroupResponseMember__field
     KP_F(struct kp_JoinGroupResponse_JoinGroupResponseMember, GroupInstanceId, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_JoinGroupResponse_JoinGroupResponseMember, Metadata, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_JoinGroupResponse_JoinGroupResponseMember__desc = { "JoinGroupResponseMember", sizeof(struct kp_JoinGroupResponse_JoinGroupResponseMember), kp_JoinGroupResponse_JoinGroupResponseMember__fields, 3 };
+const struct kp_struct kp_desc_JoinGroupResponse_JoinGroupResponseMember = { "JoinGroupResponseMember", sizeof(struct kp_JoinGroupResponse_JoinGroupResponseMember), kp_JoinGroupResponse_JoinGroupResponseMember__fields, 3 };
 static const struct kp_field kp_JoinGroupResponse__fields[] = {
     KP_F(struct kp_JoinGroupResponse, ThrottleTimeMs, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -2070,18 +2070,18 @@ static const struct kp_field kp_JoinGroupResponse__fields[] = {
     KP_F(struct kp_JoinGroupResponse, Leader, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupResponse, SkipAssignment, KP_T_BOOL, 9, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_JoinGroupResponse, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_JoinGroupResponse, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_JoinGroupResponse_JoinGroupResponseMember__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_JoinGroupResponse, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_JoinGroupResponse_JoinGroupResponseMember, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_JoinGroupResponse__desc = { "JoinGroupResponse", sizeof(struct kp_JoinGroupResponse), kp_JoinGroupResponse__fields, 9 };
-const struct kp_message kp_msg_JoinGroupResponse = { "JoinGroupResponse", 11, KP_KIND_RESPONSE, 0, 9, 6, false, &kp_JoinGroupResponse__desc };
+const struct kp_struct kp_desc_JoinGroupResponse = { "JoinGroupResponse", sizeof(struct kp_JoinGroupResponse), kp_JoinGroupResponse__fields, 9 };
+const struct kp_message kp_msg_JoinGroupResponse = { "JoinGroupResponse", 11, KP_KIND_RESPONSE, 0, 9, 6, false, &kp_desc_JoinGroupResponse };
 
 /* ---- KRaftVersionRecord ---- */
 static const struct kp_field kp_KRaftVersionRecord__fields[] = {
     KP_F(struct kp_KRaftVersionRecord, Version, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_KRaftVersionRecord, KRaftVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_KRaftVersionRecord__desc = { "KRaftVersionRecord", sizeof(struct kp_KRaftVersionRecord), kp_KRaftVersionRecord__fields, 2 };
-const struct kp_message kp_msg_KRaftVersionRecord = { "KRaftVersionRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_KRaftVersionRecord__desc };
+const struct kp_struct kp_desc_KRaftVersionRecord = { "KRaftVersionRecord", sizeof(struct kp_KRaftVersionRecord), kp_KRaftVersionRecord__fields, 2 };
+const struct kp_message kp_msg_KRaftVersionRecord = { "KRaftVersionRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_KRaftVersionRecord };
 
 /* ---- LeaderAndIsrRequest ---- */
 static const struct kp_field kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__fields[] = {
@@ -2098,31 +2098,31 @@ static const struct kp_field kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState, IsNew, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState, LeaderRecoveryState, KP_T_INT8, 6, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__desc = { "LeaderAndIsrPartitionState", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState), kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__fields, 12 };
+const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrPartitionState = { "LeaderAndIsrPartitionState", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState), kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__fields, 12 };
 static const struct kp_field kp_LeaderAndIsrRequest_LeaderAndIsrTopicState__fields[] = {
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState, TopicName, KP_T_STRING, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState, TopicId, KP_T_UUID, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState, PartitionStates, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState, PartitionStates, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrRequest_LeaderAndIsrPartitionState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState__desc = { "LeaderAndIsrTopicState", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState), kp_LeaderAndIsrRequest_LeaderAndIsrTopicState__fields, 3 };
+const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrTopicState = { "LeaderAndIsrTopicState", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState), kp_LeaderAndIsrRequest_LeaderAndIsrTopicState__fields, 3 };
 static const struct kp_field kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader__fields[] = {
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader, HostName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader__desc = { "LeaderAndIsrLiveLeader", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader), kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader__fields, 3 };
+const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrLiveLeader = { "LeaderAndIsrLiveLeader", sizeof(struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader), kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader__fields, 3 };
 static const struct kp_field kp_LeaderAndIsrRequest__fields[] = {
     KP_F(struct kp_LeaderAndIsrRequest, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest, isKRaftController, KP_T_BOOL, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest, ControllerEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest, BrokerEpoch, KP_T_INT64, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrRequest, Type, KP_T_INT8, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrRequest, UngroupedPartitionStates, KP_T_STRUCT, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrRequest, TopicStates, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrRequest_LeaderAndIsrTopicState__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrRequest, LiveLeaders, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrRequest, UngroupedPartitionStates, KP_T_STRUCT, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrRequest_LeaderAndIsrPartitionState, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrRequest, TopicStates, KP_T_STRUCT, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrRequest_LeaderAndIsrTopicState, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrRequest, LiveLeaders, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrRequest_LeaderAndIsrLiveLeader, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrRequest__desc = { "LeaderAndIsrRequest", sizeof(struct kp_LeaderAndIsrRequest), kp_LeaderAndIsrRequest__fields, 8 };
-const struct kp_message kp_msg_LeaderAndIsrRequest = { "LeaderAndIsrRequest", 4, KP_KIND_REQUEST, 0, 7, 4, false, &kp_LeaderAndIsrRequest__desc };
+const struct kp_struct kp_desc_LeaderAndIsrRequest = { "LeaderAndIsrRequest", sizeof(struct kp_LeaderAndIsrRequest), kp_LeaderAndIsrRequest__fields, 8 };
+const struct kp_message kp_msg_LeaderAndIsrRequest = { "LeaderAndIsrRequest", 4, KP_KIND_REQUEST, 0, 7, 4, false, &kp_desc_LeaderAndIsrRequest };
 
 /* ---- LeaderAndIsrResponse ---- */
 static const struct kp_field kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__fields[] = {
@@ -2130,34 +2130,34 @@ static const struct kp_field kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError_
     KP_F(struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__desc = { "LeaderAndIsrPartitionError", sizeof(struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError), kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__fields, 3 };
+const struct kp_struct kp_desc_LeaderAndIsrResponse_LeaderAndIsrPartitionError = { "LeaderAndIsrPartitionError", sizeof(struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError), kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__fields, 3 };
 static const struct kp_field kp_LeaderAndIsrResponse_LeaderAndIsrTopicError__fields[] = {
     KP_F(struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError, TopicId, KP_T_UUID, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError, PartitionErrors, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError, PartitionErrors, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrResponse_LeaderAndIsrPartitionError, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError__desc = { "LeaderAndIsrTopicError", sizeof(struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError), kp_LeaderAndIsrResponse_LeaderAndIsrTopicError__fields, 2 };
+const struct kp_struct kp_desc_LeaderAndIsrResponse_LeaderAndIsrTopicError = { "LeaderAndIsrTopicError", sizeof(struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError), kp_LeaderAndIsrResponse_LeaderAndIsrTopicError__fields, 2 };
 static const struct kp_field kp_LeaderAndIsrResponse__fields[] = {
     KP_F(struct kp_LeaderAndIsrResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrResponse, PartitionErrors, KP_T_STRUCT, 0, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderAndIsrResponse, Topics, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderAndIsrResponse_LeaderAndIsrTopicError__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrResponse, PartitionErrors, KP_T_STRUCT, 0, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrResponse_LeaderAndIsrPartitionError, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderAndIsrResponse, Topics, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderAndIsrResponse_LeaderAndIsrTopicError, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderAndIsrResponse__desc = { "LeaderAndIsrResponse", sizeof(struct kp_LeaderAndIsrResponse), kp_LeaderAndIsrResponse__fields, 3 };
-const struct kp_message kp_msg_LeaderAndIsrResponse = { "LeaderAndIsrResponse", 4, KP_KIND_RESPONSE, 0, 7, 4, false, &kp_LeaderAndIsrResponse__desc };
+const struct kp_struct kp_desc_LeaderAndIsrResponse = { "LeaderAndIsrResponse", sizeof(struct kp_LeaderAndIsrResponse), kp_LeaderAndIsrResponse__fields, 3 };
+const struct kp_message kp_msg_LeaderAndIsrResponse = { "LeaderAndIsrResponse", 4, KP_KIND_RESPONSE, 0, 7, 4, false, &kp_desc_LeaderAndIsrResponse };
 
 /* ---- LeaderChangeMessage ---- */
 static const struct kp_field kp_LeaderChangeMessage_Voter__fields[] = {
     KP_F(struct kp_LeaderChangeMessage_Voter, VoterId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderChangeMessage_Voter, VoterDirectoryId, KP_T_UUID, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderChangeMessage_Voter__desc = { "Voter", sizeof(struct kp_LeaderChangeMessage_Voter), kp_LeaderChangeMessage_Voter__fields, 2 };
+const struct kp_struct kp_desc_LeaderChangeMessage_Voter = { "Voter", sizeof(struct kp_LeaderChangeMessage_Voter), kp_LeaderChangeMessage_Voter__fields, 2 };
 static const struct kp_field kp_LeaderChangeMessage__fields[] = {
     KP_F(struct kp_LeaderChangeMessage, Version, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaderChangeMessage, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderChangeMessage, Voters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderChangeMessage_Voter__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaderChangeMessage, GrantingVoters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaderChangeMessage_Voter__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderChangeMessage, Voters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderChangeMessage_Voter, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaderChangeMessage, GrantingVoters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaderChangeMessage_Voter, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaderChangeMessage__desc = { "LeaderChangeMessage", sizeof(struct kp_LeaderChangeMessage), kp_LeaderChangeMessage__fields, 4 };
-const struct kp_message kp_msg_LeaderChangeMessage = { "LeaderChangeMessage", -1, KP_KIND_DATA, 0, 1, 0, false, &kp_LeaderChangeMessage__desc };
+const struct kp_struct kp_desc_LeaderChangeMessage = { "LeaderChangeMessage", sizeof(struct kp_LeaderChangeMessage), kp_LeaderChangeMessage__fields, 4 };
+const struct kp_message kp_msg_LeaderChangeMessage = { "LeaderChangeMessage", -1, KP_KIND_DATA, 0, 1, 0, false, &kp_desc_LeaderChangeMessage };
 
 /* ---- LeaveGroupRequest ---- */
 static const struct kp_field kp_LeaveGroupRequest_MemberIdentity__fields[] = {
@@ -2165,14 +2165,14 @@ static const struct kp_field kp_LeaveGroupRequest_MemberIdentity__fields[] = {
     KP_F(struct kp_LeaveGroupRequest_MemberIdentity, GroupInstanceId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_LeaveGroupRequest_MemberIdentity, Reason, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_LeaveGroupRequest_MemberIdentity__desc = { "MemberIdentity", sizeof(struct kp_LeaveGroupRequest_MemberIdentity), kp_LeaveGroupRequest_MemberIdentity__fields, 3 };
+const struct kp_struct kp_desc_LeaveGroupRequest_MemberIdentity = { "MemberIdentity", sizeof(struct kp_LeaveGroupRequest_MemberIdentity), kp_LeaveGroupRequest_MemberIdentity__fields, 3 };
 static const struct kp_field kp_LeaveGroupRequest__fields[] = {
     KP_F(struct kp_LeaveGroupRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaveGroupRequest, MemberId, KP_T_STRING, 0, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaveGroupRequest, Members, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaveGroupRequest_MemberIdentity__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaveGroupRequest, Members, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaveGroupRequest_MemberIdentity, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaveGroupRequest__desc = { "LeaveGroupRequest", sizeof(struct kp_LeaveGroupRequest), kp_LeaveGroupRequest__fields, 3 };
-const struct kp_message kp_msg_LeaveGroupRequest = { "LeaveGroupRequest", 13, KP_KIND_REQUEST, 0, 5, 4, false, &kp_LeaveGroupRequest__desc };
+const struct kp_struct kp_desc_LeaveGroupRequest = { "LeaveGroupRequest", sizeof(struct kp_LeaveGroupRequest), kp_LeaveGroupRequest__fields, 3 };
+const struct kp_message kp_msg_LeaveGroupRequest = { "LeaveGroupRequest", 13, KP_KIND_REQUEST, 0, 5, 4, false, &kp_desc_LeaveGroupRequest };
 
 /* ---- LeaveGroupResponse ---- */
 static const struct kp_field kp_LeaveGroupResponse_MemberResponse__fields[] = {
@@ -2180,39 +2180,39 @@ static const struct kp_field kp_LeaveGroupResponse_MemberResponse__fields[] = {
     KP_F(struct kp_LeaveGroupResponse_MemberResponse, GroupInstanceId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaveGroupResponse_MemberResponse, ErrorCode, KP_T_INT16, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaveGroupResponse_MemberResponse__desc = { "MemberResponse", sizeof(struct kp_LeaveGroupResponse_MemberResponse), kp_LeaveGroupResponse_MemberResponse__fields, 3 };
+const struct kp_struct kp_desc_LeaveGroupResponse_MemberResponse = { "MemberResponse", sizeof(struct kp_LeaveGroupResponse_MemberResponse), kp_LeaveGroupResponse_MemberResponse__fields, 3 };
 static const struct kp_field kp_LeaveGroupResponse__fields[] = {
     KP_F(struct kp_LeaveGroupResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_LeaveGroupResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_LeaveGroupResponse, Members, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_LeaveGroupResponse_MemberResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_LeaveGroupResponse, Members, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_LeaveGroupResponse_MemberResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_LeaveGroupResponse__desc = { "LeaveGroupResponse", sizeof(struct kp_LeaveGroupResponse), kp_LeaveGroupResponse__fields, 3 };
-const struct kp_message kp_msg_LeaveGroupResponse = { "LeaveGroupResponse", 13, KP_KIND_RESPONSE, 0, 5, 4, false, &kp_LeaveGroupResponse__desc };
+const struct kp_struct kp_desc_LeaveGroupResponse = { "LeaveGroupResponse", sizeof(struct kp_LeaveGroupResponse), kp_LeaveGroupResponse__fields, 3 };
+const struct kp_message kp_msg_LeaveGroupResponse = { "LeaveGroupResponse", 13, KP_KIND_RESPONSE, 0, 5, 4, false, &kp_desc_LeaveGroupResponse };
 
 /* ---- ListClientMetricsResourcesRequest ---- */
-static const struct kp_struct kp_ListClientMetricsResourcesRequest__desc = { "ListClientMetricsResourcesRequest", sizeof(struct kp_ListClientMetricsResourcesRequest), NULL, 0 };
-const struct kp_message kp_msg_ListClientMetricsResourcesRequest = { "ListClientMetricsResourcesRequest", 74, KP_KIND_REQUEST, 0, 0, 0, false, &kp_ListClientMetricsResourcesRequest__desc };
+const struct kp_struct kp_desc_ListClientMetricsResourcesRequest = { "ListClientMetricsResourcesRequest", sizeof(struct kp_ListClientMetricsResourcesRequest), NULL, 0 };
+const struct kp_message kp_msg_ListClientMetricsResourcesRequest = { "ListClientMetricsResourcesRequest", 74, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_ListClientMetricsResourcesRequest };
 
 /* ---- ListClientMetricsResourcesResponse ---- */
 static const struct kp_field kp_ListClientMetricsResourcesResponse_ClientMetricsResource__fields[] = {
     KP_F(struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource__desc = { "ClientMetricsResource", sizeof(struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource), kp_ListClientMetricsResourcesResponse_ClientMetricsResource__fields, 1 };
+const struct kp_struct kp_desc_ListClientMetricsResourcesResponse_ClientMetricsResource = { "ClientMetricsResource", sizeof(struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource), kp_ListClientMetricsResourcesResponse_ClientMetricsResource__fields, 1 };
 static const struct kp_field kp_ListClientMetricsResourcesResponse__fields[] = {
     KP_F(struct kp_ListClientMetricsResourcesResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListClientMetricsResourcesResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListClientMetricsResourcesResponse, ClientMetricsResources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListClientMetricsResourcesResponse_ClientMetricsResource__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListClientMetricsResourcesResponse, ClientMetricsResources, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListClientMetricsResourcesResponse_ClientMetricsResource, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListClientMetricsResourcesResponse__desc = { "ListClientMetricsResourcesResponse", sizeof(struct kp_ListClientMetricsResourcesResponse), kp_ListClientMetricsResourcesResponse__fields, 3 };
-const struct kp_message kp_msg_ListClientMetricsResourcesResponse = { "ListClientMetricsResourcesResponse", 74, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ListClientMetricsResourcesResponse__desc };
+const struct kp_struct kp_desc_ListClientMetricsResourcesResponse = { "ListClientMetricsResourcesResponse", sizeof(struct kp_ListClientMetricsResourcesResponse), kp_ListClientMetricsResourcesResponse__fields, 3 };
+const struct kp_message kp_msg_ListClientMetricsResourcesResponse = { "ListClientMetricsResourcesResponse", 74, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ListClientMetricsResourcesResponse };
 
 /* ---- ListGroupsRequest ---- */
 static const struct kp_field kp_ListGroupsRequest__fields[] = {
     KP_A(struct kp_ListGroupsRequest, StatesFilter, KP_T_STRING, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ListGroupsRequest, TypesFilter, KP_T_STRING, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListGroupsRequest__desc = { "ListGroupsRequest", sizeof(struct kp_ListGroupsRequest), kp_ListGroupsRequest__fields, 2 };
-const struct kp_message kp_msg_ListGroupsRequest = { "ListGroupsRequest", 16, KP_KIND_REQUEST, 0, 5, 3, false, &kp_ListGroupsRequest__desc };
+const struct kp_struct kp_desc_ListGroupsRequest = { "ListGroupsRequest", sizeof(struct kp_ListGroupsRequest), kp_ListGroupsRequest__fields, 2 };
+const struct kp_message kp_msg_ListGroupsRequest = { "ListGroupsRequest", 16, KP_KIND_REQUEST, 0, 5, 3, false, &kp_desc_ListGroupsRequest };
 
 /* ---- ListGroupsResponse ---- */
 static const struct kp_field kp_ListGroupsResponse_ListedGroup__fields[] = {
@@ -2221,14 +2221,14 @@ static const struct kp_field kp_ListGroupsResponse_ListedGroup__fields[] = {
     KP_F(struct kp_ListGroupsResponse_ListedGroup, GroupState, KP_T_STRING, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListGroupsResponse_ListedGroup, GroupType, KP_T_STRING, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListGroupsResponse_ListedGroup__desc = { "ListedGroup", sizeof(struct kp_ListGroupsResponse_ListedGroup), kp_ListGroupsResponse_ListedGroup__fields, 4 };
+const struct kp_struct kp_desc_ListGroupsResponse_ListedGroup = { "ListedGroup", sizeof(struct kp_ListGroupsResponse_ListedGroup), kp_ListGroupsResponse_ListedGroup__fields, 4 };
 static const struct kp_field kp_ListGroupsResponse__fields[] = {
     KP_F(struct kp_ListGroupsResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListGroupsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListGroupsResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListGroupsResponse_ListedGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListGroupsResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListGroupsResponse_ListedGroup, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListGroupsResponse__desc = { "ListGroupsResponse", sizeof(struct kp_ListGroupsResponse), kp_ListGroupsResponse__fields, 3 };
-const struct kp_message kp_msg_ListGroupsResponse = { "ListGroupsResponse", 16, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_ListGroupsResponse__desc };
+const struct kp_struct kp_desc_ListGroupsResponse = { "ListGroupsResponse", sizeof(struct kp_ListGroupsResponse), kp_ListGroupsResponse__fields, 3 };
+const struct kp_message kp_msg_ListGroupsResponse = { "ListGroupsResponse", 16, KP_KIND_RESPONSE, 0, 5, 3, false, &kp_desc_ListGroupsResponse };
 
 /* ---- ListOffsetsRequest ---- */
 static const struct kp_field kp_ListOffsetsRequest_ListOffsetsPartition__fields[] = {
@@ -2237,20 +2237,20 @@ static const struct kp_field kp_ListOffsetsRequest_ListOffsetsPartition__fields[
     KP_F(struct kp_ListOffsetsRequest_ListOffsetsPartition, Timestamp, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListOffsetsRequest_ListOffsetsPartition, MaxNumOffsets, KP_T_INT32, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsRequest_ListOffsetsPartition__desc = { "ListOffsetsPartition", sizeof(struct kp_ListOffsetsRequest_ListOffsetsPartition), kp_ListOffsetsRequest_ListOffsetsPartition__fields, 4 };
+const struct kp_struct kp_desc_ListOffsetsRequest_ListOffsetsPartition = { "ListOffsetsPartition", sizeof(struct kp_ListOffsetsRequest_ListOffsetsPartition), kp_ListOffsetsRequest_ListOffsetsPartition__fields, 4 };
 static const struct kp_field kp_ListOffsetsRequest_ListOffsetsTopic__fields[] = {
     KP_F(struct kp_ListOffsetsRequest_ListOffsetsTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListOffsetsRequest_ListOffsetsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListOffsetsRequest_ListOffsetsPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListOffsetsRequest_ListOffsetsTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListOffsetsRequest_ListOffsetsPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsRequest_ListOffsetsTopic__desc = { "ListOffsetsTopic", sizeof(struct kp_ListOffsetsRequest_ListOffsetsTopic), kp_ListOffsetsRequest_ListOffsetsTopic__fields, 2 };
+const struct kp_struct kp_desc_ListOffsetsRequest_ListOffsetsTopic = { "ListOffsetsTopic", sizeof(struct kp_ListOffsetsRequest_ListOffsetsTopic), kp_ListOffsetsRequest_ListOffsetsTopic__fields, 2 };
 static const struct kp_field kp_ListOffsetsRequest__fields[] = {
     KP_F(struct kp_ListOffsetsRequest, ReplicaId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListOffsetsRequest, IsolationLevel, KP_T_INT8, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListOffsetsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListOffsetsRequest_ListOffsetsTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListOffsetsRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListOffsetsRequest_ListOffsetsTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_ListOffsetsRequest, TimeoutMs, KP_T_INT32, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsRequest__desc = { "ListOffsetsRequest", sizeof(struct kp_ListOffsetsRequest), kp_ListOffsetsRequest__fields, 4 };
-const struct kp_message kp_msg_ListOffsetsRequest = { "ListOffsetsRequest", 2, KP_KIND_REQUEST, 0, 10, 6, false, &kp_ListOffsetsRequest__desc };
+const struct kp_struct kp_desc_ListOffsetsRequest = { "ListOffsetsRequest", sizeof(struct kp_ListOffsetsRequest), kp_ListOffsetsRequest__fields, 4 };
+const struct kp_message kp_msg_ListOffsetsRequest = { "ListOffsetsRequest", 2, KP_KIND_REQUEST, 0, 10, 6, false, &kp_desc_ListOffsetsRequest };
 
 /* ---- ListOffsetsResponse ---- */
 static const struct kp_field kp_ListOffsetsResponse_ListOffsetsPartitionResponse__fields[] = {
@@ -2261,31 +2261,31 @@ static const struct kp_field kp_ListOffsetsResponse_ListOffsetsPartitionResponse
     KP_F(struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse, Offset, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse, LeaderEpoch, KP_T_INT32, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse__desc = { "ListOffsetsPartitionResponse", sizeof(struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse), kp_ListOffsetsResponse_ListOffsetsPartitionResponse__fields, 6 };
+const struct kp_struct kp_desc_ListOffsetsResponse_ListOffsetsPartitionResponse = { "ListOffsetsPartitionResponse", sizeof(struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse), kp_ListOffsetsResponse_ListOffsetsPartitionResponse__fields, 6 };
 static const struct kp_field kp_ListOffsetsResponse_ListOffsetsTopicResponse__fields[] = {
     KP_F(struct kp_ListOffsetsResponse_ListOffsetsTopicResponse, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListOffsetsResponse_ListOffsetsTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListOffsetsResponse_ListOffsetsPartitionResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListOffsetsResponse_ListOffsetsTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListOffsetsResponse_ListOffsetsPartitionResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsResponse_ListOffsetsTopicResponse__desc = { "ListOffsetsTopicResponse", sizeof(struct kp_ListOffsetsResponse_ListOffsetsTopicResponse), kp_ListOffsetsResponse_ListOffsetsTopicResponse__fields, 2 };
+const struct kp_struct kp_desc_ListOffsetsResponse_ListOffsetsTopicResponse = { "ListOffsetsTopicResponse", sizeof(struct kp_ListOffsetsResponse_ListOffsetsTopicResponse), kp_ListOffsetsResponse_ListOffsetsTopicResponse__fields, 2 };
 static const struct kp_field kp_ListOffsetsResponse__fields[] = {
     KP_F(struct kp_ListOffsetsResponse, ThrottleTimeMs, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListOffsetsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListOffsetsResponse_ListOffsetsTopicResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListOffsetsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListOffsetsResponse_ListOffsetsTopicResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListOffsetsResponse__desc = { "ListOffsetsResponse", sizeof(struct kp_ListOffsetsResponse), kp_ListOffsetsResponse__fields, 2 };
-const struct kp_message kp_msg_ListOffsetsResponse = { "ListOffsetsResponse", 2, KP_KIND_RESPONSE, 0, 10, 6, false, &kp_ListOffsetsResponse__desc };
+const struct kp_struct kp_desc_ListOffsetsResponse = { "ListOffsetsResponse", sizeof(struct kp_ListOffsetsResponse), kp_ListOffsetsResponse__fields, 2 };
+const struct kp_message kp_msg_ListOffsetsResponse = { "ListOffsetsResponse", 2, KP_KIND_RESPONSE, 0, 10, 6, false, &kp_desc_ListOffsetsResponse };
 
 /* ---- ListPartitionReassignmentsRequest ---- */
 static const struct kp_field kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics__fields[] = {
     KP_F(struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics, PartitionIndexes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics__desc = { "ListPartitionReassignmentsTopics", sizeof(struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics), kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics__fields, 2 };
+const struct kp_struct kp_desc_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics = { "ListPartitionReassignmentsTopics", sizeof(struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics), kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics__fields, 2 };
 static const struct kp_field kp_ListPartitionReassignmentsRequest__fields[] = {
     KP_F(struct kp_ListPartitionReassignmentsRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 60000, 0.0, NULL, false),
-    KP_A(struct kp_ListPartitionReassignmentsRequest, Topics, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics__desc, 0, 0.0, NULL, true),
+    KP_A(struct kp_ListPartitionReassignmentsRequest, Topics, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ListPartitionReassignmentsRequest__desc = { "ListPartitionReassignmentsRequest", sizeof(struct kp_ListPartitionReassignmentsRequest), kp_ListPartitionReassignmentsRequest__fields, 2 };
-const struct kp_message kp_msg_ListPartitionReassignmentsRequest = { "ListPartitionReassignmentsRequest", 46, KP_KIND_REQUEST, 0, 0, 0, false, &kp_ListPartitionReassignmentsRequest__desc };
+const struct kp_struct kp_desc_ListPartitionReassignmentsRequest = { "ListPartitionReassignmentsRequest", sizeof(struct kp_ListPartitionReassignmentsRequest), kp_ListPartitionReassignmentsRequest__fields, 2 };
+const struct kp_message kp_msg_ListPartitionReassignmentsRequest = { "ListPartitionReassignmentsRequest", 46, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_ListPartitionReassignmentsRequest };
 
 /* ---- ListPartitionReassignmentsResponse ---- */
 static const struct kp_field kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment__fields[] = {
@@ -2294,20 +2294,20 @@ static const struct kp_field kp_ListPartitionReassignmentsResponse_OngoingPartit
     KP_A(struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment, AddingReplicas, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment, RemovingReplicas, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment__desc = { "OngoingPartitionReassignment", sizeof(struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment), kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment__fields, 4 };
+const struct kp_struct kp_desc_ListPartitionReassignmentsResponse_OngoingPartitionReassignment = { "OngoingPartitionReassignment", sizeof(struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment), kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment__fields, 4 };
 static const struct kp_field kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment__fields[] = {
     KP_F(struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListPartitionReassignmentsResponse_OngoingPartitionReassignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment__desc = { "OngoingTopicReassignment", sizeof(struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment), kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment__fields, 2 };
+const struct kp_struct kp_desc_ListPartitionReassignmentsResponse_OngoingTopicReassignment = { "OngoingTopicReassignment", sizeof(struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment), kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment__fields, 2 };
 static const struct kp_field kp_ListPartitionReassignmentsResponse__fields[] = {
     KP_F(struct kp_ListPartitionReassignmentsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListPartitionReassignmentsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListPartitionReassignmentsResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListPartitionReassignmentsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListPartitionReassignmentsResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListPartitionReassignmentsResponse_OngoingTopicReassignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListPartitionReassignmentsResponse__desc = { "ListPartitionReassignmentsResponse", sizeof(struct kp_ListPartitionReassignmentsResponse), kp_ListPartitionReassignmentsResponse__fields, 4 };
-const struct kp_message kp_msg_ListPartitionReassignmentsResponse = { "ListPartitionReassignmentsResponse", 46, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ListPartitionReassignmentsResponse__desc };
+const struct kp_struct kp_desc_ListPartitionReassignmentsResponse = { "ListPartitionReassignmentsResponse", sizeof(struct kp_ListPartitionReassignmentsResponse), kp_ListPartitionReassignmentsResponse__fields, 4 };
+const struct kp_message kp_msg_ListPartitionReassignmentsResponse = { "ListPartitionReassignmentsResponse", 46, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ListPartitionReassignmentsResponse };
 
 /* ---- ListTransactionsRequest ---- */
 static const struct kp_field kp_ListTransactionsRequest__fields[] = {
@@ -2315,8 +2315,8 @@ static const struct kp_field kp_ListTransactionsRequest__fields[] = {
     KP_A(struct kp_ListTransactionsRequest, ProducerIdFilters, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListTransactionsRequest, DurationFilter, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListTransactionsRequest__desc = { "ListTransactionsRequest", sizeof(struct kp_ListTransactionsRequest), kp_ListTransactionsRequest__fields, 3 };
-const struct kp_message kp_msg_ListTransactionsRequest = { "ListTransactionsRequest", 66, KP_KIND_REQUEST, 0, 1, 0, false, &kp_ListTransactionsRequest__desc };
+const struct kp_struct kp_desc_ListTransactionsRequest = { "ListTransactionsRequest", sizeof(struct kp_ListTransactionsRequest), kp_ListTransactionsRequest__fields, 3 };
+const struct kp_message kp_msg_ListTransactionsRequest = { "ListTransactionsRequest", 66, KP_KIND_REQUEST, 0, 1, 0, false, &kp_desc_ListTransactionsRequest };
 
 /* ---- ListTransactionsResponse ---- */
 static const struct kp_field kp_ListTransactionsResponse_TransactionState__fields[] = {
@@ -2324,30 +2324,30 @@ static const struct kp_field kp_ListTransactionsResponse_TransactionState__field
     KP_F(struct kp_ListTransactionsResponse_TransactionState, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListTransactionsResponse_TransactionState, TransactionState, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListTransactionsResponse_TransactionState__desc = { "TransactionState", sizeof(struct kp_ListTransactionsResponse_TransactionState), kp_ListTransactionsResponse_TransactionState__fields, 3 };
+const struct kp_struct kp_desc_ListTransactionsResponse_TransactionState = { "TransactionState", sizeof(struct kp_ListTransactionsResponse_TransactionState), kp_ListTransactionsResponse_TransactionState__fields, 3 };
 static const struct kp_field kp_ListTransactionsResponse__fields[] = {
     KP_F(struct kp_ListTransactionsResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ListTransactionsResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ListTransactionsResponse, UnknownStateFilters, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ListTransactionsResponse, TransactionStates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ListTransactionsResponse_TransactionState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ListTransactionsResponse, TransactionStates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ListTransactionsResponse_TransactionState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ListTransactionsResponse__desc = { "ListTransactionsResponse", sizeof(struct kp_ListTransactionsResponse), kp_ListTransactionsResponse__fields, 4 };
-const struct kp_message kp_msg_ListTransactionsResponse = { "ListTransactionsResponse", 66, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_ListTransactionsResponse__desc };
+const struct kp_struct kp_desc_ListTransactionsResponse = { "ListTransactionsResponse", sizeof(struct kp_ListTransactionsResponse), kp_ListTransactionsResponse__fields, 4 };
+const struct kp_message kp_msg_ListTransactionsResponse = { "ListTransactionsResponse", 66, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_ListTransactionsResponse };
 
 /* ---- MetadataRequest ---- */
 static const struct kp_field kp_MetadataRequest_MetadataRequestTopic__fields[] = {
     KP_F(struct kp_MetadataRequest_MetadataRequestTopic, TopicId, KP_T_UUID, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataRequest_MetadataRequestTopic, Name, KP_T_STRING, 0, -1, 10, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_MetadataRequest_MetadataRequestTopic__desc = { "MetadataRequestTopic", sizeof(struct kp_MetadataRequest_MetadataRequestTopic), kp_MetadataRequest_MetadataRequestTopic__fields, 2 };
+const struct kp_struct kp_desc_MetadataRequest_MetadataRequestTopic = { "MetadataRequestTopic", sizeof(struct kp_MetadataRequest_MetadataRequestTopic), kp_MetadataRequest_MetadataRequestTopic__fields, 2 };
 static const struct kp_field kp_MetadataRequest__fields[] = {
-    KP_A(struct kp_MetadataRequest, Topics, KP_T_STRUCT, 0, -1, 1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_MetadataRequest_MetadataRequestTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_MetadataRequest, Topics, KP_T_STRUCT, 0, -1, 1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_MetadataRequest_MetadataRequestTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataRequest, AllowAutoTopicCreation, KP_T_BOOL, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
     KP_F(struct kp_MetadataRequest, IncludeClusterAuthorizedOperations, KP_T_BOOL, 8, 10, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataRequest, IncludeTopicAuthorizedOperations, KP_T_BOOL, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_MetadataRequest__desc = { "MetadataRequest", sizeof(struct kp_MetadataRequest), kp_MetadataRequest__fields, 4 };
-const struct kp_message kp_msg_MetadataRequest = { "MetadataRequest", 3, KP_KIND_REQUEST, 0, 12, 9, false, &kp_MetadataRequest__desc };
+const struct kp_struct kp_desc_MetadataRequest = { "MetadataRequest", sizeof(struct kp_MetadataRequest), kp_MetadataRequest__fields, 4 };
+const struct kp_message kp_msg_MetadataRequest = { "MetadataRequest", 3, KP_KIND_REQUEST, 0, 12, 9, false, &kp_desc_MetadataRequest };
 
 /* ---- MetadataResponse ---- */
 static const struct kp_field kp_MetadataResponse_MetadataResponseBroker__fields[] = {
@@ -2356,7 +2356,7 @@ static const struct kp_field kp_MetadataResponse_MetadataResponseBroker__fields[
     KP_F(struct kp_MetadataResponse_MetadataResponseBroker, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponseBroker, Rack, KP_T_STRING, 1, -1, 1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_MetadataResponse_MetadataResponseBroker__desc = { "MetadataResponseBroker", sizeof(struct kp_MetadataResponse_MetadataResponseBroker), kp_MetadataResponse_MetadataResponseBroker__fields, 4 };
+const struct kp_struct kp_desc_MetadataResponse_MetadataResponseBroker = { "MetadataResponseBroker", sizeof(struct kp_MetadataResponse_MetadataResponseBroker), kp_MetadataResponse_MetadataResponseBroker__fields, 4 };
 static const struct kp_field kp_MetadataResponse_MetadataResponsePartition__fields[] = {
     KP_F(struct kp_MetadataResponse_MetadataResponsePartition, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponsePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -2366,26 +2366,26 @@ static const struct kp_field kp_MetadataResponse_MetadataResponsePartition__fiel
     KP_A(struct kp_MetadataResponse_MetadataResponsePartition, IsrNodes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_MetadataResponse_MetadataResponsePartition, OfflineReplicas, KP_T_INT32, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_MetadataResponse_MetadataResponsePartition__desc = { "MetadataResponsePartition", sizeof(struct kp_MetadataResponse_MetadataResponsePartition), kp_MetadataResponse_MetadataResponsePartition__fields, 7 };
+const struct kp_struct kp_desc_MetadataResponse_MetadataResponsePartition = { "MetadataResponsePartition", sizeof(struct kp_MetadataResponse_MetadataResponsePartition), kp_MetadataResponse_MetadataResponsePartition__fields, 7 };
 static const struct kp_field kp_MetadataResponse_MetadataResponseTopic__fields[] = {
     KP_F(struct kp_MetadataResponse_MetadataResponseTopic, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponseTopic, Name, KP_T_STRING, 0, -1, 12, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponseTopic, TopicId, KP_T_UUID, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponseTopic, IsInternal, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_MetadataResponse_MetadataResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_MetadataResponse_MetadataResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_MetadataResponse_MetadataResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_MetadataResponse_MetadataResponsePartition, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse_MetadataResponseTopic, TopicAuthorizedOperations, KP_T_INT32, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_MetadataResponse_MetadataResponseTopic__desc = { "MetadataResponseTopic", sizeof(struct kp_MetadataResponse_MetadataResponseTopic), kp_MetadataResponse_MetadataResponseTopic__fields, 6 };
+const struct kp_struct kp_desc_MetadataResponse_MetadataResponseTopic = { "MetadataResponseTopic", sizeof(struct kp_MetadataResponse_MetadataResponseTopic), kp_MetadataResponse_MetadataResponseTopic__fields, 6 };
 static const struct kp_field kp_MetadataResponse__fields[] = {
     KP_F(struct kp_MetadataResponse, ThrottleTimeMs, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_MetadataResponse, Brokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_MetadataResponse_MetadataResponseBroker__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_MetadataResponse, Brokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_MetadataResponse_MetadataResponseBroker, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse, ClusterId, KP_T_STRING, 2, -1, 2, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_MetadataResponse, ControllerId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_MetadataResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_MetadataResponse_MetadataResponseTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_MetadataResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_MetadataResponse_MetadataResponseTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_MetadataResponse, ClusterAuthorizedOperations, KP_T_INT32, 8, 10, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_MetadataResponse__desc = { "MetadataResponse", sizeof(struct kp_MetadataResponse), kp_MetadataResponse__fields, 6 };
-const struct kp_message kp_msg_MetadataResponse = { "MetadataResponse", 3, KP_KIND_RESPONSE, 0, 12, 9, false, &kp_MetadataResponse__desc };
+const struct kp_struct kp_desc_MetadataResponse = { "MetadataResponse", sizeof(struct kp_MetadataResponse), kp_MetadataResponse__fields, 6 };
+const struct kp_message kp_msg_MetadataResponse = { "MetadataResponse", 3, KP_KIND_RESPONSE, 0, 12, 9, false, &kp_desc_MetadataResponse };
 
 /* ---- OffsetCommitRequest ---- */
 static const struct kp_field kp_OffsetCommitRequest_OffsetCommitRequestPartition__fields[] = {
@@ -2395,103 +2395,103 @@ static const struct kp_field kp_OffsetCommitRequest_OffsetCommitRequestPartition
     KP_F(struct kp_OffsetCommitRequest_OffsetCommitRequestPartition, CommitTimestamp, KP_T_INT64, 1, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitRequest_OffsetCommitRequestPartition, CommittedMetadata, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitRequest_OffsetCommitRequestPartition__desc = { "OffsetCommitRequestPartition", sizeof(struct kp_OffsetCommitRequest_OffsetCommitRequestPartition), kp_OffsetCommitRequest_OffsetCommitRequestPartition__fields, 5 };
+const struct kp_struct kp_desc_OffsetCommitRequest_OffsetCommitRequestPartition = { "OffsetCommitRequestPartition", sizeof(struct kp_OffsetCommitRequest_OffsetCommitRequestPartition), kp_OffsetCommitRequest_OffsetCommitRequestPartition__fields, 5 };
 static const struct kp_field kp_OffsetCommitRequest_OffsetCommitRequestTopic__fields[] = {
     KP_F(struct kp_OffsetCommitRequest_OffsetCommitRequestTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetCommitRequest_OffsetCommitRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetCommitRequest_OffsetCommitRequestPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetCommitRequest_OffsetCommitRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetCommitRequest_OffsetCommitRequestPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitRequest_OffsetCommitRequestTopic__desc = { "OffsetCommitRequestTopic", sizeof(struct kp_OffsetCommitRequest_OffsetCommitRequestTopic), kp_OffsetCommitRequest_OffsetCommitRequestTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetCommitRequest_OffsetCommitRequestTopic = { "OffsetCommitRequestTopic", sizeof(struct kp_OffsetCommitRequest_OffsetCommitRequestTopic), kp_OffsetCommitRequest_OffsetCommitRequestTopic__fields, 2 };
 static const struct kp_field kp_OffsetCommitRequest__fields[] = {
     KP_F(struct kp_OffsetCommitRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitRequest, GenerationIdOrMemberEpoch, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitRequest, MemberId, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitRequest, GroupInstanceId, KP_T_STRING, 7, -1, 7, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_OffsetCommitRequest, RetentionTimeMs, KP_T_INT64, 2, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_OffsetCommitRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetCommitRequest_OffsetCommitRequestTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetCommitRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetCommitRequest_OffsetCommitRequestTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitRequest__desc = { "OffsetCommitRequest", sizeof(struct kp_OffsetCommitRequest), kp_OffsetCommitRequest__fields, 6 };
-const struct kp_message kp_msg_OffsetCommitRequest = { "OffsetCommitRequest", 8, KP_KIND_REQUEST, 0, 9, 8, false, &kp_OffsetCommitRequest__desc };
+const struct kp_struct kp_desc_OffsetCommitRequest = { "OffsetCommitRequest", sizeof(struct kp_OffsetCommitRequest), kp_OffsetCommitRequest__fields, 6 };
+const struct kp_message kp_msg_OffsetCommitRequest = { "OffsetCommitRequest", 8, KP_KIND_REQUEST, 0, 9, 8, false, &kp_desc_OffsetCommitRequest };
 
 /* ---- OffsetCommitResponse ---- */
 static const struct kp_field kp_OffsetCommitResponse_OffsetCommitResponsePartition__fields[] = {
     KP_F(struct kp_OffsetCommitResponse_OffsetCommitResponsePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitResponse_OffsetCommitResponsePartition, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitResponse_OffsetCommitResponsePartition__desc = { "OffsetCommitResponsePartition", sizeof(struct kp_OffsetCommitResponse_OffsetCommitResponsePartition), kp_OffsetCommitResponse_OffsetCommitResponsePartition__fields, 2 };
+const struct kp_struct kp_desc_OffsetCommitResponse_OffsetCommitResponsePartition = { "OffsetCommitResponsePartition", sizeof(struct kp_OffsetCommitResponse_OffsetCommitResponsePartition), kp_OffsetCommitResponse_OffsetCommitResponsePartition__fields, 2 };
 static const struct kp_field kp_OffsetCommitResponse_OffsetCommitResponseTopic__fields[] = {
     KP_F(struct kp_OffsetCommitResponse_OffsetCommitResponseTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetCommitResponse_OffsetCommitResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetCommitResponse_OffsetCommitResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetCommitResponse_OffsetCommitResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetCommitResponse_OffsetCommitResponsePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitResponse_OffsetCommitResponseTopic__desc = { "OffsetCommitResponseTopic", sizeof(struct kp_OffsetCommitResponse_OffsetCommitResponseTopic), kp_OffsetCommitResponse_OffsetCommitResponseTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetCommitResponse_OffsetCommitResponseTopic = { "OffsetCommitResponseTopic", sizeof(struct kp_OffsetCommitResponse_OffsetCommitResponseTopic), kp_OffsetCommitResponse_OffsetCommitResponseTopic__fields, 2 };
 static const struct kp_field kp_OffsetCommitResponse__fields[] = {
     KP_F(struct kp_OffsetCommitResponse, ThrottleTimeMs, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetCommitResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetCommitResponse_OffsetCommitResponseTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetCommitResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetCommitResponse_OffsetCommitResponseTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitResponse__desc = { "OffsetCommitResponse", sizeof(struct kp_OffsetCommitResponse), kp_OffsetCommitResponse__fields, 2 };
-const struct kp_message kp_msg_OffsetCommitResponse = { "OffsetCommitResponse", 8, KP_KIND_RESPONSE, 0, 9, 8, false, &kp_OffsetCommitResponse__desc };
+const struct kp_struct kp_desc_OffsetCommitResponse = { "OffsetCommitResponse", sizeof(struct kp_OffsetCommitResponse), kp_OffsetCommitResponse__fields, 2 };
+const struct kp_message kp_msg_OffsetCommitResponse = { "OffsetCommitResponse", 8, KP_KIND_RESPONSE, 0, 9, 8, false, &kp_desc_OffsetCommitResponse };
 
 /* ---- OffsetDeleteRequest ---- */
 static const struct kp_field kp_OffsetDeleteRequest_OffsetDeleteRequestPartition__fields[] = {
     KP_F(struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition__desc = { "OffsetDeleteRequestPartition", sizeof(struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition), kp_OffsetDeleteRequest_OffsetDeleteRequestPartition__fields, 1 };
+const struct kp_struct kp_desc_OffsetDeleteRequest_OffsetDeleteRequestPartition = { "OffsetDeleteRequestPartition", sizeof(struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition), kp_OffsetDeleteRequest_OffsetDeleteRequestPartition__fields, 1 };
 static const struct kp_field kp_OffsetDeleteRequest_OffsetDeleteRequestTopic__fields[] = {
     KP_F(struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetDeleteRequest_OffsetDeleteRequestPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetDeleteRequest_OffsetDeleteRequestPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic__desc = { "OffsetDeleteRequestTopic", sizeof(struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic), kp_OffsetDeleteRequest_OffsetDeleteRequestTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetDeleteRequest_OffsetDeleteRequestTopic = { "OffsetDeleteRequestTopic", sizeof(struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic), kp_OffsetDeleteRequest_OffsetDeleteRequestTopic__fields, 2 };
 static const struct kp_field kp_OffsetDeleteRequest__fields[] = {
     KP_F(struct kp_OffsetDeleteRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetDeleteRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetDeleteRequest_OffsetDeleteRequestTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetDeleteRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetDeleteRequest_OffsetDeleteRequestTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteRequest__desc = { "OffsetDeleteRequest", sizeof(struct kp_OffsetDeleteRequest), kp_OffsetDeleteRequest__fields, 2 };
-const struct kp_message kp_msg_OffsetDeleteRequest = { "OffsetDeleteRequest", 47, KP_KIND_REQUEST, 0, 0, -1, false, &kp_OffsetDeleteRequest__desc };
+const struct kp_struct kp_desc_OffsetDeleteRequest = { "OffsetDeleteRequest", sizeof(struct kp_OffsetDeleteRequest), kp_OffsetDeleteRequest__fields, 2 };
+const struct kp_message kp_msg_OffsetDeleteRequest = { "OffsetDeleteRequest", 47, KP_KIND_REQUEST, 0, 0, -1, false, &kp_desc_OffsetDeleteRequest };
 
 /* ---- OffsetDeleteResponse ---- */
 static const struct kp_field kp_OffsetDeleteResponse_OffsetDeleteResponsePartition__fields[] = {
     KP_F(struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition__desc = { "OffsetDeleteResponsePartition", sizeof(struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition), kp_OffsetDeleteResponse_OffsetDeleteResponsePartition__fields, 2 };
+const struct kp_struct kp_desc_OffsetDeleteResponse_OffsetDeleteResponsePartition = { "OffsetDeleteResponsePartition", sizeof(struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition), kp_OffsetDeleteResponse_OffsetDeleteResponsePartition__fields, 2 };
 static const struct kp_field kp_OffsetDeleteResponse_OffsetDeleteResponseTopic__fields[] = {
     KP_F(struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetDeleteResponse_OffsetDeleteResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetDeleteResponse_OffsetDeleteResponsePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic__desc = { "OffsetDeleteResponseTopic", sizeof(struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic), kp_OffsetDeleteResponse_OffsetDeleteResponseTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetDeleteResponse_OffsetDeleteResponseTopic = { "OffsetDeleteResponseTopic", sizeof(struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic), kp_OffsetDeleteResponse_OffsetDeleteResponseTopic__fields, 2 };
 static const struct kp_field kp_OffsetDeleteResponse__fields[] = {
     KP_F(struct kp_OffsetDeleteResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetDeleteResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetDeleteResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetDeleteResponse_OffsetDeleteResponseTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetDeleteResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetDeleteResponse_OffsetDeleteResponseTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetDeleteResponse__desc = { "OffsetDeleteResponse", sizeof(struct kp_OffsetDeleteResponse), kp_OffsetDeleteResponse__fields, 3 };
-const struct kp_message kp_msg_OffsetDeleteResponse = { "OffsetDeleteResponse", 47, KP_KIND_RESPONSE, 0, 0, -1, false, &kp_OffsetDeleteResponse__desc };
+const struct kp_struct kp_desc_OffsetDeleteResponse = { "OffsetDeleteResponse", sizeof(struct kp_OffsetDeleteResponse), kp_OffsetDeleteResponse__fields, 3 };
+const struct kp_message kp_msg_OffsetDeleteResponse = { "OffsetDeleteResponse", 47, KP_KIND_RESPONSE, 0, 0, -1, false, &kp_desc_OffsetDeleteResponse };
 
 /* ---- OffsetFetchRequest ---- */
 static const struct kp_field kp_OffsetFetchRequest_OffsetFetchRequestTopic__fields[] = {
     KP_F(struct kp_OffsetFetchRequest_OffsetFetchRequestTopic, Name, KP_T_STRING, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_OffsetFetchRequest_OffsetFetchRequestTopic, PartitionIndexes, KP_T_INT32, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchRequest_OffsetFetchRequestTopic__desc = { "OffsetFetchRequestTopic", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestTopic), kp_OffsetFetchRequest_OffsetFetchRequestTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestTopic = { "OffsetFetchRequestTopic", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestTopic), kp_OffsetFetchRequest_OffsetFetchRequestTopic__fields, 2 };
 static const struct kp_field kp_OffsetFetchRequest_OffsetFetchRequestTopics__fields[] = {
     KP_F(struct kp_OffsetFetchRequest_OffsetFetchRequestTopics, Name, KP_T_STRING, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_OffsetFetchRequest_OffsetFetchRequestTopics, PartitionIndexes, KP_T_INT32, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchRequest_OffsetFetchRequestTopics__desc = { "OffsetFetchRequestTopics", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestTopics), kp_OffsetFetchRequest_OffsetFetchRequestTopics__fields, 2 };
+const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestTopics = { "OffsetFetchRequestTopics", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestTopics), kp_OffsetFetchRequest_OffsetFetchRequestTopics__fields, 2 };
 static const struct kp_field kp_OffsetFetchRequest_OffsetFetchRequestGroup__fields[] = {
     KP_F(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup, GroupId, KP_T_STRING, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup, MemberId, KP_T_STRING, 9, -1, 9, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup, MemberEpoch, KP_T_INT32, 9, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup, Topics, KP_T_STRUCT, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchRequest_OffsetFetchRequestTopics__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup, Topics, KP_T_STRUCT, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchRequest_OffsetFetchRequestTopics, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchRequest_OffsetFetchRequestGroup__desc = { "OffsetFetchRequestGroup", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup), kp_OffsetFetchRequest_OffsetFetchRequestGroup__fields, 4 };
+const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestGroup = { "OffsetFetchRequestGroup", sizeof(struct kp_OffsetFetchRequest_OffsetFetchRequestGroup), kp_OffsetFetchRequest_OffsetFetchRequestGroup__fields, 4 };
 static const struct kp_field kp_OffsetFetchRequest__fields[] = {
     KP_F(struct kp_OffsetFetchRequest, GroupId, KP_T_STRING, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchRequest, Topics, KP_T_STRUCT, 0, 7, 2, 7, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchRequest_OffsetFetchRequestTopic__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchRequest, Groups, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchRequest_OffsetFetchRequestGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchRequest, Topics, KP_T_STRUCT, 0, 7, 2, 7, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchRequest_OffsetFetchRequestTopic, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchRequest, Groups, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchRequest_OffsetFetchRequestGroup, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchRequest, RequireStable, KP_T_BOOL, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchRequest__desc = { "OffsetFetchRequest", sizeof(struct kp_OffsetFetchRequest), kp_OffsetFetchRequest__fields, 4 };
-const struct kp_message kp_msg_OffsetFetchRequest = { "OffsetFetchRequest", 9, KP_KIND_REQUEST, 0, 9, 6, false, &kp_OffsetFetchRequest__desc };
+const struct kp_struct kp_desc_OffsetFetchRequest = { "OffsetFetchRequest", sizeof(struct kp_OffsetFetchRequest), kp_OffsetFetchRequest__fields, 4 };
+const struct kp_message kp_msg_OffsetFetchRequest = { "OffsetFetchRequest", 9, KP_KIND_REQUEST, 0, 9, 6, false, &kp_desc_OffsetFetchRequest };
 
 /* ---- OffsetFetchResponse ---- */
 static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponsePartition__fields[] = {
@@ -2501,12 +2501,12 @@ static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponsePartition
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartition, Metadata, KP_T_STRING, 0, 7, 0, 7, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartition, ErrorCode, KP_T_INT16, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse_OffsetFetchResponsePartition__desc = { "OffsetFetchResponsePartition", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponsePartition), kp_OffsetFetchResponse_OffsetFetchResponsePartition__fields, 5 };
+const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponsePartition = { "OffsetFetchResponsePartition", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponsePartition), kp_OffsetFetchResponse_OffsetFetchResponsePartition__fields, 5 };
 static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponseTopic__fields[] = {
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponseTopic, Name, KP_T_STRING, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseTopic, Partitions, KP_T_STRUCT, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchResponse_OffsetFetchResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseTopic, Partitions, KP_T_STRUCT, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchResponse_OffsetFetchResponsePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse_OffsetFetchResponseTopic__desc = { "OffsetFetchResponseTopic", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseTopic), kp_OffsetFetchResponse_OffsetFetchResponseTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseTopic = { "OffsetFetchResponseTopic", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseTopic), kp_OffsetFetchResponse_OffsetFetchResponseTopic__fields, 2 };
 static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponsePartitions__fields[] = {
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions, PartitionIndex, KP_T_INT32, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions, CommittedOffset, KP_T_INT64, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -2514,26 +2514,26 @@ static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponsePartition
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions, Metadata, KP_T_STRING, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions, ErrorCode, KP_T_INT16, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions__desc = { "OffsetFetchResponsePartitions", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions), kp_OffsetFetchResponse_OffsetFetchResponsePartitions__fields, 5 };
+const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponsePartitions = { "OffsetFetchResponsePartitions", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions), kp_OffsetFetchResponse_OffsetFetchResponsePartitions__fields, 5 };
 static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponseTopics__fields[] = {
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponseTopics, Name, KP_T_STRING, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseTopics, Partitions, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchResponse_OffsetFetchResponsePartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseTopics, Partitions, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchResponse_OffsetFetchResponsePartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse_OffsetFetchResponseTopics__desc = { "OffsetFetchResponseTopics", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseTopics), kp_OffsetFetchResponse_OffsetFetchResponseTopics__fields, 2 };
+const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseTopics = { "OffsetFetchResponseTopics", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseTopics), kp_OffsetFetchResponse_OffsetFetchResponseTopics__fields, 2 };
 static const struct kp_field kp_OffsetFetchResponse_OffsetFetchResponseGroup__fields[] = {
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup, GroupId, KP_T_STRING, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup, Topics, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchResponse_OffsetFetchResponseTopics__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup, Topics, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchResponse_OffsetFetchResponseTopics, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup, ErrorCode, KP_T_INT16, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse_OffsetFetchResponseGroup__desc = { "OffsetFetchResponseGroup", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup), kp_OffsetFetchResponse_OffsetFetchResponseGroup__fields, 3 };
+const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseGroup = { "OffsetFetchResponseGroup", sizeof(struct kp_OffsetFetchResponse_OffsetFetchResponseGroup), kp_OffsetFetchResponse_OffsetFetchResponseGroup__fields, 3 };
 static const struct kp_field kp_OffsetFetchResponse__fields[] = {
     KP_F(struct kp_OffsetFetchResponse, ThrottleTimeMs, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchResponse, Topics, KP_T_STRUCT, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchResponse_OffsetFetchResponseTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchResponse, Topics, KP_T_STRUCT, 0, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchResponse_OffsetFetchResponseTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetFetchResponse, ErrorCode, KP_T_INT16, 2, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetFetchResponse, Groups, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetFetchResponse_OffsetFetchResponseGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetFetchResponse, Groups, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetFetchResponse_OffsetFetchResponseGroup, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetFetchResponse__desc = { "OffsetFetchResponse", sizeof(struct kp_OffsetFetchResponse), kp_OffsetFetchResponse__fields, 4 };
-const struct kp_message kp_msg_OffsetFetchResponse = { "OffsetFetchResponse", 9, KP_KIND_RESPONSE, 0, 9, 6, false, &kp_OffsetFetchResponse__desc };
+const struct kp_struct kp_desc_OffsetFetchResponse = { "OffsetFetchResponse", sizeof(struct kp_OffsetFetchResponse), kp_OffsetFetchResponse__fields, 4 };
+const struct kp_message kp_msg_OffsetFetchResponse = { "OffsetFetchResponse", 9, KP_KIND_RESPONSE, 0, 9, 6, false, &kp_desc_OffsetFetchResponse };
 
 /* ---- OffsetForLeaderEpochRequest ---- */
 static const struct kp_field kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition__fields[] = {
@@ -2541,18 +2541,18 @@ static const struct kp_field kp_OffsetForLeaderEpochRequest_OffsetForLeaderParti
     KP_F(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition, CurrentLeaderEpoch, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition__desc = { "OffsetForLeaderPartition", sizeof(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition), kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition__fields, 3 };
+const struct kp_struct kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderPartition = { "OffsetForLeaderPartition", sizeof(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition), kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition__fields, 3 };
 static const struct kp_field kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic__fields[] = {
     KP_F(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic__desc = { "OffsetForLeaderTopic", sizeof(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic), kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic__fields, 2 };
+const struct kp_struct kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderTopic = { "OffsetForLeaderTopic", sizeof(struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic), kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic__fields, 2 };
 static const struct kp_field kp_OffsetForLeaderEpochRequest__fields[] = {
     KP_F(struct kp_OffsetForLeaderEpochRequest, ReplicaId, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -2, 0.0, NULL, false),
-    KP_A(struct kp_OffsetForLeaderEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetForLeaderEpochRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochRequest__desc = { "OffsetForLeaderEpochRequest", sizeof(struct kp_OffsetForLeaderEpochRequest), kp_OffsetForLeaderEpochRequest__fields, 2 };
-const struct kp_message kp_msg_OffsetForLeaderEpochRequest = { "OffsetForLeaderEpochRequest", 23, KP_KIND_REQUEST, 0, 4, 4, false, &kp_OffsetForLeaderEpochRequest__desc };
+const struct kp_struct kp_desc_OffsetForLeaderEpochRequest = { "OffsetForLeaderEpochRequest", sizeof(struct kp_OffsetForLeaderEpochRequest), kp_OffsetForLeaderEpochRequest__fields, 2 };
+const struct kp_message kp_msg_OffsetForLeaderEpochRequest = { "OffsetForLeaderEpochRequest", 23, KP_KIND_REQUEST, 0, 4, 4, false, &kp_desc_OffsetForLeaderEpochRequest };
 
 /* ---- OffsetForLeaderEpochResponse ---- */
 static const struct kp_field kp_OffsetForLeaderEpochResponse_EpochEndOffset__fields[] = {
@@ -2561,80 +2561,80 @@ static const struct kp_field kp_OffsetForLeaderEpochResponse_EpochEndOffset__fie
     KP_F(struct kp_OffsetForLeaderEpochResponse_EpochEndOffset, LeaderEpoch, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_OffsetForLeaderEpochResponse_EpochEndOffset, EndOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochResponse_EpochEndOffset__desc = { "EpochEndOffset", sizeof(struct kp_OffsetForLeaderEpochResponse_EpochEndOffset), kp_OffsetForLeaderEpochResponse_EpochEndOffset__fields, 4 };
+const struct kp_struct kp_desc_OffsetForLeaderEpochResponse_EpochEndOffset = { "EpochEndOffset", sizeof(struct kp_OffsetForLeaderEpochResponse_EpochEndOffset), kp_OffsetForLeaderEpochResponse_EpochEndOffset__fields, 4 };
 static const struct kp_field kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult__fields[] = {
     KP_F(struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetForLeaderEpochResponse_EpochEndOffset__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetForLeaderEpochResponse_EpochEndOffset, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult__desc = { "OffsetForLeaderTopicResult", sizeof(struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult), kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult__fields, 2 };
+const struct kp_struct kp_desc_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult = { "OffsetForLeaderTopicResult", sizeof(struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult), kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult__fields, 2 };
 static const struct kp_field kp_OffsetForLeaderEpochResponse__fields[] = {
     KP_F(struct kp_OffsetForLeaderEpochResponse, ThrottleTimeMs, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_OffsetForLeaderEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_OffsetForLeaderEpochResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetForLeaderEpochResponse__desc = { "OffsetForLeaderEpochResponse", sizeof(struct kp_OffsetForLeaderEpochResponse), kp_OffsetForLeaderEpochResponse__fields, 2 };
-const struct kp_message kp_msg_OffsetForLeaderEpochResponse = { "OffsetForLeaderEpochResponse", 23, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_OffsetForLeaderEpochResponse__desc };
+const struct kp_struct kp_desc_OffsetForLeaderEpochResponse = { "OffsetForLeaderEpochResponse", sizeof(struct kp_OffsetForLeaderEpochResponse), kp_OffsetForLeaderEpochResponse__fields, 2 };
+const struct kp_message kp_msg_OffsetForLeaderEpochResponse = { "OffsetForLeaderEpochResponse", 23, KP_KIND_RESPONSE, 0, 4, 4, false, &kp_desc_OffsetForLeaderEpochResponse };
 
 /* ---- ProduceRequest ---- */
 static const struct kp_field kp_ProduceRequest_PartitionProduceData__fields[] = {
     KP_F(struct kp_ProduceRequest_PartitionProduceData, Index, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceRequest_PartitionProduceData, Records, KP_T_RECORDS, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceRequest_PartitionProduceData__desc = { "PartitionProduceData", sizeof(struct kp_ProduceRequest_PartitionProduceData), kp_ProduceRequest_PartitionProduceData__fields, 2 };
+const struct kp_struct kp_desc_ProduceRequest_PartitionProduceData = { "PartitionProduceData", sizeof(struct kp_ProduceRequest_PartitionProduceData), kp_ProduceRequest_PartitionProduceData__fields, 2 };
 static const struct kp_field kp_ProduceRequest_TopicProduceData__fields[] = {
     KP_F(struct kp_ProduceRequest_TopicProduceData, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ProduceRequest_TopicProduceData, PartitionData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ProduceRequest_PartitionProduceData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceRequest_TopicProduceData, PartitionData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ProduceRequest_PartitionProduceData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceRequest_TopicProduceData__desc = { "TopicProduceData", sizeof(struct kp_ProduceRequest_TopicProduceData), kp_ProduceRequest_TopicProduceData__fields, 2 };
+const struct kp_struct kp_desc_ProduceRequest_TopicProduceData = { "TopicProduceData", sizeof(struct kp_ProduceRequest_TopicProduceData), kp_ProduceRequest_TopicProduceData__fields, 2 };
 static const struct kp_field kp_ProduceRequest__fields[] = {
     KP_F(struct kp_ProduceRequest, TransactionalId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ProduceRequest, Acks, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceRequest, TimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ProduceRequest, TopicData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ProduceRequest_TopicProduceData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceRequest, TopicData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ProduceRequest_TopicProduceData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceRequest__desc = { "ProduceRequest", sizeof(struct kp_ProduceRequest), kp_ProduceRequest__fields, 4 };
-const struct kp_message kp_msg_ProduceRequest = { "ProduceRequest", 0, KP_KIND_REQUEST, 0, 11, 9, false, &kp_ProduceRequest__desc };
+const struct kp_struct kp_desc_ProduceRequest = { "ProduceRequest", sizeof(struct kp_ProduceRequest), kp_ProduceRequest__fields, 4 };
+const struct kp_message kp_msg_ProduceRequest = { "ProduceRequest", 0, KP_KIND_REQUEST, 0, 11, 9, false, &kp_desc_ProduceRequest };
 
 /* ---- ProduceResponse ---- */
 static const struct kp_field kp_ProduceResponse_BatchIndexAndErrorMessage__fields[] = {
     KP_F(struct kp_ProduceResponse_BatchIndexAndErrorMessage, BatchIndex, KP_T_INT32, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_BatchIndexAndErrorMessage, BatchIndexErrorMessage, KP_T_STRING, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ProduceResponse_BatchIndexAndErrorMessage__desc = { "BatchIndexAndErrorMessage", sizeof(struct kp_ProduceResponse_BatchIndexAndErrorMessage), kp_ProduceResponse_BatchIndexAndErrorMessage__fields, 2 };
+const struct kp_struct kp_desc_ProduceResponse_BatchIndexAndErrorMessage = { "BatchIndexAndErrorMessage", sizeof(struct kp_ProduceResponse_BatchIndexAndErrorMessage), kp_ProduceResponse_BatchIndexAndErrorMessage__fields, 2 };
 static const struct kp_field kp_ProduceResponse_LeaderIdAndEpoch__fields[] = {
     KP_F(struct kp_ProduceResponse_LeaderIdAndEpoch, LeaderId, KP_T_INT32, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_LeaderIdAndEpoch, LeaderEpoch, KP_T_INT32, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceResponse_LeaderIdAndEpoch__desc = { "LeaderIdAndEpoch", sizeof(struct kp_ProduceResponse_LeaderIdAndEpoch), kp_ProduceResponse_LeaderIdAndEpoch__fields, 2 };
+const struct kp_struct kp_desc_ProduceResponse_LeaderIdAndEpoch = { "LeaderIdAndEpoch", sizeof(struct kp_ProduceResponse_LeaderIdAndEpoch), kp_ProduceResponse_LeaderIdAndEpoch__fields, 2 };
 static const struct kp_field kp_ProduceResponse_PartitionProduceResponse__fields[] = {
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, Index, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, BaseOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, LogAppendTimeMs, KP_T_INT64, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, LogStartOffset, KP_T_INT64, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_ProduceResponse_PartitionProduceResponse, RecordErrors, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ProduceResponse_BatchIndexAndErrorMessage__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceResponse_PartitionProduceResponse, RecordErrors, KP_T_STRUCT, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ProduceResponse_BatchIndexAndErrorMessage, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_PartitionProduceResponse, ErrorMessage, KP_T_STRING, 8, -1, 8, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_F(struct kp_ProduceResponse_PartitionProduceResponse, CurrentLeader, KP_T_STRUCT, 10, -1, -1, -1, 10, -1, 0, KP_FLEX_INHERIT, -1, &kp_ProduceResponse_LeaderIdAndEpoch__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ProduceResponse_PartitionProduceResponse, CurrentLeader, KP_T_STRUCT, 10, -1, -1, -1, 10, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_ProduceResponse_LeaderIdAndEpoch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceResponse_PartitionProduceResponse__desc = { "PartitionProduceResponse", sizeof(struct kp_ProduceResponse_PartitionProduceResponse), kp_ProduceResponse_PartitionProduceResponse__fields, 8 };
+const struct kp_struct kp_desc_ProduceResponse_PartitionProduceResponse = { "PartitionProduceResponse", sizeof(struct kp_ProduceResponse_PartitionProduceResponse), kp_ProduceResponse_PartitionProduceResponse__fields, 8 };
 static const struct kp_field kp_ProduceResponse_TopicProduceResponse__fields[] = {
     KP_F(struct kp_ProduceResponse_TopicProduceResponse, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ProduceResponse_TopicProduceResponse, PartitionResponses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ProduceResponse_PartitionProduceResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceResponse_TopicProduceResponse, PartitionResponses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ProduceResponse_PartitionProduceResponse, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceResponse_TopicProduceResponse__desc = { "TopicProduceResponse", sizeof(struct kp_ProduceResponse_TopicProduceResponse), kp_ProduceResponse_TopicProduceResponse__fields, 2 };
+const struct kp_struct kp_desc_ProduceResponse_TopicProduceResponse = { "TopicProduceResponse", sizeof(struct kp_ProduceResponse_TopicProduceResponse), kp_ProduceResponse_TopicProduceResponse__fields, 2 };
 static const struct kp_field kp_ProduceResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_ProduceResponse_NodeEndpoint, NodeId, KP_T_INT32, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_NodeEndpoint, Host, KP_T_STRING, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_NodeEndpoint, Port, KP_T_INT32, 10, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse_NodeEndpoint, Rack, KP_T_STRING, 10, -1, 10, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ProduceResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_ProduceResponse_NodeEndpoint), kp_ProduceResponse_NodeEndpoint__fields, 4 };
+const struct kp_struct kp_desc_ProduceResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_ProduceResponse_NodeEndpoint), kp_ProduceResponse_NodeEndpoint__fields, 4 };
 static const struct kp_field kp_ProduceResponse__fields[] = {
-    KP_A(struct kp_ProduceResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ProduceResponse_TopicProduceResponse__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ProduceResponse_TopicProduceResponse, 0, 0.0, NULL, false),
     KP_F(struct kp_ProduceResponse, ThrottleTimeMs, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ProduceResponse, NodeEndpoints, KP_T_STRUCT, 10, -1, -1, -1, 10, -1, 0, KP_FLEX_INHERIT, -1, &kp_ProduceResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ProduceResponse, NodeEndpoints, KP_T_STRUCT, 10, -1, -1, -1, 10, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_ProduceResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProduceResponse__desc = { "ProduceResponse", sizeof(struct kp_ProduceResponse), kp_ProduceResponse__fields, 3 };
-const struct kp_message kp_msg_ProduceResponse = { "ProduceResponse", 0, KP_KIND_RESPONSE, 0, 11, 9, false, &kp_ProduceResponse__desc };
+const struct kp_struct kp_desc_ProduceResponse = { "ProduceResponse", sizeof(struct kp_ProduceResponse), kp_ProduceResponse__fields, 3 };
+const struct kp_message kp_msg_ProduceResponse = { "ProduceResponse", 0, KP_KIND_RESPONSE, 0, 11, 9, false, &kp_desc_ProduceResponse };
 
 /* ---- PushTelemetryRequest ---- */
 static const struct kp_field kp_PushTelemetryRequest__fields[] = {
@@ -2644,34 +2644,34 @@ static const struct kp_field kp_PushTelemetryRequest__fields[] = {
     KP_F(struct kp_PushTelemetryRequest, CompressionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_PushTelemetryRequest, Metrics, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_PushTelemetryRequest__desc = { "PushTelemetryRequest", sizeof(struct kp_PushTelemetryRequest), kp_PushTelemetryRequest__fields, 5 };
-const struct kp_message kp_msg_PushTelemetryRequest = { "PushTelemetryRequest", 72, KP_KIND_REQUEST, 0, 0, 0, false, &kp_PushTelemetryRequest__desc };
+const struct kp_struct kp_desc_PushTelemetryRequest = { "PushTelemetryRequest", sizeof(struct kp_PushTelemetryRequest), kp_PushTelemetryRequest__fields, 5 };
+const struct kp_message kp_msg_PushTelemetryRequest = { "PushTelemetryRequest", 72, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_PushTelemetryRequest };
 
 /* ---- PushTelemetryResponse ---- */
 static const struct kp_field kp_PushTelemetryResponse__fields[] = {
     KP_F(struct kp_PushTelemetryResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_PushTelemetryResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_PushTelemetryResponse__desc = { "PushTelemetryResponse", sizeof(struct kp_PushTelemetryResponse), kp_PushTelemetryResponse__fields, 2 };
-const struct kp_message kp_msg_PushTelemetryResponse = { "PushTelemetryResponse", 72, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_PushTelemetryResponse__desc };
+const struct kp_struct kp_desc_PushTelemetryResponse = { "PushTelemetryResponse", sizeof(struct kp_PushTelemetryResponse), kp_PushTelemetryResponse__fields, 2 };
+const struct kp_message kp_msg_PushTelemetryResponse = { "PushTelemetryResponse", 72, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_PushTelemetryResponse };
 
 /* ---- ReadShareGroupStateRequest ---- */
 static const struct kp_field kp_ReadShareGroupStateRequest_PartitionData__fields[] = {
     KP_F(struct kp_ReadShareGroupStateRequest_PartitionData, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_ReadShareGroupStateRequest_PartitionData), kp_ReadShareGroupStateRequest_PartitionData__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateRequest_PartitionData = { "PartitionData", sizeof(struct kp_ReadShareGroupStateRequest_PartitionData), kp_ReadShareGroupStateRequest_PartitionData__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateRequest_ReadStateData__fields[] = {
     KP_F(struct kp_ReadShareGroupStateRequest_ReadStateData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateRequest_ReadStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateRequest_ReadStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateRequest_ReadStateData__desc = { "ReadStateData", sizeof(struct kp_ReadShareGroupStateRequest_ReadStateData), kp_ReadShareGroupStateRequest_ReadStateData__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateRequest_ReadStateData = { "ReadStateData", sizeof(struct kp_ReadShareGroupStateRequest_ReadStateData), kp_ReadShareGroupStateRequest_ReadStateData__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateRequest__fields[] = {
     KP_F(struct kp_ReadShareGroupStateRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateRequest_ReadStateData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateRequest_ReadStateData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateRequest__desc = { "ReadShareGroupStateRequest", sizeof(struct kp_ReadShareGroupStateRequest), kp_ReadShareGroupStateRequest__fields, 2 };
-const struct kp_message kp_msg_ReadShareGroupStateRequest = { "ReadShareGroupStateRequest", 84, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ReadShareGroupStateRequest__desc };
+const struct kp_struct kp_desc_ReadShareGroupStateRequest = { "ReadShareGroupStateRequest", sizeof(struct kp_ReadShareGroupStateRequest), kp_ReadShareGroupStateRequest__fields, 2 };
+const struct kp_message kp_msg_ReadShareGroupStateRequest = { "ReadShareGroupStateRequest", 84, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ReadShareGroupStateRequest };
 
 /* ---- ReadShareGroupStateResponse ---- */
 static const struct kp_field kp_ReadShareGroupStateResponse_StateBatch__fields[] = {
@@ -2680,44 +2680,44 @@ static const struct kp_field kp_ReadShareGroupStateResponse_StateBatch__fields[]
     KP_F(struct kp_ReadShareGroupStateResponse_StateBatch, DeliveryState, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateResponse_StateBatch, DeliveryCount, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateResponse_StateBatch__desc = { "StateBatch", sizeof(struct kp_ReadShareGroupStateResponse_StateBatch), kp_ReadShareGroupStateResponse_StateBatch__fields, 4 };
+const struct kp_struct kp_desc_ReadShareGroupStateResponse_StateBatch = { "StateBatch", sizeof(struct kp_ReadShareGroupStateResponse_StateBatch), kp_ReadShareGroupStateResponse_StateBatch__fields, 4 };
 static const struct kp_field kp_ReadShareGroupStateResponse_PartitionResult__fields[] = {
     KP_F(struct kp_ReadShareGroupStateResponse_PartitionResult, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateResponse_PartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateResponse_PartitionResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ReadShareGroupStateResponse_PartitionResult, StateEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateResponse_PartitionResult, StartOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateResponse_PartitionResult, StateBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateResponse_StateBatch__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateResponse_PartitionResult, StateBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateResponse_StateBatch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_ReadShareGroupStateResponse_PartitionResult), kp_ReadShareGroupStateResponse_PartitionResult__fields, 6 };
+const struct kp_struct kp_desc_ReadShareGroupStateResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_ReadShareGroupStateResponse_PartitionResult), kp_ReadShareGroupStateResponse_PartitionResult__fields, 6 };
 static const struct kp_field kp_ReadShareGroupStateResponse_ReadStateResult__fields[] = {
     KP_F(struct kp_ReadShareGroupStateResponse_ReadStateResult, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateResponse_ReadStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateResponse_ReadStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateResponse_ReadStateResult__desc = { "ReadStateResult", sizeof(struct kp_ReadShareGroupStateResponse_ReadStateResult), kp_ReadShareGroupStateResponse_ReadStateResult__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateResponse_ReadStateResult = { "ReadStateResult", sizeof(struct kp_ReadShareGroupStateResponse_ReadStateResult), kp_ReadShareGroupStateResponse_ReadStateResult__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateResponse__fields[] = {
-    KP_A(struct kp_ReadShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateResponse_ReadStateResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateResponse_ReadStateResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateResponse__desc = { "ReadShareGroupStateResponse", sizeof(struct kp_ReadShareGroupStateResponse), kp_ReadShareGroupStateResponse__fields, 1 };
-const struct kp_message kp_msg_ReadShareGroupStateResponse = { "ReadShareGroupStateResponse", 84, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ReadShareGroupStateResponse__desc };
+const struct kp_struct kp_desc_ReadShareGroupStateResponse = { "ReadShareGroupStateResponse", sizeof(struct kp_ReadShareGroupStateResponse), kp_ReadShareGroupStateResponse__fields, 1 };
+const struct kp_message kp_msg_ReadShareGroupStateResponse = { "ReadShareGroupStateResponse", 84, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ReadShareGroupStateResponse };
 
 /* ---- ReadShareGroupStateSummaryRequest ---- */
 static const struct kp_field kp_ReadShareGroupStateSummaryRequest_PartitionData__fields[] = {
     KP_F(struct kp_ReadShareGroupStateSummaryRequest_PartitionData, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateSummaryRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_ReadShareGroupStateSummaryRequest_PartitionData), kp_ReadShareGroupStateSummaryRequest_PartitionData__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest_PartitionData = { "PartitionData", sizeof(struct kp_ReadShareGroupStateSummaryRequest_PartitionData), kp_ReadShareGroupStateSummaryRequest_PartitionData__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData__fields[] = {
     KP_F(struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateSummaryRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateSummaryRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData__desc = { "ReadStateSummaryData", sizeof(struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData), kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest_ReadStateSummaryData = { "ReadStateSummaryData", sizeof(struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData), kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateSummaryRequest__fields[] = {
     KP_F(struct kp_ReadShareGroupStateSummaryRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateSummaryRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateSummaryRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateSummaryRequest_ReadStateSummaryData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryRequest__desc = { "ReadShareGroupStateSummaryRequest", sizeof(struct kp_ReadShareGroupStateSummaryRequest), kp_ReadShareGroupStateSummaryRequest__fields, 2 };
-const struct kp_message kp_msg_ReadShareGroupStateSummaryRequest = { "ReadShareGroupStateSummaryRequest", 87, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ReadShareGroupStateSummaryRequest__desc };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest = { "ReadShareGroupStateSummaryRequest", sizeof(struct kp_ReadShareGroupStateSummaryRequest), kp_ReadShareGroupStateSummaryRequest__fields, 2 };
+const struct kp_message kp_msg_ReadShareGroupStateSummaryRequest = { "ReadShareGroupStateSummaryRequest", 87, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ReadShareGroupStateSummaryRequest };
 
 /* ---- ReadShareGroupStateSummaryResponse ---- */
 static const struct kp_field kp_ReadShareGroupStateSummaryResponse_PartitionResult__fields[] = {
@@ -2727,17 +2727,17 @@ static const struct kp_field kp_ReadShareGroupStateSummaryResponse_PartitionResu
     KP_F(struct kp_ReadShareGroupStateSummaryResponse_PartitionResult, StateEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ReadShareGroupStateSummaryResponse_PartitionResult, StartOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_ReadShareGroupStateSummaryResponse_PartitionResult), kp_ReadShareGroupStateSummaryResponse_PartitionResult__fields, 5 };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_ReadShareGroupStateSummaryResponse_PartitionResult), kp_ReadShareGroupStateSummaryResponse_PartitionResult__fields, 5 };
 static const struct kp_field kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult__fields[] = {
     KP_F(struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateSummaryResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateSummaryResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult__desc = { "ReadStateSummaryResult", sizeof(struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult), kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult__fields, 2 };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult = { "ReadStateSummaryResult", sizeof(struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult), kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult__fields, 2 };
 static const struct kp_field kp_ReadShareGroupStateSummaryResponse__fields[] = {
-    KP_A(struct kp_ReadShareGroupStateSummaryResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ReadShareGroupStateSummaryResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ReadShareGroupStateSummaryResponse__desc = { "ReadShareGroupStateSummaryResponse", sizeof(struct kp_ReadShareGroupStateSummaryResponse), kp_ReadShareGroupStateSummaryResponse__fields, 1 };
-const struct kp_message kp_msg_ReadShareGroupStateSummaryResponse = { "ReadShareGroupStateSummaryResponse", 87, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ReadShareGroupStateSummaryResponse__desc };
+const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse = { "ReadShareGroupStateSummaryResponse", sizeof(struct kp_ReadShareGroupStateSummaryResponse), kp_ReadShareGroupStateSummaryResponse__fields, 1 };
+const struct kp_message kp_msg_ReadShareGroupStateSummaryResponse = { "ReadShareGroupStateSummaryResponse", 87, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ReadShareGroupStateSummaryResponse };
 
 /* ---- RemoveRaftVoterRequest ---- */
 static const struct kp_field kp_RemoveRaftVoterRequest__fields[] = {
@@ -2745,8 +2745,8 @@ static const struct kp_field kp_RemoveRaftVoterRequest__fields[] = {
     KP_F(struct kp_RemoveRaftVoterRequest, VoterId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RemoveRaftVoterRequest, VoterDirectoryId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveRaftVoterRequest__desc = { "RemoveRaftVoterRequest", sizeof(struct kp_RemoveRaftVoterRequest), kp_RemoveRaftVoterRequest__fields, 3 };
-const struct kp_message kp_msg_RemoveRaftVoterRequest = { "RemoveRaftVoterRequest", 81, KP_KIND_REQUEST, 0, 0, 0, false, &kp_RemoveRaftVoterRequest__desc };
+const struct kp_struct kp_desc_RemoveRaftVoterRequest = { "RemoveRaftVoterRequest", sizeof(struct kp_RemoveRaftVoterRequest), kp_RemoveRaftVoterRequest__fields, 3 };
+const struct kp_message kp_msg_RemoveRaftVoterRequest = { "RemoveRaftVoterRequest", 81, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_RemoveRaftVoterRequest };
 
 /* ---- RemoveRaftVoterResponse ---- */
 static const struct kp_field kp_RemoveRaftVoterResponse__fields[] = {
@@ -2754,16 +2754,16 @@ static const struct kp_field kp_RemoveRaftVoterResponse__fields[] = {
     KP_F(struct kp_RemoveRaftVoterResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RemoveRaftVoterResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveRaftVoterResponse__desc = { "RemoveRaftVoterResponse", sizeof(struct kp_RemoveRaftVoterResponse), kp_RemoveRaftVoterResponse__fields, 3 };
-const struct kp_message kp_msg_RemoveRaftVoterResponse = { "RemoveRaftVoterResponse", 81, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_RemoveRaftVoterResponse__desc };
+const struct kp_struct kp_desc_RemoveRaftVoterResponse = { "RemoveRaftVoterResponse", sizeof(struct kp_RemoveRaftVoterResponse), kp_RemoveRaftVoterResponse__fields, 3 };
+const struct kp_message kp_msg_RemoveRaftVoterResponse = { "RemoveRaftVoterResponse", 81, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_RemoveRaftVoterResponse };
 
 /* ---- RenewDelegationTokenRequest ---- */
 static const struct kp_field kp_RenewDelegationTokenRequest__fields[] = {
     KP_F(struct kp_RenewDelegationTokenRequest, Hmac, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RenewDelegationTokenRequest, RenewPeriodMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RenewDelegationTokenRequest__desc = { "RenewDelegationTokenRequest", sizeof(struct kp_RenewDelegationTokenRequest), kp_RenewDelegationTokenRequest__fields, 2 };
-const struct kp_message kp_msg_RenewDelegationTokenRequest = { "RenewDelegationTokenRequest", 39, KP_KIND_REQUEST, 0, 2, 2, false, &kp_RenewDelegationTokenRequest__desc };
+const struct kp_struct kp_desc_RenewDelegationTokenRequest = { "RenewDelegationTokenRequest", sizeof(struct kp_RenewDelegationTokenRequest), kp_RenewDelegationTokenRequest__fields, 2 };
+const struct kp_message kp_msg_RenewDelegationTokenRequest = { "RenewDelegationTokenRequest", 39, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_RenewDelegationTokenRequest };
 
 /* ---- RenewDelegationTokenResponse ---- */
 static const struct kp_field kp_RenewDelegationTokenResponse__fields[] = {
@@ -2771,8 +2771,8 @@ static const struct kp_field kp_RenewDelegationTokenResponse__fields[] = {
     KP_F(struct kp_RenewDelegationTokenResponse, ExpiryTimestampMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RenewDelegationTokenResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RenewDelegationTokenResponse__desc = { "RenewDelegationTokenResponse", sizeof(struct kp_RenewDelegationTokenResponse), kp_RenewDelegationTokenResponse__fields, 3 };
-const struct kp_message kp_msg_RenewDelegationTokenResponse = { "RenewDelegationTokenResponse", 39, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_RenewDelegationTokenResponse__desc };
+const struct kp_struct kp_desc_RenewDelegationTokenResponse = { "RenewDelegationTokenResponse", sizeof(struct kp_RenewDelegationTokenResponse), kp_RenewDelegationTokenResponse__fields, 3 };
+const struct kp_message kp_msg_RenewDelegationTokenResponse = { "RenewDelegationTokenResponse", 39, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_RenewDelegationTokenResponse };
 
 /* ---- RequestHeader ---- */
 static const struct kp_field kp_RequestHeader__fields[] = {
@@ -2781,22 +2781,22 @@ static const struct kp_field kp_RequestHeader__fields[] = {
     KP_F(struct kp_RequestHeader, CorrelationId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RequestHeader, ClientId, KP_T_STRING, 1, -1, 1, -1, -1, -1, -1, -1, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RequestHeader__desc = { "RequestHeader", sizeof(struct kp_RequestHeader), kp_RequestHeader__fields, 4 };
-const struct kp_message kp_msg_RequestHeader = { "RequestHeader", -1, KP_KIND_HEADER, 0, 2, 2, false, &kp_RequestHeader__desc };
+const struct kp_struct kp_desc_RequestHeader = { "RequestHeader", sizeof(struct kp_RequestHeader), kp_RequestHeader__fields, 4 };
+const struct kp_message kp_msg_RequestHeader = { "RequestHeader", -1, KP_KIND_HEADER, 0, 2, 2, false, &kp_desc_RequestHeader };
 
 /* ---- ResponseHeader ---- */
 static const struct kp_field kp_ResponseHeader__fields[] = {
     KP_F(struct kp_ResponseHeader, CorrelationId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ResponseHeader__desc = { "ResponseHeader", sizeof(struct kp_ResponseHeader), kp_ResponseHeader__fields, 1 };
-const struct kp_message kp_msg_ResponseHeader = { "ResponseHeader", -1, KP_KIND_HEADER, 0, 1, 1, false, &kp_ResponseHeader__desc };
+const struct kp_struct kp_desc_ResponseHeader = { "ResponseHeader", sizeof(struct kp_ResponseHeader), kp_ResponseHeader__fields, 1 };
+const struct kp_message kp_msg_ResponseHeader = { "ResponseHeader", -1, KP_KIND_HEADER, 0, 1, 1, false, &kp_desc_ResponseHeader };
 
 /* ---- SaslAuthenticateRequest ---- */
 static const struct kp_field kp_SaslAuthenticateRequest__fields[] = {
     KP_F(struct kp_SaslAuthenticateRequest, AuthBytes, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SaslAuthenticateRequest__desc = { "SaslAuthenticateRequest", sizeof(struct kp_SaslAuthenticateRequest), kp_SaslAuthenticateRequest__fields, 1 };
-const struct kp_message kp_msg_SaslAuthenticateRequest = { "SaslAuthenticateRequest", 36, KP_KIND_REQUEST, 0, 2, 2, false, &kp_SaslAuthenticateRequest__desc };
+const struct kp_struct kp_desc_SaslAuthenticateRequest = { "SaslAuthenticateRequest", sizeof(struct kp_SaslAuthenticateRequest), kp_SaslAuthenticateRequest__fields, 1 };
+const struct kp_message kp_msg_SaslAuthenticateRequest = { "SaslAuthenticateRequest", 36, KP_KIND_REQUEST, 0, 2, 2, false, &kp_desc_SaslAuthenticateRequest };
 
 /* ---- SaslAuthenticateResponse ---- */
 static const struct kp_field kp_SaslAuthenticateResponse__fields[] = {
@@ -2805,23 +2805,23 @@ static const struct kp_field kp_SaslAuthenticateResponse__fields[] = {
     KP_F(struct kp_SaslAuthenticateResponse, AuthBytes, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_SaslAuthenticateResponse, SessionLifetimeMs, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SaslAuthenticateResponse__desc = { "SaslAuthenticateResponse", sizeof(struct kp_SaslAuthenticateResponse), kp_SaslAuthenticateResponse__fields, 4 };
-const struct kp_message kp_msg_SaslAuthenticateResponse = { "SaslAuthenticateResponse", 36, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_SaslAuthenticateResponse__desc };
+const struct kp_struct kp_desc_SaslAuthenticateResponse = { "SaslAuthenticateResponse", sizeof(struct kp_SaslAuthenticateResponse), kp_SaslAuthenticateResponse__fields, 4 };
+const struct kp_message kp_msg_SaslAuthenticateResponse = { "SaslAuthenticateResponse", 36, KP_KIND_RESPONSE, 0, 2, 2, false, &kp_desc_SaslAuthenticateResponse };
 
 /* ---- SaslHandshakeRequest ---- */
 static const struct kp_field kp_SaslHandshakeRequest__fields[] = {
     KP_F(struct kp_SaslHandshakeRequest, Mechanism, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SaslHandshakeRequest__desc = { "SaslHandshakeRequest", sizeof(struct kp_SaslHandshakeRequest), kp_SaslHandshakeRequest__fields, 1 };
-const struct kp_message kp_msg_SaslHandshakeRequest = { "SaslHandshakeRequest", 17, KP_KIND_REQUEST, 0, 1, -1, false, &kp_SaslHandshakeRequest__desc };
+const struct kp_struct kp_desc_SaslHandshakeRequest = { "SaslHandshakeRequest", sizeof(struct kp_SaslHandshakeRequest), kp_SaslHandshakeRequest__fields, 1 };
+const struct kp_message kp_msg_SaslHandshakeRequest = { "SaslHandshakeRequest", 17, KP_KIND_REQUEST, 0, 1, -1, false, &kp_desc_SaslHandshakeRequest };
 
 /* ---- SaslHandshakeResponse ---- */
 static const struct kp_field kp_SaslHandshakeResponse__fields[] = {
     KP_F(struct kp_SaslHandshakeResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_SaslHandshakeResponse, Mechanisms, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SaslHandshakeResponse__desc = { "SaslHandshakeResponse", sizeof(struct kp_SaslHandshakeResponse), kp_SaslHandshakeResponse__fields, 2 };
-const struct kp_message kp_msg_SaslHandshakeResponse = { "SaslHandshakeResponse", 17, KP_KIND_RESPONSE, 0, 1, -1, false, &kp_SaslHandshakeResponse__desc };
+const struct kp_struct kp_desc_SaslHandshakeResponse = { "SaslHandshakeResponse", sizeof(struct kp_SaslHandshakeResponse), kp_SaslHandshakeResponse__fields, 2 };
+const struct kp_message kp_msg_SaslHandshakeResponse = { "SaslHandshakeResponse", 17, KP_KIND_RESPONSE, 0, 1, -1, false, &kp_desc_SaslHandshakeResponse };
 
 /* ---- ShareAcknowledgeRequest ---- */
 static const struct kp_field kp_ShareAcknowledgeRequest_AcknowledgementBatch__fields[] = {
@@ -2829,60 +2829,60 @@ static const struct kp_field kp_ShareAcknowledgeRequest_AcknowledgementBatch__fi
     KP_F(struct kp_ShareAcknowledgeRequest_AcknowledgementBatch, LastOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareAcknowledgeRequest_AcknowledgementBatch, AcknowledgeTypes, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeRequest_AcknowledgementBatch__desc = { "AcknowledgementBatch", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgementBatch), kp_ShareAcknowledgeRequest_AcknowledgementBatch__fields, 3 };
+const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgementBatch = { "AcknowledgementBatch", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgementBatch), kp_ShareAcknowledgeRequest_AcknowledgementBatch__fields, 3 };
 static const struct kp_field kp_ShareAcknowledgeRequest_AcknowledgePartition__fields[] = {
     KP_F(struct kp_ShareAcknowledgeRequest_AcknowledgePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareAcknowledgeRequest_AcknowledgePartition, AcknowledgementBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeRequest_AcknowledgementBatch__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeRequest_AcknowledgePartition, AcknowledgementBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeRequest_AcknowledgementBatch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeRequest_AcknowledgePartition__desc = { "AcknowledgePartition", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgePartition), kp_ShareAcknowledgeRequest_AcknowledgePartition__fields, 2 };
+const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgePartition = { "AcknowledgePartition", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgePartition), kp_ShareAcknowledgeRequest_AcknowledgePartition__fields, 2 };
 static const struct kp_field kp_ShareAcknowledgeRequest_AcknowledgeTopic__fields[] = {
     KP_F(struct kp_ShareAcknowledgeRequest_AcknowledgeTopic, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareAcknowledgeRequest_AcknowledgeTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeRequest_AcknowledgePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeRequest_AcknowledgeTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeRequest_AcknowledgePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeRequest_AcknowledgeTopic__desc = { "AcknowledgeTopic", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgeTopic), kp_ShareAcknowledgeRequest_AcknowledgeTopic__fields, 2 };
+const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgeTopic = { "AcknowledgeTopic", sizeof(struct kp_ShareAcknowledgeRequest_AcknowledgeTopic), kp_ShareAcknowledgeRequest_AcknowledgeTopic__fields, 2 };
 static const struct kp_field kp_ShareAcknowledgeRequest__fields[] = {
     KP_F(struct kp_ShareAcknowledgeRequest, GroupId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ShareAcknowledgeRequest, MemberId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeRequest, ShareSessionEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareAcknowledgeRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeRequest_AcknowledgeTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeRequest_AcknowledgeTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeRequest__desc = { "ShareAcknowledgeRequest", sizeof(struct kp_ShareAcknowledgeRequest), kp_ShareAcknowledgeRequest__fields, 4 };
-const struct kp_message kp_msg_ShareAcknowledgeRequest = { "ShareAcknowledgeRequest", 79, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ShareAcknowledgeRequest__desc };
+const struct kp_struct kp_desc_ShareAcknowledgeRequest = { "ShareAcknowledgeRequest", sizeof(struct kp_ShareAcknowledgeRequest), kp_ShareAcknowledgeRequest__fields, 4 };
+const struct kp_message kp_msg_ShareAcknowledgeRequest = { "ShareAcknowledgeRequest", 79, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ShareAcknowledgeRequest };
 
 /* ---- ShareAcknowledgeResponse ---- */
 static const struct kp_field kp_ShareAcknowledgeResponse_LeaderIdAndEpoch__fields[] = {
     KP_F(struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch__desc = { "LeaderIdAndEpoch", sizeof(struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch), kp_ShareAcknowledgeResponse_LeaderIdAndEpoch__fields, 2 };
+const struct kp_struct kp_desc_ShareAcknowledgeResponse_LeaderIdAndEpoch = { "LeaderIdAndEpoch", sizeof(struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch), kp_ShareAcknowledgeResponse_LeaderIdAndEpoch__fields, 2 };
 static const struct kp_field kp_ShareAcknowledgeResponse_PartitionData__fields[] = {
     KP_F(struct kp_ShareAcknowledgeResponse_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_PartitionData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_PartitionData, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_F(struct kp_ShareAcknowledgeResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeResponse_LeaderIdAndEpoch__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ShareAcknowledgeResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeResponse_LeaderIdAndEpoch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_ShareAcknowledgeResponse_PartitionData), kp_ShareAcknowledgeResponse_PartitionData__fields, 4 };
+const struct kp_struct kp_desc_ShareAcknowledgeResponse_PartitionData = { "PartitionData", sizeof(struct kp_ShareAcknowledgeResponse_PartitionData), kp_ShareAcknowledgeResponse_PartitionData__fields, 4 };
 static const struct kp_field kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse__fields[] = {
     KP_F(struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse__desc = { "ShareAcknowledgeTopicResponse", sizeof(struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse), kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse__fields, 2 };
+const struct kp_struct kp_desc_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse = { "ShareAcknowledgeTopicResponse", sizeof(struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse), kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse__fields, 2 };
 static const struct kp_field kp_ShareAcknowledgeResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_ShareAcknowledgeResponse_NodeEndpoint, NodeId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_NodeEndpoint, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_NodeEndpoint, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse_NodeEndpoint, Rack, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ShareAcknowledgeResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_ShareAcknowledgeResponse_NodeEndpoint), kp_ShareAcknowledgeResponse_NodeEndpoint__fields, 4 };
+const struct kp_struct kp_desc_ShareAcknowledgeResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_ShareAcknowledgeResponse_NodeEndpoint), kp_ShareAcknowledgeResponse_NodeEndpoint__fields, 4 };
 static const struct kp_field kp_ShareAcknowledgeResponse__fields[] = {
     KP_F(struct kp_ShareAcknowledgeResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareAcknowledgeResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_ShareAcknowledgeResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareAcknowledgeResponse, NodeEndpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareAcknowledgeResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareAcknowledgeResponse, NodeEndpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareAcknowledgeResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareAcknowledgeResponse__desc = { "ShareAcknowledgeResponse", sizeof(struct kp_ShareAcknowledgeResponse), kp_ShareAcknowledgeResponse__fields, 5 };
-const struct kp_message kp_msg_ShareAcknowledgeResponse = { "ShareAcknowledgeResponse", 79, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ShareAcknowledgeResponse__desc };
+const struct kp_struct kp_desc_ShareAcknowledgeResponse = { "ShareAcknowledgeResponse", sizeof(struct kp_ShareAcknowledgeResponse), kp_ShareAcknowledgeResponse__fields, 5 };
+const struct kp_message kp_msg_ShareAcknowledgeResponse = { "ShareAcknowledgeResponse", 79, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ShareAcknowledgeResponse };
 
 /* ---- ShareFetchRequest ---- */
 static const struct kp_field kp_ShareFetchRequest_AcknowledgementBatch__fields[] = {
@@ -2890,23 +2890,23 @@ static const struct kp_field kp_ShareFetchRequest_AcknowledgementBatch__fields[]
     KP_F(struct kp_ShareFetchRequest_AcknowledgementBatch, LastOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareFetchRequest_AcknowledgementBatch, AcknowledgeTypes, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchRequest_AcknowledgementBatch__desc = { "AcknowledgementBatch", sizeof(struct kp_ShareFetchRequest_AcknowledgementBatch), kp_ShareFetchRequest_AcknowledgementBatch__fields, 3 };
+const struct kp_struct kp_desc_ShareFetchRequest_AcknowledgementBatch = { "AcknowledgementBatch", sizeof(struct kp_ShareFetchRequest_AcknowledgementBatch), kp_ShareFetchRequest_AcknowledgementBatch__fields, 3 };
 static const struct kp_field kp_ShareFetchRequest_FetchPartition__fields[] = {
     KP_F(struct kp_ShareFetchRequest_FetchPartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchRequest_FetchPartition, PartitionMaxBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchRequest_FetchPartition, AcknowledgementBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchRequest_AcknowledgementBatch__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchRequest_FetchPartition, AcknowledgementBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchRequest_AcknowledgementBatch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchRequest_FetchPartition__desc = { "FetchPartition", sizeof(struct kp_ShareFetchRequest_FetchPartition), kp_ShareFetchRequest_FetchPartition__fields, 3 };
+const struct kp_struct kp_desc_ShareFetchRequest_FetchPartition = { "FetchPartition", sizeof(struct kp_ShareFetchRequest_FetchPartition), kp_ShareFetchRequest_FetchPartition__fields, 3 };
 static const struct kp_field kp_ShareFetchRequest_FetchTopic__fields[] = {
     KP_F(struct kp_ShareFetchRequest_FetchTopic, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchRequest_FetchTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchRequest_FetchPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchRequest_FetchTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchRequest_FetchPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchRequest_FetchTopic__desc = { "FetchTopic", sizeof(struct kp_ShareFetchRequest_FetchTopic), kp_ShareFetchRequest_FetchTopic__fields, 2 };
+const struct kp_struct kp_desc_ShareFetchRequest_FetchTopic = { "FetchTopic", sizeof(struct kp_ShareFetchRequest_FetchTopic), kp_ShareFetchRequest_FetchTopic__fields, 2 };
 static const struct kp_field kp_ShareFetchRequest_ForgottenTopic__fields[] = {
     KP_F(struct kp_ShareFetchRequest_ForgottenTopic, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareFetchRequest_ForgottenTopic, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchRequest_ForgottenTopic__desc = { "ForgottenTopic", sizeof(struct kp_ShareFetchRequest_ForgottenTopic), kp_ShareFetchRequest_ForgottenTopic__fields, 2 };
+const struct kp_struct kp_desc_ShareFetchRequest_ForgottenTopic = { "ForgottenTopic", sizeof(struct kp_ShareFetchRequest_ForgottenTopic), kp_ShareFetchRequest_ForgottenTopic__fields, 2 };
 static const struct kp_field kp_ShareFetchRequest__fields[] = {
     KP_F(struct kp_ShareFetchRequest, GroupId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ShareFetchRequest, MemberId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -2914,64 +2914,64 @@ static const struct kp_field kp_ShareFetchRequest__fields[] = {
     KP_F(struct kp_ShareFetchRequest, MaxWaitMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchRequest, MinBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchRequest, MaxBytes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 2147483647, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchRequest_FetchTopic__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchRequest, ForgottenTopicsData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchRequest_ForgottenTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchRequest_FetchTopic, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchRequest, ForgottenTopicsData, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchRequest_ForgottenTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchRequest__desc = { "ShareFetchRequest", sizeof(struct kp_ShareFetchRequest), kp_ShareFetchRequest__fields, 8 };
-const struct kp_message kp_msg_ShareFetchRequest = { "ShareFetchRequest", 78, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ShareFetchRequest__desc };
+const struct kp_struct kp_desc_ShareFetchRequest = { "ShareFetchRequest", sizeof(struct kp_ShareFetchRequest), kp_ShareFetchRequest__fields, 8 };
+const struct kp_message kp_msg_ShareFetchRequest = { "ShareFetchRequest", 78, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ShareFetchRequest };
 
 /* ---- ShareFetchResponse ---- */
 static const struct kp_field kp_ShareFetchResponse_LeaderIdAndEpoch__fields[] = {
     KP_F(struct kp_ShareFetchResponse_LeaderIdAndEpoch, LeaderId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_LeaderIdAndEpoch, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchResponse_LeaderIdAndEpoch__desc = { "LeaderIdAndEpoch", sizeof(struct kp_ShareFetchResponse_LeaderIdAndEpoch), kp_ShareFetchResponse_LeaderIdAndEpoch__fields, 2 };
+const struct kp_struct kp_desc_ShareFetchResponse_LeaderIdAndEpoch = { "LeaderIdAndEpoch", sizeof(struct kp_ShareFetchResponse_LeaderIdAndEpoch), kp_ShareFetchResponse_LeaderIdAndEpoch__fields, 2 };
 static const struct kp_field kp_ShareFetchResponse_AcquiredRecords__fields[] = {
     KP_F(struct kp_ShareFetchResponse_AcquiredRecords, FirstOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_AcquiredRecords, LastOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_AcquiredRecords, DeliveryCount, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchResponse_AcquiredRecords__desc = { "AcquiredRecords", sizeof(struct kp_ShareFetchResponse_AcquiredRecords), kp_ShareFetchResponse_AcquiredRecords__fields, 3 };
+const struct kp_struct kp_desc_ShareFetchResponse_AcquiredRecords = { "AcquiredRecords", sizeof(struct kp_ShareFetchResponse_AcquiredRecords), kp_ShareFetchResponse_AcquiredRecords__fields, 3 };
 static const struct kp_field kp_ShareFetchResponse_PartitionData__fields[] = {
     KP_F(struct kp_ShareFetchResponse_PartitionData, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_PartitionData, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_PartitionData, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ShareFetchResponse_PartitionData, AcknowledgeErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_PartitionData, AcknowledgeErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_F(struct kp_ShareFetchResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchResponse_LeaderIdAndEpoch__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ShareFetchResponse_PartitionData, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchResponse_LeaderIdAndEpoch, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_PartitionData, Records, KP_T_RECORDS, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchResponse_PartitionData, AcquiredRecords, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchResponse_AcquiredRecords__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchResponse_PartitionData, AcquiredRecords, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchResponse_AcquiredRecords, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_ShareFetchResponse_PartitionData), kp_ShareFetchResponse_PartitionData__fields, 8 };
+const struct kp_struct kp_desc_ShareFetchResponse_PartitionData = { "PartitionData", sizeof(struct kp_ShareFetchResponse_PartitionData), kp_ShareFetchResponse_PartitionData__fields, 8 };
 static const struct kp_field kp_ShareFetchResponse_ShareFetchableTopicResponse__fields[] = {
     KP_F(struct kp_ShareFetchResponse_ShareFetchableTopicResponse, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchResponse_ShareFetchableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchResponse_ShareFetchableTopicResponse, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchResponse_ShareFetchableTopicResponse__desc = { "ShareFetchableTopicResponse", sizeof(struct kp_ShareFetchResponse_ShareFetchableTopicResponse), kp_ShareFetchResponse_ShareFetchableTopicResponse__fields, 2 };
+const struct kp_struct kp_desc_ShareFetchResponse_ShareFetchableTopicResponse = { "ShareFetchableTopicResponse", sizeof(struct kp_ShareFetchResponse_ShareFetchableTopicResponse), kp_ShareFetchResponse_ShareFetchableTopicResponse__fields, 2 };
 static const struct kp_field kp_ShareFetchResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_ShareFetchResponse_NodeEndpoint, NodeId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_NodeEndpoint, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_NodeEndpoint, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse_NodeEndpoint, Rack, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ShareFetchResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_ShareFetchResponse_NodeEndpoint), kp_ShareFetchResponse_NodeEndpoint__fields, 4 };
+const struct kp_struct kp_desc_ShareFetchResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_ShareFetchResponse_NodeEndpoint), kp_ShareFetchResponse_NodeEndpoint__fields, 4 };
 static const struct kp_field kp_ShareFetchResponse__fields[] = {
     KP_F(struct kp_ShareFetchResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareFetchResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_ShareFetchResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchResponse_ShareFetchableTopicResponse__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareFetchResponse, NodeEndpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareFetchResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchResponse, Responses, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchResponse_ShareFetchableTopicResponse, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareFetchResponse, NodeEndpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareFetchResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareFetchResponse__desc = { "ShareFetchResponse", sizeof(struct kp_ShareFetchResponse), kp_ShareFetchResponse__fields, 5 };
-const struct kp_message kp_msg_ShareFetchResponse = { "ShareFetchResponse", 78, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ShareFetchResponse__desc };
+const struct kp_struct kp_desc_ShareFetchResponse = { "ShareFetchResponse", sizeof(struct kp_ShareFetchResponse), kp_ShareFetchResponse__fields, 5 };
+const struct kp_message kp_msg_ShareFetchResponse = { "ShareFetchResponse", 78, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ShareFetchResponse };
 
 /* ---- ShareGroupDescribeRequest ---- */
 static const struct kp_field kp_ShareGroupDescribeRequest__fields[] = {
     KP_A(struct kp_ShareGroupDescribeRequest, GroupIds, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeRequest, IncludeAuthorizedOperations, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeRequest__desc = { "ShareGroupDescribeRequest", sizeof(struct kp_ShareGroupDescribeRequest), kp_ShareGroupDescribeRequest__fields, 2 };
-const struct kp_message kp_msg_ShareGroupDescribeRequest = { "ShareGroupDescribeRequest", 77, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ShareGroupDescribeRequest__desc };
+const struct kp_struct kp_desc_ShareGroupDescribeRequest = { "ShareGroupDescribeRequest", sizeof(struct kp_ShareGroupDescribeRequest), kp_ShareGroupDescribeRequest__fields, 2 };
+const struct kp_message kp_msg_ShareGroupDescribeRequest = { "ShareGroupDescribeRequest", 77, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ShareGroupDescribeRequest };
 
 /* ---- ShareGroupDescribeResponse ---- */
 static const struct kp_field kp_ShareGroupDescribeResponse_TopicPartitions__fields[] = {
@@ -2979,11 +2979,11 @@ static const struct kp_field kp_ShareGroupDescribeResponse_TopicPartitions__fiel
     KP_F(struct kp_ShareGroupDescribeResponse_TopicPartitions, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupDescribeResponse_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeResponse_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ShareGroupDescribeResponse_TopicPartitions), kp_ShareGroupDescribeResponse_TopicPartitions__fields, 3 };
+const struct kp_struct kp_desc_ShareGroupDescribeResponse_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ShareGroupDescribeResponse_TopicPartitions), kp_ShareGroupDescribeResponse_TopicPartitions__fields, 3 };
 static const struct kp_field kp_ShareGroupDescribeResponse_Assignment__fields[] = {
-    KP_A(struct kp_ShareGroupDescribeResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupDescribeResponse_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupDescribeResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupDescribeResponse_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeResponse_Assignment__desc = { "Assignment", sizeof(struct kp_ShareGroupDescribeResponse_Assignment), kp_ShareGroupDescribeResponse_Assignment__fields, 1 };
+const struct kp_struct kp_desc_ShareGroupDescribeResponse_Assignment = { "Assignment", sizeof(struct kp_ShareGroupDescribeResponse_Assignment), kp_ShareGroupDescribeResponse_Assignment__fields, 1 };
 static const struct kp_field kp_ShareGroupDescribeResponse_Member__fields[] = {
     KP_F(struct kp_ShareGroupDescribeResponse_Member, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_Member, RackId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
@@ -2991,9 +2991,9 @@ static const struct kp_field kp_ShareGroupDescribeResponse_Member__fields[] = {
     KP_F(struct kp_ShareGroupDescribeResponse_Member, ClientId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_Member, ClientHost, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupDescribeResponse_Member, SubscribedTopicNames, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_ShareGroupDescribeResponse_Member, Assignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupDescribeResponse_Assignment__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ShareGroupDescribeResponse_Member, Assignment, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupDescribeResponse_Assignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeResponse_Member__desc = { "Member", sizeof(struct kp_ShareGroupDescribeResponse_Member), kp_ShareGroupDescribeResponse_Member__fields, 7 };
+const struct kp_struct kp_desc_ShareGroupDescribeResponse_Member = { "Member", sizeof(struct kp_ShareGroupDescribeResponse_Member), kp_ShareGroupDescribeResponse_Member__fields, 7 };
 static const struct kp_field kp_ShareGroupDescribeResponse_DescribedGroup__fields[] = {
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
@@ -3002,16 +3002,16 @@ static const struct kp_field kp_ShareGroupDescribeResponse_DescribedGroup__field
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, GroupEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, AssignmentEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, AssignorName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareGroupDescribeResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupDescribeResponse_Member__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupDescribeResponse_DescribedGroup, Members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupDescribeResponse_Member, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupDescribeResponse_DescribedGroup, AuthorizedOperations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, INT64_C(-2147483648), 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeResponse_DescribedGroup__desc = { "DescribedGroup", sizeof(struct kp_ShareGroupDescribeResponse_DescribedGroup), kp_ShareGroupDescribeResponse_DescribedGroup__fields, 9 };
+const struct kp_struct kp_desc_ShareGroupDescribeResponse_DescribedGroup = { "DescribedGroup", sizeof(struct kp_ShareGroupDescribeResponse_DescribedGroup), kp_ShareGroupDescribeResponse_DescribedGroup__fields, 9 };
 static const struct kp_field kp_ShareGroupDescribeResponse__fields[] = {
     KP_F(struct kp_ShareGroupDescribeResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareGroupDescribeResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupDescribeResponse_DescribedGroup__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupDescribeResponse, Groups, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupDescribeResponse_DescribedGroup, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupDescribeResponse__desc = { "ShareGroupDescribeResponse", sizeof(struct kp_ShareGroupDescribeResponse), kp_ShareGroupDescribeResponse__fields, 2 };
-const struct kp_message kp_msg_ShareGroupDescribeResponse = { "ShareGroupDescribeResponse", 77, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ShareGroupDescribeResponse__desc };
+const struct kp_struct kp_desc_ShareGroupDescribeResponse = { "ShareGroupDescribeResponse", sizeof(struct kp_ShareGroupDescribeResponse), kp_ShareGroupDescribeResponse__fields, 2 };
+const struct kp_message kp_msg_ShareGroupDescribeResponse = { "ShareGroupDescribeResponse", 77, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ShareGroupDescribeResponse };
 
 /* ---- ShareGroupHeartbeatRequest ---- */
 static const struct kp_field kp_ShareGroupHeartbeatRequest__fields[] = {
@@ -3021,19 +3021,19 @@ static const struct kp_field kp_ShareGroupHeartbeatRequest__fields[] = {
     KP_F(struct kp_ShareGroupHeartbeatRequest, RackId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_A(struct kp_ShareGroupHeartbeatRequest, SubscribedTopicNames, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ShareGroupHeartbeatRequest__desc = { "ShareGroupHeartbeatRequest", sizeof(struct kp_ShareGroupHeartbeatRequest), kp_ShareGroupHeartbeatRequest__fields, 5 };
-const struct kp_message kp_msg_ShareGroupHeartbeatRequest = { "ShareGroupHeartbeatRequest", 76, KP_KIND_REQUEST, 0, 0, 0, true, &kp_ShareGroupHeartbeatRequest__desc };
+const struct kp_struct kp_desc_ShareGroupHeartbeatRequest = { "ShareGroupHeartbeatRequest", sizeof(struct kp_ShareGroupHeartbeatRequest), kp_ShareGroupHeartbeatRequest__fields, 5 };
+const struct kp_message kp_msg_ShareGroupHeartbeatRequest = { "ShareGroupHeartbeatRequest", 76, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_ShareGroupHeartbeatRequest };
 
 /* ---- ShareGroupHeartbeatResponse ---- */
 static const struct kp_field kp_ShareGroupHeartbeatResponse_TopicPartitions__fields[] = {
     KP_F(struct kp_ShareGroupHeartbeatResponse_TopicPartitions, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupHeartbeatResponse_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupHeartbeatResponse_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ShareGroupHeartbeatResponse_TopicPartitions), kp_ShareGroupHeartbeatResponse_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ShareGroupHeartbeatResponse_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ShareGroupHeartbeatResponse_TopicPartitions), kp_ShareGroupHeartbeatResponse_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ShareGroupHeartbeatResponse_Assignment__fields[] = {
-    KP_A(struct kp_ShareGroupHeartbeatResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupHeartbeatResponse_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupHeartbeatResponse_Assignment, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupHeartbeatResponse_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupHeartbeatResponse_Assignment__desc = { "Assignment", sizeof(struct kp_ShareGroupHeartbeatResponse_Assignment), kp_ShareGroupHeartbeatResponse_Assignment__fields, 1 };
+const struct kp_struct kp_desc_ShareGroupHeartbeatResponse_Assignment = { "Assignment", sizeof(struct kp_ShareGroupHeartbeatResponse_Assignment), kp_ShareGroupHeartbeatResponse_Assignment__fields, 1 };
 static const struct kp_field kp_ShareGroupHeartbeatResponse__fields[] = {
     KP_F(struct kp_ShareGroupHeartbeatResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupHeartbeatResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -3041,60 +3041,60 @@ static const struct kp_field kp_ShareGroupHeartbeatResponse__fields[] = {
     KP_F(struct kp_ShareGroupHeartbeatResponse, MemberId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_ShareGroupHeartbeatResponse, MemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupHeartbeatResponse, HeartbeatIntervalMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_ShareGroupHeartbeatResponse, Assignment, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupHeartbeatResponse_Assignment__desc, 0, 0.0, NULL, true),
+    KP_F(struct kp_ShareGroupHeartbeatResponse, Assignment, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupHeartbeatResponse_Assignment, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_ShareGroupHeartbeatResponse__desc = { "ShareGroupHeartbeatResponse", sizeof(struct kp_ShareGroupHeartbeatResponse), kp_ShareGroupHeartbeatResponse__fields, 7 };
-const struct kp_message kp_msg_ShareGroupHeartbeatResponse = { "ShareGroupHeartbeatResponse", 76, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_ShareGroupHeartbeatResponse__desc };
+const struct kp_struct kp_desc_ShareGroupHeartbeatResponse = { "ShareGroupHeartbeatResponse", sizeof(struct kp_ShareGroupHeartbeatResponse), kp_ShareGroupHeartbeatResponse__fields, 7 };
+const struct kp_message kp_msg_ShareGroupHeartbeatResponse = { "ShareGroupHeartbeatResponse", 76, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_ShareGroupHeartbeatResponse };
 
 /* ---- SnapshotFooterRecord ---- */
 static const struct kp_field kp_SnapshotFooterRecord__fields[] = {
     KP_F(struct kp_SnapshotFooterRecord, Version, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SnapshotFooterRecord__desc = { "SnapshotFooterRecord", sizeof(struct kp_SnapshotFooterRecord), kp_SnapshotFooterRecord__fields, 1 };
-const struct kp_message kp_msg_SnapshotFooterRecord = { "SnapshotFooterRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_SnapshotFooterRecord__desc };
+const struct kp_struct kp_desc_SnapshotFooterRecord = { "SnapshotFooterRecord", sizeof(struct kp_SnapshotFooterRecord), kp_SnapshotFooterRecord__fields, 1 };
+const struct kp_message kp_msg_SnapshotFooterRecord = { "SnapshotFooterRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_SnapshotFooterRecord };
 
 /* ---- SnapshotHeaderRecord ---- */
 static const struct kp_field kp_SnapshotHeaderRecord__fields[] = {
     KP_F(struct kp_SnapshotHeaderRecord, Version, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_SnapshotHeaderRecord, LastContainedLogTimestamp, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SnapshotHeaderRecord__desc = { "SnapshotHeaderRecord", sizeof(struct kp_SnapshotHeaderRecord), kp_SnapshotHeaderRecord__fields, 2 };
-const struct kp_message kp_msg_SnapshotHeaderRecord = { "SnapshotHeaderRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_SnapshotHeaderRecord__desc };
+const struct kp_struct kp_desc_SnapshotHeaderRecord = { "SnapshotHeaderRecord", sizeof(struct kp_SnapshotHeaderRecord), kp_SnapshotHeaderRecord__fields, 2 };
+const struct kp_message kp_msg_SnapshotHeaderRecord = { "SnapshotHeaderRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_SnapshotHeaderRecord };
 
 /* ---- StopReplicaRequest ---- */
 static const struct kp_field kp_StopReplicaRequest_StopReplicaPartitionV0__fields[] = {
     KP_F(struct kp_StopReplicaRequest_StopReplicaPartitionV0, TopicName, KP_T_STRING, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest_StopReplicaPartitionV0, PartitionIndex, KP_T_INT32, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaRequest_StopReplicaPartitionV0__desc = { "StopReplicaPartitionV0", sizeof(struct kp_StopReplicaRequest_StopReplicaPartitionV0), kp_StopReplicaRequest_StopReplicaPartitionV0__fields, 2 };
+const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaPartitionV0 = { "StopReplicaPartitionV0", sizeof(struct kp_StopReplicaRequest_StopReplicaPartitionV0), kp_StopReplicaRequest_StopReplicaPartitionV0__fields, 2 };
 static const struct kp_field kp_StopReplicaRequest_StopReplicaTopicV1__fields[] = {
     KP_F(struct kp_StopReplicaRequest_StopReplicaTopicV1, Name, KP_T_STRING, 1, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_StopReplicaRequest_StopReplicaTopicV1, PartitionIndexes, KP_T_INT32, 1, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaRequest_StopReplicaTopicV1__desc = { "StopReplicaTopicV1", sizeof(struct kp_StopReplicaRequest_StopReplicaTopicV1), kp_StopReplicaRequest_StopReplicaTopicV1__fields, 2 };
+const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaTopicV1 = { "StopReplicaTopicV1", sizeof(struct kp_StopReplicaRequest_StopReplicaTopicV1), kp_StopReplicaRequest_StopReplicaTopicV1__fields, 2 };
 static const struct kp_field kp_StopReplicaRequest_StopReplicaPartitionState__fields[] = {
     KP_F(struct kp_StopReplicaRequest_StopReplicaPartitionState, PartitionIndex, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest_StopReplicaPartitionState, LeaderEpoch, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest_StopReplicaPartitionState, DeletePartition, KP_T_BOOL, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaRequest_StopReplicaPartitionState__desc = { "StopReplicaPartitionState", sizeof(struct kp_StopReplicaRequest_StopReplicaPartitionState), kp_StopReplicaRequest_StopReplicaPartitionState__fields, 3 };
+const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaPartitionState = { "StopReplicaPartitionState", sizeof(struct kp_StopReplicaRequest_StopReplicaPartitionState), kp_StopReplicaRequest_StopReplicaPartitionState__fields, 3 };
 static const struct kp_field kp_StopReplicaRequest_StopReplicaTopicState__fields[] = {
     KP_F(struct kp_StopReplicaRequest_StopReplicaTopicState, TopicName, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_StopReplicaRequest_StopReplicaTopicState, PartitionStates, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_StopReplicaRequest_StopReplicaPartitionState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_StopReplicaRequest_StopReplicaTopicState, PartitionStates, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_StopReplicaRequest_StopReplicaPartitionState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaRequest_StopReplicaTopicState__desc = { "StopReplicaTopicState", sizeof(struct kp_StopReplicaRequest_StopReplicaTopicState), kp_StopReplicaRequest_StopReplicaTopicState__fields, 2 };
+const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaTopicState = { "StopReplicaTopicState", sizeof(struct kp_StopReplicaRequest_StopReplicaTopicState), kp_StopReplicaRequest_StopReplicaTopicState__fields, 2 };
 static const struct kp_field kp_StopReplicaRequest__fields[] = {
     KP_F(struct kp_StopReplicaRequest, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest, isKRaftController, KP_T_BOOL, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest, ControllerEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest, BrokerEpoch, KP_T_INT64, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaRequest, DeletePartitions, KP_T_BOOL, 0, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_StopReplicaRequest, UngroupedPartitions, KP_T_STRUCT, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_StopReplicaRequest_StopReplicaPartitionV0__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_StopReplicaRequest, Topics, KP_T_STRUCT, 1, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_StopReplicaRequest_StopReplicaTopicV1__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_StopReplicaRequest, TopicStates, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_StopReplicaRequest_StopReplicaTopicState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_StopReplicaRequest, UngroupedPartitions, KP_T_STRUCT, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_StopReplicaRequest_StopReplicaPartitionV0, 0, 0.0, NULL, false),
+    KP_A(struct kp_StopReplicaRequest, Topics, KP_T_STRUCT, 1, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_StopReplicaRequest_StopReplicaTopicV1, 0, 0.0, NULL, false),
+    KP_A(struct kp_StopReplicaRequest, TopicStates, KP_T_STRUCT, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_StopReplicaRequest_StopReplicaTopicState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaRequest__desc = { "StopReplicaRequest", sizeof(struct kp_StopReplicaRequest), kp_StopReplicaRequest__fields, 8 };
-const struct kp_message kp_msg_StopReplicaRequest = { "StopReplicaRequest", 5, KP_KIND_REQUEST, 0, 4, 2, false, &kp_StopReplicaRequest__desc };
+const struct kp_struct kp_desc_StopReplicaRequest = { "StopReplicaRequest", sizeof(struct kp_StopReplicaRequest), kp_StopReplicaRequest__fields, 8 };
+const struct kp_message kp_msg_StopReplicaRequest = { "StopReplicaRequest", 5, KP_KIND_REQUEST, 0, 4, 2, false, &kp_desc_StopReplicaRequest };
 
 /* ---- StopReplicaResponse ---- */
 static const struct kp_field kp_StopReplicaResponse_StopReplicaPartitionError__fields[] = {
@@ -3102,20 +3102,20 @@ static const struct kp_field kp_StopReplicaResponse_StopReplicaPartitionError__f
     KP_F(struct kp_StopReplicaResponse_StopReplicaPartitionError, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_StopReplicaResponse_StopReplicaPartitionError, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaResponse_StopReplicaPartitionError__desc = { "StopReplicaPartitionError", sizeof(struct kp_StopReplicaResponse_StopReplicaPartitionError), kp_StopReplicaResponse_StopReplicaPartitionError__fields, 3 };
+const struct kp_struct kp_desc_StopReplicaResponse_StopReplicaPartitionError = { "StopReplicaPartitionError", sizeof(struct kp_StopReplicaResponse_StopReplicaPartitionError), kp_StopReplicaResponse_StopReplicaPartitionError__fields, 3 };
 static const struct kp_field kp_StopReplicaResponse__fields[] = {
     KP_F(struct kp_StopReplicaResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_StopReplicaResponse, PartitionErrors, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_StopReplicaResponse_StopReplicaPartitionError__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_StopReplicaResponse, PartitionErrors, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_StopReplicaResponse_StopReplicaPartitionError, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_StopReplicaResponse__desc = { "StopReplicaResponse", sizeof(struct kp_StopReplicaResponse), kp_StopReplicaResponse__fields, 2 };
-const struct kp_message kp_msg_StopReplicaResponse = { "StopReplicaResponse", 5, KP_KIND_RESPONSE, 0, 4, 2, false, &kp_StopReplicaResponse__desc };
+const struct kp_struct kp_desc_StopReplicaResponse = { "StopReplicaResponse", sizeof(struct kp_StopReplicaResponse), kp_StopReplicaResponse__fields, 2 };
+const struct kp_message kp_msg_StopReplicaResponse = { "StopReplicaResponse", 5, KP_KIND_RESPONSE, 0, 4, 2, false, &kp_desc_StopReplicaResponse };
 
 /* ---- SyncGroupRequest ---- */
 static const struct kp_field kp_SyncGroupRequest_SyncGroupRequestAssignment__fields[] = {
     KP_F(struct kp_SyncGroupRequest_SyncGroupRequestAssignment, MemberId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_SyncGroupRequest_SyncGroupRequestAssignment, Assignment, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SyncGroupRequest_SyncGroupRequestAssignment__desc = { "SyncGroupRequestAssignment", sizeof(struct kp_SyncGroupRequest_SyncGroupRequestAssignment), kp_SyncGroupRequest_SyncGroupRequestAssignment__fields, 2 };
+const struct kp_struct kp_desc_SyncGroupRequest_SyncGroupRequestAssignment = { "SyncGroupRequestAssignment", sizeof(struct kp_SyncGroupRequest_SyncGroupRequestAssignment), kp_SyncGroupRequest_SyncGroupRequestAssignment__fields, 2 };
 static const struct kp_field kp_SyncGroupRequest__fields[] = {
     KP_F(struct kp_SyncGroupRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_SyncGroupRequest, GenerationId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -3123,10 +3123,10 @@ static const struct kp_field kp_SyncGroupRequest__fields[] = {
     KP_F(struct kp_SyncGroupRequest, GroupInstanceId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_SyncGroupRequest, ProtocolType, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_SyncGroupRequest, ProtocolName, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_SyncGroupRequest, Assignments, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_SyncGroupRequest_SyncGroupRequestAssignment__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_SyncGroupRequest, Assignments, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_SyncGroupRequest_SyncGroupRequestAssignment, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SyncGroupRequest__desc = { "SyncGroupRequest", sizeof(struct kp_SyncGroupRequest), kp_SyncGroupRequest__fields, 7 };
-const struct kp_message kp_msg_SyncGroupRequest = { "SyncGroupRequest", 14, KP_KIND_REQUEST, 0, 5, 4, false, &kp_SyncGroupRequest__desc };
+const struct kp_struct kp_desc_SyncGroupRequest = { "SyncGroupRequest", sizeof(struct kp_SyncGroupRequest), kp_SyncGroupRequest__fields, 7 };
+const struct kp_message kp_msg_SyncGroupRequest = { "SyncGroupRequest", 14, KP_KIND_REQUEST, 0, 5, 4, false, &kp_desc_SyncGroupRequest };
 
 /* ---- SyncGroupResponse ---- */
 static const struct kp_field kp_SyncGroupResponse__fields[] = {
@@ -3136,8 +3136,8 @@ static const struct kp_field kp_SyncGroupResponse__fields[] = {
     KP_F(struct kp_SyncGroupResponse, ProtocolName, KP_T_STRING, 5, -1, 5, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_SyncGroupResponse, Assignment, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_SyncGroupResponse__desc = { "SyncGroupResponse", sizeof(struct kp_SyncGroupResponse), kp_SyncGroupResponse__fields, 5 };
-const struct kp_message kp_msg_SyncGroupResponse = { "SyncGroupResponse", 14, KP_KIND_RESPONSE, 0, 5, 4, false, &kp_SyncGroupResponse__desc };
+const struct kp_struct kp_desc_SyncGroupResponse = { "SyncGroupResponse", sizeof(struct kp_SyncGroupResponse), kp_SyncGroupResponse__fields, 5 };
+const struct kp_message kp_msg_SyncGroupResponse = { "SyncGroupResponse", 14, KP_KIND_RESPONSE, 0, 5, 4, false, &kp_desc_SyncGroupResponse };
 
 /* ---- TxnOffsetCommitRequest ---- */
 static const struct kp_field kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition__fields[] = {
@@ -3146,12 +3146,12 @@ static const struct kp_field kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPar
     KP_F(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition, CommittedLeaderEpoch, KP_T_INT32, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition, CommittedMetadata, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition__desc = { "TxnOffsetCommitRequestPartition", sizeof(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition), kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition__fields, 4 };
+const struct kp_struct kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition = { "TxnOffsetCommitRequestPartition", sizeof(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition), kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition__fields, 4 };
 static const struct kp_field kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic__fields[] = {
     KP_F(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic__desc = { "TxnOffsetCommitRequestTopic", sizeof(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic), kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic__fields, 2 };
+const struct kp_struct kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic = { "TxnOffsetCommitRequestTopic", sizeof(struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic), kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic__fields, 2 };
 static const struct kp_field kp_TxnOffsetCommitRequest__fields[] = {
     KP_F(struct kp_TxnOffsetCommitRequest, TransactionalId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TxnOffsetCommitRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -3160,35 +3160,35 @@ static const struct kp_field kp_TxnOffsetCommitRequest__fields[] = {
     KP_F(struct kp_TxnOffsetCommitRequest, GenerationId, KP_T_INT32, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_TxnOffsetCommitRequest, MemberId, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, "", false),
     KP_F(struct kp_TxnOffsetCommitRequest, GroupInstanceId, KP_T_STRING, 3, -1, 3, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
-    KP_A(struct kp_TxnOffsetCommitRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_TxnOffsetCommitRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitRequest__desc = { "TxnOffsetCommitRequest", sizeof(struct kp_TxnOffsetCommitRequest), kp_TxnOffsetCommitRequest__fields, 8 };
-const struct kp_message kp_msg_TxnOffsetCommitRequest = { "TxnOffsetCommitRequest", 28, KP_KIND_REQUEST, 0, 4, 3, false, &kp_TxnOffsetCommitRequest__desc };
+const struct kp_struct kp_desc_TxnOffsetCommitRequest = { "TxnOffsetCommitRequest", sizeof(struct kp_TxnOffsetCommitRequest), kp_TxnOffsetCommitRequest__fields, 8 };
+const struct kp_message kp_msg_TxnOffsetCommitRequest = { "TxnOffsetCommitRequest", 28, KP_KIND_REQUEST, 0, 4, 3, false, &kp_desc_TxnOffsetCommitRequest };
 
 /* ---- TxnOffsetCommitResponse ---- */
 static const struct kp_field kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition__fields[] = {
     KP_F(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition__desc = { "TxnOffsetCommitResponsePartition", sizeof(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition), kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition__fields, 2 };
+const struct kp_struct kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition = { "TxnOffsetCommitResponsePartition", sizeof(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition), kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition__fields, 2 };
 static const struct kp_field kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic__fields[] = {
     KP_F(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic__desc = { "TxnOffsetCommitResponseTopic", sizeof(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic), kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic__fields, 2 };
+const struct kp_struct kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic = { "TxnOffsetCommitResponseTopic", sizeof(struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic), kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic__fields, 2 };
 static const struct kp_field kp_TxnOffsetCommitResponse__fields[] = {
     KP_F(struct kp_TxnOffsetCommitResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_TxnOffsetCommitResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_TxnOffsetCommitResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TxnOffsetCommitResponse__desc = { "TxnOffsetCommitResponse", sizeof(struct kp_TxnOffsetCommitResponse), kp_TxnOffsetCommitResponse__fields, 2 };
-const struct kp_message kp_msg_TxnOffsetCommitResponse = { "TxnOffsetCommitResponse", 28, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_TxnOffsetCommitResponse__desc };
+const struct kp_struct kp_desc_TxnOffsetCommitResponse = { "TxnOffsetCommitResponse", sizeof(struct kp_TxnOffsetCommitResponse), kp_TxnOffsetCommitResponse__fields, 2 };
+const struct kp_message kp_msg_TxnOffsetCommitResponse = { "TxnOffsetCommitResponse", 28, KP_KIND_RESPONSE, 0, 4, 3, false, &kp_desc_TxnOffsetCommitResponse };
 
 /* ---- UnregisterBrokerRequest ---- */
 static const struct kp_field kp_UnregisterBrokerRequest__fields[] = {
     KP_F(struct kp_UnregisterBrokerRequest, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UnregisterBrokerRequest__desc = { "UnregisterBrokerRequest", sizeof(struct kp_UnregisterBrokerRequest), kp_UnregisterBrokerRequest__fields, 1 };
-const struct kp_message kp_msg_UnregisterBrokerRequest = { "UnregisterBrokerRequest", 64, KP_KIND_REQUEST, 0, 0, 0, false, &kp_UnregisterBrokerRequest__desc };
+const struct kp_struct kp_desc_UnregisterBrokerRequest = { "UnregisterBrokerRequest", sizeof(struct kp_UnregisterBrokerRequest), kp_UnregisterBrokerRequest__fields, 1 };
+const struct kp_message kp_msg_UnregisterBrokerRequest = { "UnregisterBrokerRequest", 64, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_UnregisterBrokerRequest };
 
 /* ---- UnregisterBrokerResponse ---- */
 static const struct kp_field kp_UnregisterBrokerResponse__fields[] = {
@@ -3196,8 +3196,8 @@ static const struct kp_field kp_UnregisterBrokerResponse__fields[] = {
     KP_F(struct kp_UnregisterBrokerResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UnregisterBrokerResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UnregisterBrokerResponse__desc = { "UnregisterBrokerResponse", sizeof(struct kp_UnregisterBrokerResponse), kp_UnregisterBrokerResponse__fields, 3 };
-const struct kp_message kp_msg_UnregisterBrokerResponse = { "UnregisterBrokerResponse", 64, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_UnregisterBrokerResponse__desc };
+const struct kp_struct kp_desc_UnregisterBrokerResponse = { "UnregisterBrokerResponse", sizeof(struct kp_UnregisterBrokerResponse), kp_UnregisterBrokerResponse__fields, 3 };
+const struct kp_message kp_msg_UnregisterBrokerResponse = { "UnregisterBrokerResponse", 64, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_UnregisterBrokerResponse };
 
 /* ---- UpdateFeaturesRequest ---- */
 static const struct kp_field kp_UpdateFeaturesRequest_FeatureUpdateKey__fields[] = {
@@ -3206,14 +3206,14 @@ static const struct kp_field kp_UpdateFeaturesRequest_FeatureUpdateKey__fields[]
     KP_F(struct kp_UpdateFeaturesRequest_FeatureUpdateKey, AllowDowngrade, KP_T_BOOL, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateFeaturesRequest_FeatureUpdateKey, UpgradeType, KP_T_INT8, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateFeaturesRequest_FeatureUpdateKey__desc = { "FeatureUpdateKey", sizeof(struct kp_UpdateFeaturesRequest_FeatureUpdateKey), kp_UpdateFeaturesRequest_FeatureUpdateKey__fields, 4 };
+const struct kp_struct kp_desc_UpdateFeaturesRequest_FeatureUpdateKey = { "FeatureUpdateKey", sizeof(struct kp_UpdateFeaturesRequest_FeatureUpdateKey), kp_UpdateFeaturesRequest_FeatureUpdateKey__fields, 4 };
 static const struct kp_field kp_UpdateFeaturesRequest__fields[] = {
     KP_F(struct kp_UpdateFeaturesRequest, timeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 60000, 0.0, NULL, false),
-    KP_A(struct kp_UpdateFeaturesRequest, FeatureUpdates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateFeaturesRequest_FeatureUpdateKey__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateFeaturesRequest, FeatureUpdates, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateFeaturesRequest_FeatureUpdateKey, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateFeaturesRequest, ValidateOnly, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateFeaturesRequest__desc = { "UpdateFeaturesRequest", sizeof(struct kp_UpdateFeaturesRequest), kp_UpdateFeaturesRequest__fields, 3 };
-const struct kp_message kp_msg_UpdateFeaturesRequest = { "UpdateFeaturesRequest", 57, KP_KIND_REQUEST, 0, 2, 0, false, &kp_UpdateFeaturesRequest__desc };
+const struct kp_struct kp_desc_UpdateFeaturesRequest = { "UpdateFeaturesRequest", sizeof(struct kp_UpdateFeaturesRequest), kp_UpdateFeaturesRequest__fields, 3 };
+const struct kp_message kp_msg_UpdateFeaturesRequest = { "UpdateFeaturesRequest", 57, KP_KIND_REQUEST, 0, 2, 0, false, &kp_desc_UpdateFeaturesRequest };
 
 /* ---- UpdateFeaturesResponse ---- */
 static const struct kp_field kp_UpdateFeaturesResponse_UpdatableFeatureResult__fields[] = {
@@ -3221,15 +3221,15 @@ static const struct kp_field kp_UpdateFeaturesResponse_UpdatableFeatureResult__f
     KP_F(struct kp_UpdateFeaturesResponse_UpdatableFeatureResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateFeaturesResponse_UpdatableFeatureResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateFeaturesResponse_UpdatableFeatureResult__desc = { "UpdatableFeatureResult", sizeof(struct kp_UpdateFeaturesResponse_UpdatableFeatureResult), kp_UpdateFeaturesResponse_UpdatableFeatureResult__fields, 3 };
+const struct kp_struct kp_desc_UpdateFeaturesResponse_UpdatableFeatureResult = { "UpdatableFeatureResult", sizeof(struct kp_UpdateFeaturesResponse_UpdatableFeatureResult), kp_UpdateFeaturesResponse_UpdatableFeatureResult__fields, 3 };
 static const struct kp_field kp_UpdateFeaturesResponse__fields[] = {
     KP_F(struct kp_UpdateFeaturesResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateFeaturesResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateFeaturesResponse, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateFeaturesResponse, Results, KP_T_STRUCT, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateFeaturesResponse_UpdatableFeatureResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateFeaturesResponse, Results, KP_T_STRUCT, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateFeaturesResponse_UpdatableFeatureResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateFeaturesResponse__desc = { "UpdateFeaturesResponse", sizeof(struct kp_UpdateFeaturesResponse), kp_UpdateFeaturesResponse__fields, 4 };
-const struct kp_message kp_msg_UpdateFeaturesResponse = { "UpdateFeaturesResponse", 57, KP_KIND_RESPONSE, 0, 2, 0, false, &kp_UpdateFeaturesResponse__desc };
+const struct kp_struct kp_desc_UpdateFeaturesResponse = { "UpdateFeaturesResponse", sizeof(struct kp_UpdateFeaturesResponse), kp_UpdateFeaturesResponse__fields, 4 };
+const struct kp_message kp_msg_UpdateFeaturesResponse = { "UpdateFeaturesResponse", 57, KP_KIND_RESPONSE, 0, 2, 0, false, &kp_desc_UpdateFeaturesResponse };
 
 /* ---- UpdateMetadataRequest ---- */
 static const struct kp_field kp_UpdateMetadataRequest_UpdateMetadataPartitionState__fields[] = {
@@ -3243,47 +3243,47 @@ static const struct kp_field kp_UpdateMetadataRequest_UpdateMetadataPartitionSta
     KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState, Replicas, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState, OfflineReplicas, KP_T_INT32, 4, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState__desc = { "UpdateMetadataPartitionState", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState), kp_UpdateMetadataRequest_UpdateMetadataPartitionState__fields, 9 };
+const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataPartitionState = { "UpdateMetadataPartitionState", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState), kp_UpdateMetadataRequest_UpdateMetadataPartitionState__fields, 9 };
 static const struct kp_field kp_UpdateMetadataRequest_UpdateMetadataTopicState__fields[] = {
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState, TopicName, KP_T_STRING, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState, TopicId, KP_T_UUID, 7, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState, PartitionStates, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateMetadataRequest_UpdateMetadataPartitionState__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState, PartitionStates, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateMetadataRequest_UpdateMetadataPartitionState, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataRequest_UpdateMetadataTopicState__desc = { "UpdateMetadataTopicState", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState), kp_UpdateMetadataRequest_UpdateMetadataTopicState__fields, 3 };
+const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataTopicState = { "UpdateMetadataTopicState", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataTopicState), kp_UpdateMetadataRequest_UpdateMetadataTopicState__fields, 3 };
 static const struct kp_field kp_UpdateMetadataRequest_UpdateMetadataEndpoint__fields[] = {
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint, Port, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint, Listener, KP_T_STRING, 3, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint, SecurityProtocol, KP_T_INT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint__desc = { "UpdateMetadataEndpoint", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint), kp_UpdateMetadataRequest_UpdateMetadataEndpoint__fields, 4 };
+const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataEndpoint = { "UpdateMetadataEndpoint", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint), kp_UpdateMetadataRequest_UpdateMetadataEndpoint__fields, 4 };
 static const struct kp_field kp_UpdateMetadataRequest_UpdateMetadataBroker__fields[] = {
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, Id, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, V0Host, KP_T_STRING, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, V0Port, KP_T_INT32, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, Endpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateMetadataRequest_UpdateMetadataEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, Endpoints, KP_T_STRUCT, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateMetadataRequest_UpdateMetadataEndpoint, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest_UpdateMetadataBroker, Rack, KP_T_STRING, 2, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataRequest_UpdateMetadataBroker__desc = { "UpdateMetadataBroker", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataBroker), kp_UpdateMetadataRequest_UpdateMetadataBroker__fields, 5 };
+const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataBroker = { "UpdateMetadataBroker", sizeof(struct kp_UpdateMetadataRequest_UpdateMetadataBroker), kp_UpdateMetadataRequest_UpdateMetadataBroker__fields, 5 };
 static const struct kp_field kp_UpdateMetadataRequest__fields[] = {
     KP_F(struct kp_UpdateMetadataRequest, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest, isKRaftController, KP_T_BOOL, 8, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest, Type, KP_T_INT8, 8, -1, -1, -1, 8, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest, ControllerEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateMetadataRequest, BrokerEpoch, KP_T_INT64, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_UpdateMetadataRequest, UngroupedPartitionStates, KP_T_STRUCT, 0, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateMetadataRequest_UpdateMetadataPartitionState__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateMetadataRequest, TopicStates, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateMetadataRequest_UpdateMetadataTopicState__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateMetadataRequest, LiveBrokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateMetadataRequest_UpdateMetadataBroker__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateMetadataRequest, UngroupedPartitionStates, KP_T_STRUCT, 0, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateMetadataRequest_UpdateMetadataPartitionState, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateMetadataRequest, TopicStates, KP_T_STRUCT, 5, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateMetadataRequest_UpdateMetadataTopicState, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateMetadataRequest, LiveBrokers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateMetadataRequest_UpdateMetadataBroker, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataRequest__desc = { "UpdateMetadataRequest", sizeof(struct kp_UpdateMetadataRequest), kp_UpdateMetadataRequest__fields, 8 };
-const struct kp_message kp_msg_UpdateMetadataRequest = { "UpdateMetadataRequest", 6, KP_KIND_REQUEST, 0, 8, 6, false, &kp_UpdateMetadataRequest__desc };
+const struct kp_struct kp_desc_UpdateMetadataRequest = { "UpdateMetadataRequest", sizeof(struct kp_UpdateMetadataRequest), kp_UpdateMetadataRequest__fields, 8 };
+const struct kp_message kp_msg_UpdateMetadataRequest = { "UpdateMetadataRequest", 6, KP_KIND_REQUEST, 0, 8, 6, false, &kp_desc_UpdateMetadataRequest };
 
 /* ---- UpdateMetadataResponse ---- */
 static const struct kp_field kp_UpdateMetadataResponse__fields[] = {
     KP_F(struct kp_UpdateMetadataResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateMetadataResponse__desc = { "UpdateMetadataResponse", sizeof(struct kp_UpdateMetadataResponse), kp_UpdateMetadataResponse__fields, 1 };
-const struct kp_message kp_msg_UpdateMetadataResponse = { "UpdateMetadataResponse", 6, KP_KIND_RESPONSE, 0, 8, 6, false, &kp_UpdateMetadataResponse__desc };
+const struct kp_struct kp_desc_UpdateMetadataResponse = { "UpdateMetadataResponse", sizeof(struct kp_UpdateMetadataResponse), kp_UpdateMetadataResponse__fields, 1 };
+const struct kp_message kp_msg_UpdateMetadataResponse = { "UpdateMetadataResponse", 6, KP_KIND_RESPONSE, 0, 8, 6, false, &kp_desc_UpdateMetadataResponse };
 
 /* ---- UpdateRaftVoterRequest ---- */
 static const struct kp_field kp_UpdateRaftVoterRequest_Listener__fields[] = {
@@ -3291,22 +3291,22 @@ static const struct kp_field kp_UpdateRaftVoterRequest_Listener__fields[] = {
     KP_F(struct kp_UpdateRaftVoterRequest_Listener, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterRequest_Listener, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateRaftVoterRequest_Listener__desc = { "Listener", sizeof(struct kp_UpdateRaftVoterRequest_Listener), kp_UpdateRaftVoterRequest_Listener__fields, 3 };
+const struct kp_struct kp_desc_UpdateRaftVoterRequest_Listener = { "Listener", sizeof(struct kp_UpdateRaftVoterRequest_Listener), kp_UpdateRaftVoterRequest_Listener__fields, 3 };
 static const struct kp_field kp_UpdateRaftVoterRequest_KRaftVersionFeature__fields[] = {
     KP_F(struct kp_UpdateRaftVoterRequest_KRaftVersionFeature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterRequest_KRaftVersionFeature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateRaftVoterRequest_KRaftVersionFeature__desc = { "KRaftVersionFeature", sizeof(struct kp_UpdateRaftVoterRequest_KRaftVersionFeature), kp_UpdateRaftVoterRequest_KRaftVersionFeature__fields, 2 };
+const struct kp_struct kp_desc_UpdateRaftVoterRequest_KRaftVersionFeature = { "KRaftVersionFeature", sizeof(struct kp_UpdateRaftVoterRequest_KRaftVersionFeature), kp_UpdateRaftVoterRequest_KRaftVersionFeature__fields, 2 };
 static const struct kp_field kp_UpdateRaftVoterRequest__fields[] = {
     KP_F(struct kp_UpdateRaftVoterRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterRequest, CurrentLeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterRequest, VoterId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterRequest, VoterDirectoryId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_UpdateRaftVoterRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateRaftVoterRequest_Listener__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_UpdateRaftVoterRequest, KRaftVersionFeature, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_UpdateRaftVoterRequest_KRaftVersionFeature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_UpdateRaftVoterRequest, Listeners, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateRaftVoterRequest_Listener, 0, 0.0, NULL, false),
+    KP_F(struct kp_UpdateRaftVoterRequest, KRaftVersionFeature, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_UpdateRaftVoterRequest_KRaftVersionFeature, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateRaftVoterRequest__desc = { "UpdateRaftVoterRequest", sizeof(struct kp_UpdateRaftVoterRequest), kp_UpdateRaftVoterRequest__fields, 6 };
-const struct kp_message kp_msg_UpdateRaftVoterRequest = { "UpdateRaftVoterRequest", 82, KP_KIND_REQUEST, 0, 0, 0, false, &kp_UpdateRaftVoterRequest__desc };
+const struct kp_struct kp_desc_UpdateRaftVoterRequest = { "UpdateRaftVoterRequest", sizeof(struct kp_UpdateRaftVoterRequest), kp_UpdateRaftVoterRequest__fields, 6 };
+const struct kp_message kp_msg_UpdateRaftVoterRequest = { "UpdateRaftVoterRequest", 82, KP_KIND_REQUEST, 0, 0, 0, false, &kp_desc_UpdateRaftVoterRequest };
 
 /* ---- UpdateRaftVoterResponse ---- */
 static const struct kp_field kp_UpdateRaftVoterResponse_CurrentLeader__fields[] = {
@@ -3315,14 +3315,14 @@ static const struct kp_field kp_UpdateRaftVoterResponse_CurrentLeader__fields[] 
     KP_F(struct kp_UpdateRaftVoterResponse_CurrentLeader, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterResponse_CurrentLeader, Port, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateRaftVoterResponse_CurrentLeader__desc = { "CurrentLeader", sizeof(struct kp_UpdateRaftVoterResponse_CurrentLeader), kp_UpdateRaftVoterResponse_CurrentLeader__fields, 4 };
+const struct kp_struct kp_desc_UpdateRaftVoterResponse_CurrentLeader = { "CurrentLeader", sizeof(struct kp_UpdateRaftVoterResponse_CurrentLeader), kp_UpdateRaftVoterResponse_CurrentLeader__fields, 4 };
 static const struct kp_field kp_UpdateRaftVoterResponse__fields[] = {
     KP_F(struct kp_UpdateRaftVoterResponse, ThrottleTimeMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UpdateRaftVoterResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_UpdateRaftVoterResponse, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_UpdateRaftVoterResponse_CurrentLeader__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_UpdateRaftVoterResponse, CurrentLeader, KP_T_STRUCT, 0, -1, -1, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_UpdateRaftVoterResponse_CurrentLeader, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UpdateRaftVoterResponse__desc = { "UpdateRaftVoterResponse", sizeof(struct kp_UpdateRaftVoterResponse), kp_UpdateRaftVoterResponse__fields, 3 };
-const struct kp_message kp_msg_UpdateRaftVoterResponse = { "UpdateRaftVoterResponse", 82, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_UpdateRaftVoterResponse__desc };
+const struct kp_struct kp_desc_UpdateRaftVoterResponse = { "UpdateRaftVoterResponse", sizeof(struct kp_UpdateRaftVoterResponse), kp_UpdateRaftVoterResponse__fields, 3 };
+const struct kp_message kp_msg_UpdateRaftVoterResponse = { "UpdateRaftVoterResponse", 82, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_UpdateRaftVoterResponse };
 
 /* ---- VoteRequest ---- */
 static const struct kp_field kp_VoteRequest_PartitionData__fields[] = {
@@ -3334,19 +3334,19 @@ static const struct kp_field kp_VoteRequest_PartitionData__fields[] = {
     KP_F(struct kp_VoteRequest_PartitionData, LastOffsetEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VoteRequest_PartitionData, LastOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_VoteRequest_PartitionData), kp_VoteRequest_PartitionData__fields, 7 };
+const struct kp_struct kp_desc_VoteRequest_PartitionData = { "PartitionData", sizeof(struct kp_VoteRequest_PartitionData), kp_VoteRequest_PartitionData__fields, 7 };
 static const struct kp_field kp_VoteRequest_TopicData__fields[] = {
     KP_F(struct kp_VoteRequest_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_VoteRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VoteRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VoteRequest_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VoteRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteRequest_TopicData__desc = { "TopicData", sizeof(struct kp_VoteRequest_TopicData), kp_VoteRequest_TopicData__fields, 2 };
+const struct kp_struct kp_desc_VoteRequest_TopicData = { "TopicData", sizeof(struct kp_VoteRequest_TopicData), kp_VoteRequest_TopicData__fields, 2 };
 static const struct kp_field kp_VoteRequest__fields[] = {
     KP_F(struct kp_VoteRequest, ClusterId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_F(struct kp_VoteRequest, VoterId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_VoteRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VoteRequest_TopicData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VoteRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VoteRequest_TopicData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteRequest__desc = { "VoteRequest", sizeof(struct kp_VoteRequest), kp_VoteRequest__fields, 3 };
-const struct kp_message kp_msg_VoteRequest = { "VoteRequest", 52, KP_KIND_REQUEST, 0, 1, 0, false, &kp_VoteRequest__desc };
+const struct kp_struct kp_desc_VoteRequest = { "VoteRequest", sizeof(struct kp_VoteRequest), kp_VoteRequest__fields, 3 };
+const struct kp_message kp_msg_VoteRequest = { "VoteRequest", 52, KP_KIND_REQUEST, 0, 1, 0, false, &kp_desc_VoteRequest };
 
 /* ---- VoteResponse ---- */
 static const struct kp_field kp_VoteResponse_PartitionData__fields[] = {
@@ -3356,25 +3356,25 @@ static const struct kp_field kp_VoteResponse_PartitionData__fields[] = {
     KP_F(struct kp_VoteResponse_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VoteResponse_PartitionData, VoteGranted, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteResponse_PartitionData__desc = { "PartitionData", sizeof(struct kp_VoteResponse_PartitionData), kp_VoteResponse_PartitionData__fields, 5 };
+const struct kp_struct kp_desc_VoteResponse_PartitionData = { "PartitionData", sizeof(struct kp_VoteResponse_PartitionData), kp_VoteResponse_PartitionData__fields, 5 };
 static const struct kp_field kp_VoteResponse_TopicData__fields[] = {
     KP_F(struct kp_VoteResponse_TopicData, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_VoteResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VoteResponse_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VoteResponse_TopicData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VoteResponse_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteResponse_TopicData__desc = { "TopicData", sizeof(struct kp_VoteResponse_TopicData), kp_VoteResponse_TopicData__fields, 2 };
+const struct kp_struct kp_desc_VoteResponse_TopicData = { "TopicData", sizeof(struct kp_VoteResponse_TopicData), kp_VoteResponse_TopicData__fields, 2 };
 static const struct kp_field kp_VoteResponse_NodeEndpoint__fields[] = {
     KP_F(struct kp_VoteResponse_NodeEndpoint, NodeId, KP_T_INT32, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VoteResponse_NodeEndpoint, Host, KP_T_STRING, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VoteResponse_NodeEndpoint, Port, KP_T_UINT16, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteResponse_NodeEndpoint__desc = { "NodeEndpoint", sizeof(struct kp_VoteResponse_NodeEndpoint), kp_VoteResponse_NodeEndpoint__fields, 3 };
+const struct kp_struct kp_desc_VoteResponse_NodeEndpoint = { "NodeEndpoint", sizeof(struct kp_VoteResponse_NodeEndpoint), kp_VoteResponse_NodeEndpoint__fields, 3 };
 static const struct kp_field kp_VoteResponse__fields[] = {
     KP_F(struct kp_VoteResponse, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_VoteResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VoteResponse_TopicData__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_VoteResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_VoteResponse_NodeEndpoint__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VoteResponse, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VoteResponse_TopicData, 0, 0.0, NULL, false),
+    KP_A(struct kp_VoteResponse, NodeEndpoints, KP_T_STRUCT, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_VoteResponse_NodeEndpoint, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VoteResponse__desc = { "VoteResponse", sizeof(struct kp_VoteResponse), kp_VoteResponse__fields, 3 };
-const struct kp_message kp_msg_VoteResponse = { "VoteResponse", 52, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_VoteResponse__desc };
+const struct kp_struct kp_desc_VoteResponse = { "VoteResponse", sizeof(struct kp_VoteResponse), kp_VoteResponse__fields, 3 };
+const struct kp_message kp_msg_VoteResponse = { "VoteResponse", 52, KP_KIND_RESPONSE, 0, 1, 0, false, &kp_desc_VoteResponse };
 
 /* ---- VotersRecord ---- */
 static const struct kp_field kp_VotersRecord_Endpoint__fields[] = {
@@ -3382,25 +3382,25 @@ static const struct kp_field kp_VotersRecord_Endpoint__fields[] = {
     KP_F(struct kp_VotersRecord_Endpoint, Host, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VotersRecord_Endpoint, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VotersRecord_Endpoint__desc = { "Endpoint", sizeof(struct kp_VotersRecord_Endpoint), kp_VotersRecord_Endpoint__fields, 3 };
+const struct kp_struct kp_desc_VotersRecord_Endpoint = { "Endpoint", sizeof(struct kp_VotersRecord_Endpoint), kp_VotersRecord_Endpoint__fields, 3 };
 static const struct kp_field kp_VotersRecord_KRaftVersionFeature__fields[] = {
     KP_F(struct kp_VotersRecord_KRaftVersionFeature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VotersRecord_KRaftVersionFeature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VotersRecord_KRaftVersionFeature__desc = { "KRaftVersionFeature", sizeof(struct kp_VotersRecord_KRaftVersionFeature), kp_VotersRecord_KRaftVersionFeature__fields, 2 };
+const struct kp_struct kp_desc_VotersRecord_KRaftVersionFeature = { "KRaftVersionFeature", sizeof(struct kp_VotersRecord_KRaftVersionFeature), kp_VotersRecord_KRaftVersionFeature__fields, 2 };
 static const struct kp_field kp_VotersRecord_Voter__fields[] = {
     KP_F(struct kp_VotersRecord_Voter, VoterId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_VotersRecord_Voter, VoterDirectoryId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_VotersRecord_Voter, Endpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VotersRecord_Endpoint__desc, 0, 0.0, NULL, false),
-    KP_F(struct kp_VotersRecord_Voter, KRaftVersionFeature, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VotersRecord_KRaftVersionFeature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VotersRecord_Voter, Endpoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VotersRecord_Endpoint, 0, 0.0, NULL, false),
+    KP_F(struct kp_VotersRecord_Voter, KRaftVersionFeature, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VotersRecord_KRaftVersionFeature, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VotersRecord_Voter__desc = { "Voter", sizeof(struct kp_VotersRecord_Voter), kp_VotersRecord_Voter__fields, 4 };
+const struct kp_struct kp_desc_VotersRecord_Voter = { "Voter", sizeof(struct kp_VotersRecord_Voter), kp_VotersRecord_Voter__fields, 4 };
 static const struct kp_field kp_VotersRecord__fields[] = {
     KP_F(struct kp_VotersRecord, Version, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_VotersRecord, Voters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_VotersRecord_Voter__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_VotersRecord, Voters, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_VotersRecord_Voter, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_VotersRecord__desc = { "VotersRecord", sizeof(struct kp_VotersRecord), kp_VotersRecord__fields, 2 };
-const struct kp_message kp_msg_VotersRecord = { "VotersRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_VotersRecord__desc };
+const struct kp_struct kp_desc_VotersRecord = { "VotersRecord", sizeof(struct kp_VotersRecord), kp_VotersRecord__fields, 2 };
+const struct kp_message kp_msg_VotersRecord = { "VotersRecord", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_VotersRecord };
 
 /* ---- WriteShareGroupStateRequest ---- */
 static const struct kp_field kp_WriteShareGroupStateRequest_StateBatch__fields[] = {
@@ -3409,26 +3409,26 @@ static const struct kp_field kp_WriteShareGroupStateRequest_StateBatch__fields[]
     KP_F(struct kp_WriteShareGroupStateRequest_StateBatch, DeliveryState, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteShareGroupStateRequest_StateBatch, DeliveryCount, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateRequest_StateBatch__desc = { "StateBatch", sizeof(struct kp_WriteShareGroupStateRequest_StateBatch), kp_WriteShareGroupStateRequest_StateBatch__fields, 4 };
+const struct kp_struct kp_desc_WriteShareGroupStateRequest_StateBatch = { "StateBatch", sizeof(struct kp_WriteShareGroupStateRequest_StateBatch), kp_WriteShareGroupStateRequest_StateBatch__fields, 4 };
 static const struct kp_field kp_WriteShareGroupStateRequest_PartitionData__fields[] = {
     KP_F(struct kp_WriteShareGroupStateRequest_PartitionData, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteShareGroupStateRequest_PartitionData, StateEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteShareGroupStateRequest_PartitionData, LeaderEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteShareGroupStateRequest_PartitionData, StartOffset, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteShareGroupStateRequest_PartitionData, StateBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteShareGroupStateRequest_StateBatch__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteShareGroupStateRequest_PartitionData, StateBatches, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteShareGroupStateRequest_StateBatch, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateRequest_PartitionData__desc = { "PartitionData", sizeof(struct kp_WriteShareGroupStateRequest_PartitionData), kp_WriteShareGroupStateRequest_PartitionData__fields, 5 };
+const struct kp_struct kp_desc_WriteShareGroupStateRequest_PartitionData = { "PartitionData", sizeof(struct kp_WriteShareGroupStateRequest_PartitionData), kp_WriteShareGroupStateRequest_PartitionData__fields, 5 };
 static const struct kp_field kp_WriteShareGroupStateRequest_WriteStateData__fields[] = {
     KP_F(struct kp_WriteShareGroupStateRequest_WriteStateData, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteShareGroupStateRequest_WriteStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteShareGroupStateRequest_PartitionData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteShareGroupStateRequest_WriteStateData, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteShareGroupStateRequest_PartitionData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateRequest_WriteStateData__desc = { "WriteStateData", sizeof(struct kp_WriteShareGroupStateRequest_WriteStateData), kp_WriteShareGroupStateRequest_WriteStateData__fields, 2 };
+const struct kp_struct kp_desc_WriteShareGroupStateRequest_WriteStateData = { "WriteStateData", sizeof(struct kp_WriteShareGroupStateRequest_WriteStateData), kp_WriteShareGroupStateRequest_WriteStateData__fields, 2 };
 static const struct kp_field kp_WriteShareGroupStateRequest__fields[] = {
     KP_F(struct kp_WriteShareGroupStateRequest, GroupId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteShareGroupStateRequest_WriteStateData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteShareGroupStateRequest, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteShareGroupStateRequest_WriteStateData, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateRequest__desc = { "WriteShareGroupStateRequest", sizeof(struct kp_WriteShareGroupStateRequest), kp_WriteShareGroupStateRequest__fields, 2 };
-const struct kp_message kp_msg_WriteShareGroupStateRequest = { "WriteShareGroupStateRequest", 85, KP_KIND_REQUEST, 0, 0, 0, true, &kp_WriteShareGroupStateRequest__desc };
+const struct kp_struct kp_desc_WriteShareGroupStateRequest = { "WriteShareGroupStateRequest", sizeof(struct kp_WriteShareGroupStateRequest), kp_WriteShareGroupStateRequest__fields, 2 };
+const struct kp_message kp_msg_WriteShareGroupStateRequest = { "WriteShareGroupStateRequest", 85, KP_KIND_REQUEST, 0, 0, 0, true, &kp_desc_WriteShareGroupStateRequest };
 
 /* ---- WriteShareGroupStateResponse ---- */
 static const struct kp_field kp_WriteShareGroupStateResponse_PartitionResult__fields[] = {
@@ -3436,66 +3436,66 @@ static const struct kp_field kp_WriteShareGroupStateResponse_PartitionResult__fi
     KP_F(struct kp_WriteShareGroupStateResponse_PartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteShareGroupStateResponse_PartitionResult, ErrorMessage, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_WriteShareGroupStateResponse_PartitionResult__desc = { "PartitionResult", sizeof(struct kp_WriteShareGroupStateResponse_PartitionResult), kp_WriteShareGroupStateResponse_PartitionResult__fields, 3 };
+const struct kp_struct kp_desc_WriteShareGroupStateResponse_PartitionResult = { "PartitionResult", sizeof(struct kp_WriteShareGroupStateResponse_PartitionResult), kp_WriteShareGroupStateResponse_PartitionResult__fields, 3 };
 static const struct kp_field kp_WriteShareGroupStateResponse_WriteStateResult__fields[] = {
     KP_F(struct kp_WriteShareGroupStateResponse_WriteStateResult, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteShareGroupStateResponse_WriteStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteShareGroupStateResponse_PartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteShareGroupStateResponse_WriteStateResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteShareGroupStateResponse_PartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateResponse_WriteStateResult__desc = { "WriteStateResult", sizeof(struct kp_WriteShareGroupStateResponse_WriteStateResult), kp_WriteShareGroupStateResponse_WriteStateResult__fields, 2 };
+const struct kp_struct kp_desc_WriteShareGroupStateResponse_WriteStateResult = { "WriteStateResult", sizeof(struct kp_WriteShareGroupStateResponse_WriteStateResult), kp_WriteShareGroupStateResponse_WriteStateResult__fields, 2 };
 static const struct kp_field kp_WriteShareGroupStateResponse__fields[] = {
-    KP_A(struct kp_WriteShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteShareGroupStateResponse_WriteStateResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteShareGroupStateResponse, Results, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteShareGroupStateResponse_WriteStateResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteShareGroupStateResponse__desc = { "WriteShareGroupStateResponse", sizeof(struct kp_WriteShareGroupStateResponse), kp_WriteShareGroupStateResponse__fields, 1 };
-const struct kp_message kp_msg_WriteShareGroupStateResponse = { "WriteShareGroupStateResponse", 85, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_WriteShareGroupStateResponse__desc };
+const struct kp_struct kp_desc_WriteShareGroupStateResponse = { "WriteShareGroupStateResponse", sizeof(struct kp_WriteShareGroupStateResponse), kp_WriteShareGroupStateResponse__fields, 1 };
+const struct kp_message kp_msg_WriteShareGroupStateResponse = { "WriteShareGroupStateResponse", 85, KP_KIND_RESPONSE, 0, 0, 0, false, &kp_desc_WriteShareGroupStateResponse };
 
 /* ---- WriteTxnMarkersRequest ---- */
 static const struct kp_field kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic__fields[] = {
     KP_F(struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic, PartitionIndexes, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic__desc = { "WritableTxnMarkerTopic", sizeof(struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic), kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic__fields, 2 };
+const struct kp_struct kp_desc_WriteTxnMarkersRequest_WritableTxnMarkerTopic = { "WritableTxnMarkerTopic", sizeof(struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic), kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic__fields, 2 };
 static const struct kp_field kp_WriteTxnMarkersRequest_WritableTxnMarker__fields[] = {
     KP_F(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, TransactionResult, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteTxnMarkersRequest_WritableTxnMarkerTopic, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteTxnMarkersRequest_WritableTxnMarker, CoordinatorEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersRequest_WritableTxnMarker__desc = { "WritableTxnMarker", sizeof(struct kp_WriteTxnMarkersRequest_WritableTxnMarker), kp_WriteTxnMarkersRequest_WritableTxnMarker__fields, 5 };
+const struct kp_struct kp_desc_WriteTxnMarkersRequest_WritableTxnMarker = { "WritableTxnMarker", sizeof(struct kp_WriteTxnMarkersRequest_WritableTxnMarker), kp_WriteTxnMarkersRequest_WritableTxnMarker__fields, 5 };
 static const struct kp_field kp_WriteTxnMarkersRequest__fields[] = {
-    KP_A(struct kp_WriteTxnMarkersRequest, Markers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteTxnMarkersRequest_WritableTxnMarker__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteTxnMarkersRequest, Markers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteTxnMarkersRequest_WritableTxnMarker, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersRequest__desc = { "WriteTxnMarkersRequest", sizeof(struct kp_WriteTxnMarkersRequest), kp_WriteTxnMarkersRequest__fields, 1 };
-const struct kp_message kp_msg_WriteTxnMarkersRequest = { "WriteTxnMarkersRequest", 27, KP_KIND_REQUEST, 0, 1, 1, false, &kp_WriteTxnMarkersRequest__desc };
+const struct kp_struct kp_desc_WriteTxnMarkersRequest = { "WriteTxnMarkersRequest", sizeof(struct kp_WriteTxnMarkersRequest), kp_WriteTxnMarkersRequest__fields, 1 };
+const struct kp_message kp_msg_WriteTxnMarkersRequest = { "WriteTxnMarkersRequest", 27, KP_KIND_REQUEST, 0, 1, 1, false, &kp_desc_WriteTxnMarkersRequest };
 
 /* ---- WriteTxnMarkersResponse ---- */
 static const struct kp_field kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult__fields[] = {
     KP_F(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult, PartitionIndex, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult, ErrorCode, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult__desc = { "WritableTxnMarkerPartitionResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult__fields, 2 };
+const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult = { "WritableTxnMarkerPartitionResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult__fields, 2 };
 static const struct kp_field kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult__fields[] = {
     KP_F(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult, Partitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult__desc = { "WritableTxnMarkerTopicResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult__fields, 2 };
+const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult = { "WritableTxnMarkerTopicResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult__fields, 2 };
 static const struct kp_field kp_WriteTxnMarkersResponse_WritableTxnMarkerResult__fields[] = {
     KP_F(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult__desc = { "WritableTxnMarkerResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerResult__fields, 2 };
+const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerResult = { "WritableTxnMarkerResult", sizeof(struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult), kp_WriteTxnMarkersResponse_WritableTxnMarkerResult__fields, 2 };
 static const struct kp_field kp_WriteTxnMarkersResponse__fields[] = {
-    KP_A(struct kp_WriteTxnMarkersResponse, Markers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_WriteTxnMarkersResponse_WritableTxnMarkerResult__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_WriteTxnMarkersResponse, Markers, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerResult, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_WriteTxnMarkersResponse__desc = { "WriteTxnMarkersResponse", sizeof(struct kp_WriteTxnMarkersResponse), kp_WriteTxnMarkersResponse__fields, 1 };
-const struct kp_message kp_msg_WriteTxnMarkersResponse = { "WriteTxnMarkersResponse", 27, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_WriteTxnMarkersResponse__desc };
+const struct kp_struct kp_desc_WriteTxnMarkersResponse = { "WriteTxnMarkersResponse", sizeof(struct kp_WriteTxnMarkersResponse), kp_WriteTxnMarkersResponse__fields, 1 };
+const struct kp_message kp_msg_WriteTxnMarkersResponse = { "WriteTxnMarkersResponse", 27, KP_KIND_RESPONSE, 0, 1, 1, false, &kp_desc_WriteTxnMarkersResponse };
 
 /* ---- AbortTransactionRecord ---- */
 static const struct kp_field kp_AbortTransactionRecord__fields[] = {
     KP_F(struct kp_AbortTransactionRecord, Reason, KP_T_STRING, 0, -1, 0, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_AbortTransactionRecord__desc = { "AbortTransactionRecord", sizeof(struct kp_AbortTransactionRecord), kp_AbortTransactionRecord__fields, 1 };
-const struct kp_message kp_msg_AbortTransactionRecord = { "AbortTransactionRecord", 25, KP_KIND_METADATA, 0, 0, 0, false, &kp_AbortTransactionRecord__desc };
+const struct kp_struct kp_desc_AbortTransactionRecord = { "AbortTransactionRecord", sizeof(struct kp_AbortTransactionRecord), kp_AbortTransactionRecord__fields, 1 };
+const struct kp_message kp_msg_AbortTransactionRecord = { "AbortTransactionRecord", 25, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_AbortTransactionRecord };
 
 /* ---- AccessControlEntryRecord ---- */
 static const struct kp_field kp_AccessControlEntryRecord__fields[] = {
@@ -3508,15 +3508,15 @@ static const struct kp_field kp_AccessControlEntryRecord__fields[] = {
     KP_F(struct kp_AccessControlEntryRecord, Operation, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_AccessControlEntryRecord, PermissionType, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_AccessControlEntryRecord__desc = { "AccessControlEntryRecord", sizeof(struct kp_AccessControlEntryRecord), kp_AccessControlEntryRecord__fields, 8 };
-const struct kp_message kp_msg_AccessControlEntryRecord = { "AccessControlEntryRecord", 18, KP_KIND_METADATA, 0, 0, 0, false, &kp_AccessControlEntryRecord__desc };
+const struct kp_struct kp_desc_AccessControlEntryRecord = { "AccessControlEntryRecord", sizeof(struct kp_AccessControlEntryRecord), kp_AccessControlEntryRecord__fields, 8 };
+const struct kp_message kp_msg_AccessControlEntryRecord = { "AccessControlEntryRecord", 18, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_AccessControlEntryRecord };
 
 /* ---- BeginTransactionRecord ---- */
 static const struct kp_field kp_BeginTransactionRecord__fields[] = {
     KP_F(struct kp_BeginTransactionRecord, Name, KP_T_STRING, 0, -1, 0, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_BeginTransactionRecord__desc = { "BeginTransactionRecord", sizeof(struct kp_BeginTransactionRecord), kp_BeginTransactionRecord__fields, 1 };
-const struct kp_message kp_msg_BeginTransactionRecord = { "BeginTransactionRecord", 23, KP_KIND_METADATA, 0, 0, 0, false, &kp_BeginTransactionRecord__desc };
+const struct kp_struct kp_desc_BeginTransactionRecord = { "BeginTransactionRecord", sizeof(struct kp_BeginTransactionRecord), kp_BeginTransactionRecord__fields, 1 };
+const struct kp_message kp_msg_BeginTransactionRecord = { "BeginTransactionRecord", 23, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_BeginTransactionRecord };
 
 /* ---- BrokerRegistrationChangeRecord ---- */
 static const struct kp_field kp_BrokerRegistrationChangeRecord__fields[] = {
@@ -3526,23 +3526,23 @@ static const struct kp_field kp_BrokerRegistrationChangeRecord__fields[] = {
     KP_F(struct kp_BrokerRegistrationChangeRecord, InControlledShutdown, KP_T_INT8, 1, -1, -1, -1, 1, -1, 1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_BrokerRegistrationChangeRecord, LogDirs, KP_T_UUID, 2, -1, -1, -1, 2, -1, 2, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_BrokerRegistrationChangeRecord__desc = { "BrokerRegistrationChangeRecord", sizeof(struct kp_BrokerRegistrationChangeRecord), kp_BrokerRegistrationChangeRecord__fields, 5 };
-const struct kp_message kp_msg_BrokerRegistrationChangeRecord = { "BrokerRegistrationChangeRecord", 17, KP_KIND_METADATA, 0, 2, 0, false, &kp_BrokerRegistrationChangeRecord__desc };
+const struct kp_struct kp_desc_BrokerRegistrationChangeRecord = { "BrokerRegistrationChangeRecord", sizeof(struct kp_BrokerRegistrationChangeRecord), kp_BrokerRegistrationChangeRecord__fields, 5 };
+const struct kp_message kp_msg_BrokerRegistrationChangeRecord = { "BrokerRegistrationChangeRecord", 17, KP_KIND_METADATA, 0, 2, 0, false, &kp_desc_BrokerRegistrationChangeRecord };
 
 /* ---- ClientQuotaRecord ---- */
 static const struct kp_field kp_ClientQuotaRecord_EntityData__fields[] = {
     KP_F(struct kp_ClientQuotaRecord_EntityData, EntityType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ClientQuotaRecord_EntityData, EntityName, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ClientQuotaRecord_EntityData__desc = { "EntityData", sizeof(struct kp_ClientQuotaRecord_EntityData), kp_ClientQuotaRecord_EntityData__fields, 2 };
+const struct kp_struct kp_desc_ClientQuotaRecord_EntityData = { "EntityData", sizeof(struct kp_ClientQuotaRecord_EntityData), kp_ClientQuotaRecord_EntityData__fields, 2 };
 static const struct kp_field kp_ClientQuotaRecord__fields[] = {
-    KP_A(struct kp_ClientQuotaRecord, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ClientQuotaRecord_EntityData__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ClientQuotaRecord, Entity, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ClientQuotaRecord_EntityData, 0, 0.0, NULL, false),
     KP_F(struct kp_ClientQuotaRecord, Key, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ClientQuotaRecord, Value, KP_T_FLOAT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ClientQuotaRecord, Remove, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ClientQuotaRecord__desc = { "ClientQuotaRecord", sizeof(struct kp_ClientQuotaRecord), kp_ClientQuotaRecord__fields, 4 };
-const struct kp_message kp_msg_ClientQuotaRecord = { "ClientQuotaRecord", 14, KP_KIND_METADATA, 0, 0, 0, false, &kp_ClientQuotaRecord__desc };
+const struct kp_struct kp_desc_ClientQuotaRecord = { "ClientQuotaRecord", sizeof(struct kp_ClientQuotaRecord), kp_ClientQuotaRecord__fields, 4 };
+const struct kp_message kp_msg_ClientQuotaRecord = { "ClientQuotaRecord", 14, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_ClientQuotaRecord };
 
 /* ---- ConfigRecord ---- */
 static const struct kp_field kp_ConfigRecord__fields[] = {
@@ -3551,8 +3551,8 @@ static const struct kp_field kp_ConfigRecord__fields[] = {
     KP_F(struct kp_ConfigRecord, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConfigRecord, Value, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConfigRecord__desc = { "ConfigRecord", sizeof(struct kp_ConfigRecord), kp_ConfigRecord__fields, 4 };
-const struct kp_message kp_msg_ConfigRecord = { "ConfigRecord", 4, KP_KIND_METADATA, 0, 0, 0, false, &kp_ConfigRecord__desc };
+const struct kp_struct kp_desc_ConfigRecord = { "ConfigRecord", sizeof(struct kp_ConfigRecord), kp_ConfigRecord__fields, 4 };
+const struct kp_message kp_msg_ConfigRecord = { "ConfigRecord", 4, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_ConfigRecord };
 
 /* ---- DelegationTokenRecord ---- */
 static const struct kp_field kp_DelegationTokenRecord__fields[] = {
@@ -3564,32 +3564,32 @@ static const struct kp_field kp_DelegationTokenRecord__fields[] = {
     KP_F(struct kp_DelegationTokenRecord, ExpirationTimestamp, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_DelegationTokenRecord, TokenId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_DelegationTokenRecord__desc = { "DelegationTokenRecord", sizeof(struct kp_DelegationTokenRecord), kp_DelegationTokenRecord__fields, 7 };
-const struct kp_message kp_msg_DelegationTokenRecord = { "DelegationTokenRecord", 10, KP_KIND_METADATA, 0, 0, 0, false, &kp_DelegationTokenRecord__desc };
+const struct kp_struct kp_desc_DelegationTokenRecord = { "DelegationTokenRecord", sizeof(struct kp_DelegationTokenRecord), kp_DelegationTokenRecord__fields, 7 };
+const struct kp_message kp_msg_DelegationTokenRecord = { "DelegationTokenRecord", 10, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_DelegationTokenRecord };
 
 /* ---- EndTransactionRecord ---- */
-static const struct kp_struct kp_EndTransactionRecord__desc = { "EndTransactionRecord", sizeof(struct kp_EndTransactionRecord), NULL, 0 };
-const struct kp_message kp_msg_EndTransactionRecord = { "EndTransactionRecord", 24, KP_KIND_METADATA, 0, 0, 0, false, &kp_EndTransactionRecord__desc };
+const struct kp_struct kp_desc_EndTransactionRecord = { "EndTransactionRecord", sizeof(struct kp_EndTransactionRecord), NULL, 0 };
+const struct kp_message kp_msg_EndTransactionRecord = { "EndTransactionRecord", 24, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_EndTransactionRecord };
 
 /* ---- FeatureLevelRecord ---- */
 static const struct kp_field kp_FeatureLevelRecord__fields[] = {
     KP_F(struct kp_FeatureLevelRecord, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FeatureLevelRecord, FeatureLevel, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FeatureLevelRecord__desc = { "FeatureLevelRecord", sizeof(struct kp_FeatureLevelRecord), kp_FeatureLevelRecord__fields, 2 };
-const struct kp_message kp_msg_FeatureLevelRecord = { "FeatureLevelRecord", 12, KP_KIND_METADATA, 0, 0, 0, false, &kp_FeatureLevelRecord__desc };
+const struct kp_struct kp_desc_FeatureLevelRecord = { "FeatureLevelRecord", sizeof(struct kp_FeatureLevelRecord), kp_FeatureLevelRecord__fields, 2 };
+const struct kp_message kp_msg_FeatureLevelRecord = { "FeatureLevelRecord", 12, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_FeatureLevelRecord };
 
 /* ---- FenceBrokerRecord ---- */
 static const struct kp_field kp_FenceBrokerRecord__fields[] = {
     KP_F(struct kp_FenceBrokerRecord, Id, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_FenceBrokerRecord, Epoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_FenceBrokerRecord__desc = { "FenceBrokerRecord", sizeof(struct kp_FenceBrokerRecord), kp_FenceBrokerRecord__fields, 2 };
-const struct kp_message kp_msg_FenceBrokerRecord = { "FenceBrokerRecord", 7, KP_KIND_METADATA, 0, 0, 0, false, &kp_FenceBrokerRecord__desc };
+const struct kp_struct kp_desc_FenceBrokerRecord = { "FenceBrokerRecord", sizeof(struct kp_FenceBrokerRecord), kp_FenceBrokerRecord__fields, 2 };
+const struct kp_message kp_msg_FenceBrokerRecord = { "FenceBrokerRecord", 7, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_FenceBrokerRecord };
 
 /* ---- NoOpRecord ---- */
-static const struct kp_struct kp_NoOpRecord__desc = { "NoOpRecord", sizeof(struct kp_NoOpRecord), NULL, 0 };
-const struct kp_message kp_msg_NoOpRecord = { "NoOpRecord", 20, KP_KIND_METADATA, 0, 0, 0, false, &kp_NoOpRecord__desc };
+const struct kp_struct kp_desc_NoOpRecord = { "NoOpRecord", sizeof(struct kp_NoOpRecord), NULL, 0 };
+const struct kp_message kp_msg_NoOpRecord = { "NoOpRecord", 20, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_NoOpRecord };
 
 /* ---- PartitionChangeRecord ---- */
 static const struct kp_field kp_PartitionChangeRecord__fields[] = {
@@ -3605,8 +3605,8 @@ static const struct kp_field kp_PartitionChangeRecord__fields[] = {
     KP_A(struct kp_PartitionChangeRecord, EligibleLeaderReplicas, KP_T_INT32, 2, -1, 2, -1, 2, -1, 6, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_A(struct kp_PartitionChangeRecord, LastKnownElr, KP_T_INT32, 2, -1, 2, -1, 2, -1, 7, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_PartitionChangeRecord__desc = { "PartitionChangeRecord", sizeof(struct kp_PartitionChangeRecord), kp_PartitionChangeRecord__fields, 11 };
-const struct kp_message kp_msg_PartitionChangeRecord = { "PartitionChangeRecord", 5, KP_KIND_METADATA, 0, 2, 0, false, &kp_PartitionChangeRecord__desc };
+const struct kp_struct kp_desc_PartitionChangeRecord = { "PartitionChangeRecord", sizeof(struct kp_PartitionChangeRecord), kp_PartitionChangeRecord__fields, 11 };
+const struct kp_message kp_msg_PartitionChangeRecord = { "PartitionChangeRecord", 5, KP_KIND_METADATA, 0, 2, 0, false, &kp_desc_PartitionChangeRecord };
 
 /* ---- PartitionRecord ---- */
 static const struct kp_field kp_PartitionRecord__fields[] = {
@@ -3624,8 +3624,8 @@ static const struct kp_field kp_PartitionRecord__fields[] = {
     KP_A(struct kp_PartitionRecord, EligibleLeaderReplicas, KP_T_INT32, 2, -1, 2, -1, 2, -1, 1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
     KP_A(struct kp_PartitionRecord, LastKnownElr, KP_T_INT32, 2, -1, 2, -1, 2, -1, 2, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, true),
 };
-static const struct kp_struct kp_PartitionRecord__desc = { "PartitionRecord", sizeof(struct kp_PartitionRecord), kp_PartitionRecord__fields, 13 };
-const struct kp_message kp_msg_PartitionRecord = { "PartitionRecord", 3, KP_KIND_METADATA, 0, 2, 0, false, &kp_PartitionRecord__desc };
+const struct kp_struct kp_desc_PartitionRecord = { "PartitionRecord", sizeof(struct kp_PartitionRecord), kp_PartitionRecord__fields, 13 };
+const struct kp_message kp_msg_PartitionRecord = { "PartitionRecord", 3, KP_KIND_METADATA, 0, 2, 0, false, &kp_desc_PartitionRecord };
 
 /* ---- ProducerIdsRecord ---- */
 static const struct kp_field kp_ProducerIdsRecord__fields[] = {
@@ -3633,8 +3633,8 @@ static const struct kp_field kp_ProducerIdsRecord__fields[] = {
     KP_F(struct kp_ProducerIdsRecord, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ProducerIdsRecord, NextProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ProducerIdsRecord__desc = { "ProducerIdsRecord", sizeof(struct kp_ProducerIdsRecord), kp_ProducerIdsRecord__fields, 3 };
-const struct kp_message kp_msg_ProducerIdsRecord = { "ProducerIdsRecord", 15, KP_KIND_METADATA, 0, 0, 0, false, &kp_ProducerIdsRecord__desc };
+const struct kp_struct kp_desc_ProducerIdsRecord = { "ProducerIdsRecord", sizeof(struct kp_ProducerIdsRecord), kp_ProducerIdsRecord__fields, 3 };
+const struct kp_message kp_msg_ProducerIdsRecord = { "ProducerIdsRecord", 15, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_ProducerIdsRecord };
 
 /* ---- RegisterBrokerRecord ---- */
 static const struct kp_field kp_RegisterBrokerRecord_BrokerEndpoint__fields[] = {
@@ -3643,27 +3643,27 @@ static const struct kp_field kp_RegisterBrokerRecord_BrokerEndpoint__fields[] = 
     KP_F(struct kp_RegisterBrokerRecord_BrokerEndpoint, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord_BrokerEndpoint, SecurityProtocol, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterBrokerRecord_BrokerEndpoint__desc = { "BrokerEndpoint", sizeof(struct kp_RegisterBrokerRecord_BrokerEndpoint), kp_RegisterBrokerRecord_BrokerEndpoint__fields, 4 };
+const struct kp_struct kp_desc_RegisterBrokerRecord_BrokerEndpoint = { "BrokerEndpoint", sizeof(struct kp_RegisterBrokerRecord_BrokerEndpoint), kp_RegisterBrokerRecord_BrokerEndpoint__fields, 4 };
 static const struct kp_field kp_RegisterBrokerRecord_BrokerFeature__fields[] = {
     KP_F(struct kp_RegisterBrokerRecord_BrokerFeature, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord_BrokerFeature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord_BrokerFeature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterBrokerRecord_BrokerFeature__desc = { "BrokerFeature", sizeof(struct kp_RegisterBrokerRecord_BrokerFeature), kp_RegisterBrokerRecord_BrokerFeature__fields, 3 };
+const struct kp_struct kp_desc_RegisterBrokerRecord_BrokerFeature = { "BrokerFeature", sizeof(struct kp_RegisterBrokerRecord_BrokerFeature), kp_RegisterBrokerRecord_BrokerFeature__fields, 3 };
 static const struct kp_field kp_RegisterBrokerRecord__fields[] = {
     KP_F(struct kp_RegisterBrokerRecord, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, IsMigratingZkBroker, KP_T_BOOL, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, IncarnationId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_RegisterBrokerRecord, EndPoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_RegisterBrokerRecord_BrokerEndpoint__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_RegisterBrokerRecord, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_RegisterBrokerRecord_BrokerFeature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_RegisterBrokerRecord, EndPoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_RegisterBrokerRecord_BrokerEndpoint, 0, 0.0, NULL, false),
+    KP_A(struct kp_RegisterBrokerRecord, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_RegisterBrokerRecord_BrokerFeature, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, Rack, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, Fenced, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 1, 0.0, NULL, false),
     KP_F(struct kp_RegisterBrokerRecord, InControlledShutdown, KP_T_BOOL, 1, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_RegisterBrokerRecord, LogDirs, KP_T_UUID, 3, -1, -1, -1, 3, -1, 0, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterBrokerRecord__desc = { "RegisterBrokerRecord", sizeof(struct kp_RegisterBrokerRecord), kp_RegisterBrokerRecord__fields, 10 };
-const struct kp_message kp_msg_RegisterBrokerRecord = { "RegisterBrokerRecord", 0, KP_KIND_METADATA, 0, 3, 0, false, &kp_RegisterBrokerRecord__desc };
+const struct kp_struct kp_desc_RegisterBrokerRecord = { "RegisterBrokerRecord", sizeof(struct kp_RegisterBrokerRecord), kp_RegisterBrokerRecord__fields, 10 };
+const struct kp_message kp_msg_RegisterBrokerRecord = { "RegisterBrokerRecord", 0, KP_KIND_METADATA, 0, 3, 0, false, &kp_desc_RegisterBrokerRecord };
 
 /* ---- RegisterControllerRecord ---- */
 static const struct kp_field kp_RegisterControllerRecord_ControllerEndpoint__fields[] = {
@@ -3672,75 +3672,75 @@ static const struct kp_field kp_RegisterControllerRecord_ControllerEndpoint__fie
     KP_F(struct kp_RegisterControllerRecord_ControllerEndpoint, Port, KP_T_UINT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterControllerRecord_ControllerEndpoint, SecurityProtocol, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterControllerRecord_ControllerEndpoint__desc = { "ControllerEndpoint", sizeof(struct kp_RegisterControllerRecord_ControllerEndpoint), kp_RegisterControllerRecord_ControllerEndpoint__fields, 4 };
+const struct kp_struct kp_desc_RegisterControllerRecord_ControllerEndpoint = { "ControllerEndpoint", sizeof(struct kp_RegisterControllerRecord_ControllerEndpoint), kp_RegisterControllerRecord_ControllerEndpoint__fields, 4 };
 static const struct kp_field kp_RegisterControllerRecord_ControllerFeature__fields[] = {
     KP_F(struct kp_RegisterControllerRecord_ControllerFeature, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterControllerRecord_ControllerFeature, MinSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterControllerRecord_ControllerFeature, MaxSupportedVersion, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterControllerRecord_ControllerFeature__desc = { "ControllerFeature", sizeof(struct kp_RegisterControllerRecord_ControllerFeature), kp_RegisterControllerRecord_ControllerFeature__fields, 3 };
+const struct kp_struct kp_desc_RegisterControllerRecord_ControllerFeature = { "ControllerFeature", sizeof(struct kp_RegisterControllerRecord_ControllerFeature), kp_RegisterControllerRecord_ControllerFeature__fields, 3 };
 static const struct kp_field kp_RegisterControllerRecord__fields[] = {
     KP_F(struct kp_RegisterControllerRecord, ControllerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterControllerRecord, IncarnationId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RegisterControllerRecord, ZkMigrationReady, KP_T_BOOL, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_RegisterControllerRecord, EndPoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_RegisterControllerRecord_ControllerEndpoint__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_RegisterControllerRecord, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_RegisterControllerRecord_ControllerFeature__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_RegisterControllerRecord, EndPoints, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_RegisterControllerRecord_ControllerEndpoint, 0, 0.0, NULL, false),
+    KP_A(struct kp_RegisterControllerRecord, Features, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_RegisterControllerRecord_ControllerFeature, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RegisterControllerRecord__desc = { "RegisterControllerRecord", sizeof(struct kp_RegisterControllerRecord), kp_RegisterControllerRecord__fields, 5 };
-const struct kp_message kp_msg_RegisterControllerRecord = { "RegisterControllerRecord", 27, KP_KIND_METADATA, 0, 0, 0, false, &kp_RegisterControllerRecord__desc };
+const struct kp_struct kp_desc_RegisterControllerRecord = { "RegisterControllerRecord", sizeof(struct kp_RegisterControllerRecord), kp_RegisterControllerRecord__fields, 5 };
+const struct kp_message kp_msg_RegisterControllerRecord = { "RegisterControllerRecord", 27, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_RegisterControllerRecord };
 
 /* ---- RemoveAccessControlEntryRecord ---- */
 static const struct kp_field kp_RemoveAccessControlEntryRecord__fields[] = {
     KP_F(struct kp_RemoveAccessControlEntryRecord, Id, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveAccessControlEntryRecord__desc = { "RemoveAccessControlEntryRecord", sizeof(struct kp_RemoveAccessControlEntryRecord), kp_RemoveAccessControlEntryRecord__fields, 1 };
-const struct kp_message kp_msg_RemoveAccessControlEntryRecord = { "RemoveAccessControlEntryRecord", 19, KP_KIND_METADATA, 0, 0, 0, false, &kp_RemoveAccessControlEntryRecord__desc };
+const struct kp_struct kp_desc_RemoveAccessControlEntryRecord = { "RemoveAccessControlEntryRecord", sizeof(struct kp_RemoveAccessControlEntryRecord), kp_RemoveAccessControlEntryRecord__fields, 1 };
+const struct kp_message kp_msg_RemoveAccessControlEntryRecord = { "RemoveAccessControlEntryRecord", 19, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_RemoveAccessControlEntryRecord };
 
 /* ---- RemoveDelegationTokenRecord ---- */
 static const struct kp_field kp_RemoveDelegationTokenRecord__fields[] = {
     KP_F(struct kp_RemoveDelegationTokenRecord, TokenId, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveDelegationTokenRecord__desc = { "RemoveDelegationTokenRecord", sizeof(struct kp_RemoveDelegationTokenRecord), kp_RemoveDelegationTokenRecord__fields, 1 };
-const struct kp_message kp_msg_RemoveDelegationTokenRecord = { "RemoveDelegationTokenRecord", 26, KP_KIND_METADATA, 0, 0, 0, false, &kp_RemoveDelegationTokenRecord__desc };
+const struct kp_struct kp_desc_RemoveDelegationTokenRecord = { "RemoveDelegationTokenRecord", sizeof(struct kp_RemoveDelegationTokenRecord), kp_RemoveDelegationTokenRecord__fields, 1 };
+const struct kp_message kp_msg_RemoveDelegationTokenRecord = { "RemoveDelegationTokenRecord", 26, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_RemoveDelegationTokenRecord };
 
 /* ---- RemoveTopicRecord ---- */
 static const struct kp_field kp_RemoveTopicRecord__fields[] = {
     KP_F(struct kp_RemoveTopicRecord, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveTopicRecord__desc = { "RemoveTopicRecord", sizeof(struct kp_RemoveTopicRecord), kp_RemoveTopicRecord__fields, 1 };
-const struct kp_message kp_msg_RemoveTopicRecord = { "RemoveTopicRecord", 9, KP_KIND_METADATA, 0, 0, 0, false, &kp_RemoveTopicRecord__desc };
+const struct kp_struct kp_desc_RemoveTopicRecord = { "RemoveTopicRecord", sizeof(struct kp_RemoveTopicRecord), kp_RemoveTopicRecord__fields, 1 };
+const struct kp_message kp_msg_RemoveTopicRecord = { "RemoveTopicRecord", 9, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_RemoveTopicRecord };
 
 /* ---- RemoveUserScramCredentialRecord ---- */
 static const struct kp_field kp_RemoveUserScramCredentialRecord__fields[] = {
     KP_F(struct kp_RemoveUserScramCredentialRecord, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_RemoveUserScramCredentialRecord, Mechanism, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_RemoveUserScramCredentialRecord__desc = { "RemoveUserScramCredentialRecord", sizeof(struct kp_RemoveUserScramCredentialRecord), kp_RemoveUserScramCredentialRecord__fields, 2 };
-const struct kp_message kp_msg_RemoveUserScramCredentialRecord = { "RemoveUserScramCredentialRecord", 22, KP_KIND_METADATA, 0, 0, 0, false, &kp_RemoveUserScramCredentialRecord__desc };
+const struct kp_struct kp_desc_RemoveUserScramCredentialRecord = { "RemoveUserScramCredentialRecord", sizeof(struct kp_RemoveUserScramCredentialRecord), kp_RemoveUserScramCredentialRecord__fields, 2 };
+const struct kp_message kp_msg_RemoveUserScramCredentialRecord = { "RemoveUserScramCredentialRecord", 22, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_RemoveUserScramCredentialRecord };
 
 /* ---- TopicRecord ---- */
 static const struct kp_field kp_TopicRecord__fields[] = {
     KP_F(struct kp_TopicRecord, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TopicRecord, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TopicRecord__desc = { "TopicRecord", sizeof(struct kp_TopicRecord), kp_TopicRecord__fields, 2 };
-const struct kp_message kp_msg_TopicRecord = { "TopicRecord", 2, KP_KIND_METADATA, 0, 0, 0, false, &kp_TopicRecord__desc };
+const struct kp_struct kp_desc_TopicRecord = { "TopicRecord", sizeof(struct kp_TopicRecord), kp_TopicRecord__fields, 2 };
+const struct kp_message kp_msg_TopicRecord = { "TopicRecord", 2, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_TopicRecord };
 
 /* ---- UnfenceBrokerRecord ---- */
 static const struct kp_field kp_UnfenceBrokerRecord__fields[] = {
     KP_F(struct kp_UnfenceBrokerRecord, Id, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UnfenceBrokerRecord, Epoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UnfenceBrokerRecord__desc = { "UnfenceBrokerRecord", sizeof(struct kp_UnfenceBrokerRecord), kp_UnfenceBrokerRecord__fields, 2 };
-const struct kp_message kp_msg_UnfenceBrokerRecord = { "UnfenceBrokerRecord", 8, KP_KIND_METADATA, 0, 0, 0, false, &kp_UnfenceBrokerRecord__desc };
+const struct kp_struct kp_desc_UnfenceBrokerRecord = { "UnfenceBrokerRecord", sizeof(struct kp_UnfenceBrokerRecord), kp_UnfenceBrokerRecord__fields, 2 };
+const struct kp_message kp_msg_UnfenceBrokerRecord = { "UnfenceBrokerRecord", 8, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_UnfenceBrokerRecord };
 
 /* ---- UnregisterBrokerRecord ---- */
 static const struct kp_field kp_UnregisterBrokerRecord__fields[] = {
     KP_F(struct kp_UnregisterBrokerRecord, BrokerId, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UnregisterBrokerRecord, BrokerEpoch, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UnregisterBrokerRecord__desc = { "UnregisterBrokerRecord", sizeof(struct kp_UnregisterBrokerRecord), kp_UnregisterBrokerRecord__fields, 2 };
-const struct kp_message kp_msg_UnregisterBrokerRecord = { "UnregisterBrokerRecord", 1, KP_KIND_METADATA, 0, 0, 0, false, &kp_UnregisterBrokerRecord__desc };
+const struct kp_struct kp_desc_UnregisterBrokerRecord = { "UnregisterBrokerRecord", sizeof(struct kp_UnregisterBrokerRecord), kp_UnregisterBrokerRecord__fields, 2 };
+const struct kp_message kp_msg_UnregisterBrokerRecord = { "UnregisterBrokerRecord", 1, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_UnregisterBrokerRecord };
 
 /* ---- UserScramCredentialRecord ---- */
 static const struct kp_field kp_UserScramCredentialRecord__fields[] = {
@@ -3751,59 +3751,59 @@ static const struct kp_field kp_UserScramCredentialRecord__fields[] = {
     KP_F(struct kp_UserScramCredentialRecord, ServerKey, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_UserScramCredentialRecord, Iterations, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_UserScramCredentialRecord__desc = { "UserScramCredentialRecord", sizeof(struct kp_UserScramCredentialRecord), kp_UserScramCredentialRecord__fields, 6 };
-const struct kp_message kp_msg_UserScramCredentialRecord = { "UserScramCredentialRecord", 11, KP_KIND_METADATA, 0, 0, 0, false, &kp_UserScramCredentialRecord__desc };
+const struct kp_struct kp_desc_UserScramCredentialRecord = { "UserScramCredentialRecord", sizeof(struct kp_UserScramCredentialRecord), kp_UserScramCredentialRecord__fields, 6 };
+const struct kp_message kp_msg_UserScramCredentialRecord = { "UserScramCredentialRecord", 11, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_UserScramCredentialRecord };
 
 /* ---- ZkMigrationStateRecord ---- */
 static const struct kp_field kp_ZkMigrationStateRecord__fields[] = {
     KP_F(struct kp_ZkMigrationStateRecord, ZkMigrationState, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ZkMigrationStateRecord__desc = { "ZkMigrationStateRecord", sizeof(struct kp_ZkMigrationStateRecord), kp_ZkMigrationStateRecord__fields, 1 };
-const struct kp_message kp_msg_ZkMigrationStateRecord = { "ZkMigrationStateRecord", 21, KP_KIND_METADATA, 0, 0, 0, false, &kp_ZkMigrationStateRecord__desc };
+const struct kp_struct kp_desc_ZkMigrationStateRecord = { "ZkMigrationStateRecord", sizeof(struct kp_ZkMigrationStateRecord), kp_ZkMigrationStateRecord__fields, 1 };
+const struct kp_message kp_msg_ZkMigrationStateRecord = { "ZkMigrationStateRecord", 21, KP_KIND_METADATA, 0, 0, 0, false, &kp_desc_ZkMigrationStateRecord };
 
 /* ---- ConsumerGroupCurrentMemberAssignmentKey ---- */
 static const struct kp_field kp_ConsumerGroupCurrentMemberAssignmentKey__fields[] = {
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentKey, GroupId, KP_T_STRING, 8, 8, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentKey, MemberId, KP_T_STRING, 8, 8, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupCurrentMemberAssignmentKey__desc = { "ConsumerGroupCurrentMemberAssignmentKey", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentKey), kp_ConsumerGroupCurrentMemberAssignmentKey__fields, 2 };
-const struct kp_message kp_msg_ConsumerGroupCurrentMemberAssignmentKey = { "ConsumerGroupCurrentMemberAssignmentKey", -1, KP_KIND_DATA, 8, 8, -1, false, &kp_ConsumerGroupCurrentMemberAssignmentKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentKey = { "ConsumerGroupCurrentMemberAssignmentKey", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentKey), kp_ConsumerGroupCurrentMemberAssignmentKey__fields, 2 };
+const struct kp_message kp_msg_ConsumerGroupCurrentMemberAssignmentKey = { "ConsumerGroupCurrentMemberAssignmentKey", -1, KP_KIND_DATA, 8, 8, -1, false, &kp_desc_ConsumerGroupCurrentMemberAssignmentKey };
 
 /* ---- ConsumerGroupCurrentMemberAssignmentValue ---- */
 static const struct kp_field kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__fields[] = {
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions), kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions), kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ConsumerGroupCurrentMemberAssignmentValue__fields[] = {
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentValue, MemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentValue, PreviousMemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupCurrentMemberAssignmentValue, State, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupCurrentMemberAssignmentValue, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupCurrentMemberAssignmentValue, PartitionsPendingRevocation, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupCurrentMemberAssignmentValue, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupCurrentMemberAssignmentValue, PartitionsPendingRevocation, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupCurrentMemberAssignmentValue__desc = { "ConsumerGroupCurrentMemberAssignmentValue", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentValue), kp_ConsumerGroupCurrentMemberAssignmentValue__fields, 5 };
-const struct kp_message kp_msg_ConsumerGroupCurrentMemberAssignmentValue = { "ConsumerGroupCurrentMemberAssignmentValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupCurrentMemberAssignmentValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentValue = { "ConsumerGroupCurrentMemberAssignmentValue", sizeof(struct kp_ConsumerGroupCurrentMemberAssignmentValue), kp_ConsumerGroupCurrentMemberAssignmentValue__fields, 5 };
+const struct kp_message kp_msg_ConsumerGroupCurrentMemberAssignmentValue = { "ConsumerGroupCurrentMemberAssignmentValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupCurrentMemberAssignmentValue };
 
 /* ---- ConsumerGroupMemberMetadataKey ---- */
 static const struct kp_field kp_ConsumerGroupMemberMetadataKey__fields[] = {
     KP_F(struct kp_ConsumerGroupMemberMetadataKey, GroupId, KP_T_STRING, 5, 5, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupMemberMetadataKey, MemberId, KP_T_STRING, 5, 5, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMemberMetadataKey__desc = { "ConsumerGroupMemberMetadataKey", sizeof(struct kp_ConsumerGroupMemberMetadataKey), kp_ConsumerGroupMemberMetadataKey__fields, 2 };
-const struct kp_message kp_msg_ConsumerGroupMemberMetadataKey = { "ConsumerGroupMemberMetadataKey", -1, KP_KIND_DATA, 5, 5, -1, false, &kp_ConsumerGroupMemberMetadataKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupMemberMetadataKey = { "ConsumerGroupMemberMetadataKey", sizeof(struct kp_ConsumerGroupMemberMetadataKey), kp_ConsumerGroupMemberMetadataKey__fields, 2 };
+const struct kp_message kp_msg_ConsumerGroupMemberMetadataKey = { "ConsumerGroupMemberMetadataKey", -1, KP_KIND_DATA, 5, 5, -1, false, &kp_desc_ConsumerGroupMemberMetadataKey };
 
 /* ---- ConsumerGroupMemberMetadataValue ---- */
 static const struct kp_field kp_ConsumerGroupMemberMetadataValue_ClassicProtocol__fields[] = {
     KP_F(struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol, Name, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol, Metadata, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol__desc = { "ClassicProtocol", sizeof(struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol), kp_ConsumerGroupMemberMetadataValue_ClassicProtocol__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue_ClassicProtocol = { "ClassicProtocol", sizeof(struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol), kp_ConsumerGroupMemberMetadataValue_ClassicProtocol__fields, 2 };
 static const struct kp_field kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata__fields[] = {
     KP_F(struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata, SessionTimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata, SupportedProtocols, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupMemberMetadataValue_ClassicProtocol__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata, SupportedProtocols, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupMemberMetadataValue_ClassicProtocol, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata__desc = { "ClassicMemberMetadata", sizeof(struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata), kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata = { "ClassicMemberMetadata", sizeof(struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata), kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata__fields, 2 };
 static const struct kp_field kp_ConsumerGroupMemberMetadataValue__fields[] = {
     KP_F(struct kp_ConsumerGroupMemberMetadataValue, InstanceId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupMemberMetadataValue, RackId, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
@@ -3813,91 +3813,91 @@ static const struct kp_field kp_ConsumerGroupMemberMetadataValue__fields[] = {
     KP_F(struct kp_ConsumerGroupMemberMetadataValue, SubscribedTopicRegex, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupMemberMetadataValue, RebalanceTimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupMemberMetadataValue, ServerAssignor, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_F(struct kp_ConsumerGroupMemberMetadataValue, ClassicMemberMetadata, KP_T_STRUCT, 0, -1, 0, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata__desc, 0, 0.0, NULL, false),
+    KP_F(struct kp_ConsumerGroupMemberMetadataValue, ClassicMemberMetadata, KP_T_STRUCT, 0, -1, 0, -1, 0, -1, 0, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMemberMetadataValue__desc = { "ConsumerGroupMemberMetadataValue", sizeof(struct kp_ConsumerGroupMemberMetadataValue), kp_ConsumerGroupMemberMetadataValue__fields, 9 };
-const struct kp_message kp_msg_ConsumerGroupMemberMetadataValue = { "ConsumerGroupMemberMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupMemberMetadataValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue = { "ConsumerGroupMemberMetadataValue", sizeof(struct kp_ConsumerGroupMemberMetadataValue), kp_ConsumerGroupMemberMetadataValue__fields, 9 };
+const struct kp_message kp_msg_ConsumerGroupMemberMetadataValue = { "ConsumerGroupMemberMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupMemberMetadataValue };
 
 /* ---- ConsumerGroupMetadataKey ---- */
 static const struct kp_field kp_ConsumerGroupMetadataKey__fields[] = {
     KP_F(struct kp_ConsumerGroupMetadataKey, GroupId, KP_T_STRING, 3, 3, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMetadataKey__desc = { "ConsumerGroupMetadataKey", sizeof(struct kp_ConsumerGroupMetadataKey), kp_ConsumerGroupMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupMetadataKey = { "ConsumerGroupMetadataKey", -1, KP_KIND_DATA, 3, 3, -1, false, &kp_ConsumerGroupMetadataKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupMetadataKey = { "ConsumerGroupMetadataKey", sizeof(struct kp_ConsumerGroupMetadataKey), kp_ConsumerGroupMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupMetadataKey = { "ConsumerGroupMetadataKey", -1, KP_KIND_DATA, 3, 3, -1, false, &kp_desc_ConsumerGroupMetadataKey };
 
 /* ---- ConsumerGroupMetadataValue ---- */
 static const struct kp_field kp_ConsumerGroupMetadataValue__fields[] = {
     KP_F(struct kp_ConsumerGroupMetadataValue, Epoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupMetadataValue__desc = { "ConsumerGroupMetadataValue", sizeof(struct kp_ConsumerGroupMetadataValue), kp_ConsumerGroupMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupMetadataValue = { "ConsumerGroupMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupMetadataValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupMetadataValue = { "ConsumerGroupMetadataValue", sizeof(struct kp_ConsumerGroupMetadataValue), kp_ConsumerGroupMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupMetadataValue = { "ConsumerGroupMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupMetadataValue };
 
 /* ---- ConsumerGroupPartitionMetadataKey ---- */
 static const struct kp_field kp_ConsumerGroupPartitionMetadataKey__fields[] = {
     KP_F(struct kp_ConsumerGroupPartitionMetadataKey, GroupId, KP_T_STRING, 4, 4, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupPartitionMetadataKey__desc = { "ConsumerGroupPartitionMetadataKey", sizeof(struct kp_ConsumerGroupPartitionMetadataKey), kp_ConsumerGroupPartitionMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupPartitionMetadataKey = { "ConsumerGroupPartitionMetadataKey", -1, KP_KIND_DATA, 4, 4, -1, false, &kp_ConsumerGroupPartitionMetadataKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataKey = { "ConsumerGroupPartitionMetadataKey", sizeof(struct kp_ConsumerGroupPartitionMetadataKey), kp_ConsumerGroupPartitionMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupPartitionMetadataKey = { "ConsumerGroupPartitionMetadataKey", -1, KP_KIND_DATA, 4, 4, -1, false, &kp_desc_ConsumerGroupPartitionMetadataKey };
 
 /* ---- ConsumerGroupPartitionMetadataValue ---- */
 static const struct kp_field kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata__fields[] = {
     KP_F(struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata, Racks, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata__desc = { "PartitionMetadata", sizeof(struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata), kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue_PartitionMetadata = { "PartitionMetadata", sizeof(struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata), kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata__fields, 2 };
 static const struct kp_field kp_ConsumerGroupPartitionMetadataValue_TopicMetadata__fields[] = {
     KP_F(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata, NumPartitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata, PartitionMetadata, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata, PartitionMetadata, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupPartitionMetadataValue_PartitionMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata__desc = { "TopicMetadata", sizeof(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata), kp_ConsumerGroupPartitionMetadataValue_TopicMetadata__fields, 4 };
+const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue_TopicMetadata = { "TopicMetadata", sizeof(struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata), kp_ConsumerGroupPartitionMetadataValue_TopicMetadata__fields, 4 };
 static const struct kp_field kp_ConsumerGroupPartitionMetadataValue__fields[] = {
-    KP_A(struct kp_ConsumerGroupPartitionMetadataValue, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupPartitionMetadataValue_TopicMetadata__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupPartitionMetadataValue, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupPartitionMetadataValue_TopicMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupPartitionMetadataValue__desc = { "ConsumerGroupPartitionMetadataValue", sizeof(struct kp_ConsumerGroupPartitionMetadataValue), kp_ConsumerGroupPartitionMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupPartitionMetadataValue = { "ConsumerGroupPartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupPartitionMetadataValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue = { "ConsumerGroupPartitionMetadataValue", sizeof(struct kp_ConsumerGroupPartitionMetadataValue), kp_ConsumerGroupPartitionMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupPartitionMetadataValue = { "ConsumerGroupPartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupPartitionMetadataValue };
 
 /* ---- ConsumerGroupTargetAssignmentMemberKey ---- */
 static const struct kp_field kp_ConsumerGroupTargetAssignmentMemberKey__fields[] = {
     KP_F(struct kp_ConsumerGroupTargetAssignmentMemberKey, GroupId, KP_T_STRING, 7, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ConsumerGroupTargetAssignmentMemberKey, MemberId, KP_T_STRING, 7, 7, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupTargetAssignmentMemberKey__desc = { "ConsumerGroupTargetAssignmentMemberKey", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberKey), kp_ConsumerGroupTargetAssignmentMemberKey__fields, 2 };
-const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMemberKey = { "ConsumerGroupTargetAssignmentMemberKey", -1, KP_KIND_DATA, 7, 7, -1, false, &kp_ConsumerGroupTargetAssignmentMemberKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberKey = { "ConsumerGroupTargetAssignmentMemberKey", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberKey), kp_ConsumerGroupTargetAssignmentMemberKey__fields, 2 };
+const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMemberKey = { "ConsumerGroupTargetAssignmentMemberKey", -1, KP_KIND_DATA, 7, 7, -1, false, &kp_desc_ConsumerGroupTargetAssignmentMemberKey };
 
 /* ---- ConsumerGroupTargetAssignmentMemberValue ---- */
 static const struct kp_field kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition__fields[] = {
     KP_F(struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition__desc = { "TopicPartition", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition), kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition__fields, 2 };
+const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberValue_TopicPartition = { "TopicPartition", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition), kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition__fields, 2 };
 static const struct kp_field kp_ConsumerGroupTargetAssignmentMemberValue__fields[] = {
-    KP_A(struct kp_ConsumerGroupTargetAssignmentMemberValue, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ConsumerGroupTargetAssignmentMemberValue, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ConsumerGroupTargetAssignmentMemberValue_TopicPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupTargetAssignmentMemberValue__desc = { "ConsumerGroupTargetAssignmentMemberValue", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberValue), kp_ConsumerGroupTargetAssignmentMemberValue__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMemberValue = { "ConsumerGroupTargetAssignmentMemberValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupTargetAssignmentMemberValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberValue = { "ConsumerGroupTargetAssignmentMemberValue", sizeof(struct kp_ConsumerGroupTargetAssignmentMemberValue), kp_ConsumerGroupTargetAssignmentMemberValue__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMemberValue = { "ConsumerGroupTargetAssignmentMemberValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupTargetAssignmentMemberValue };
 
 /* ---- ConsumerGroupTargetAssignmentMetadataKey ---- */
 static const struct kp_field kp_ConsumerGroupTargetAssignmentMetadataKey__fields[] = {
     KP_F(struct kp_ConsumerGroupTargetAssignmentMetadataKey, GroupId, KP_T_STRING, 6, 6, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupTargetAssignmentMetadataKey__desc = { "ConsumerGroupTargetAssignmentMetadataKey", sizeof(struct kp_ConsumerGroupTargetAssignmentMetadataKey), kp_ConsumerGroupTargetAssignmentMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMetadataKey = { "ConsumerGroupTargetAssignmentMetadataKey", -1, KP_KIND_DATA, 6, 6, -1, false, &kp_ConsumerGroupTargetAssignmentMetadataKey__desc };
+const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMetadataKey = { "ConsumerGroupTargetAssignmentMetadataKey", sizeof(struct kp_ConsumerGroupTargetAssignmentMetadataKey), kp_ConsumerGroupTargetAssignmentMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMetadataKey = { "ConsumerGroupTargetAssignmentMetadataKey", -1, KP_KIND_DATA, 6, 6, -1, false, &kp_desc_ConsumerGroupTargetAssignmentMetadataKey };
 
 /* ---- ConsumerGroupTargetAssignmentMetadataValue ---- */
 static const struct kp_field kp_ConsumerGroupTargetAssignmentMetadataValue__fields[] = {
     KP_F(struct kp_ConsumerGroupTargetAssignmentMetadataValue, AssignmentEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ConsumerGroupTargetAssignmentMetadataValue__desc = { "ConsumerGroupTargetAssignmentMetadataValue", sizeof(struct kp_ConsumerGroupTargetAssignmentMetadataValue), kp_ConsumerGroupTargetAssignmentMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMetadataValue = { "ConsumerGroupTargetAssignmentMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ConsumerGroupTargetAssignmentMetadataValue__desc };
+const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMetadataValue = { "ConsumerGroupTargetAssignmentMetadataValue", sizeof(struct kp_ConsumerGroupTargetAssignmentMetadataValue), kp_ConsumerGroupTargetAssignmentMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ConsumerGroupTargetAssignmentMetadataValue = { "ConsumerGroupTargetAssignmentMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ConsumerGroupTargetAssignmentMetadataValue };
 
 /* ---- GroupMetadataKey ---- */
 static const struct kp_field kp_GroupMetadataKey__fields[] = {
     KP_F(struct kp_GroupMetadataKey, group, KP_T_STRING, 2, 2, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_GroupMetadataKey__desc = { "GroupMetadataKey", sizeof(struct kp_GroupMetadataKey), kp_GroupMetadataKey__fields, 1 };
-const struct kp_message kp_msg_GroupMetadataKey = { "GroupMetadataKey", -1, KP_KIND_DATA, 2, 2, -1, false, &kp_GroupMetadataKey__desc };
+const struct kp_struct kp_desc_GroupMetadataKey = { "GroupMetadataKey", sizeof(struct kp_GroupMetadataKey), kp_GroupMetadataKey__fields, 1 };
+const struct kp_message kp_msg_GroupMetadataKey = { "GroupMetadataKey", -1, KP_KIND_DATA, 2, 2, -1, false, &kp_desc_GroupMetadataKey };
 
 /* ---- GroupMetadataValue ---- */
 static const struct kp_field kp_GroupMetadataValue_MemberMetadata__fields[] = {
@@ -3910,17 +3910,17 @@ static const struct kp_field kp_GroupMetadataValue_MemberMetadata__fields[] = {
     KP_F(struct kp_GroupMetadataValue_MemberMetadata, subscription, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_GroupMetadataValue_MemberMetadata, assignment, KP_T_BYTES, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_GroupMetadataValue_MemberMetadata__desc = { "MemberMetadata", sizeof(struct kp_GroupMetadataValue_MemberMetadata), kp_GroupMetadataValue_MemberMetadata__fields, 8 };
+const struct kp_struct kp_desc_GroupMetadataValue_MemberMetadata = { "MemberMetadata", sizeof(struct kp_GroupMetadataValue_MemberMetadata), kp_GroupMetadataValue_MemberMetadata__fields, 8 };
 static const struct kp_field kp_GroupMetadataValue__fields[] = {
     KP_F(struct kp_GroupMetadataValue, protocolType, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_GroupMetadataValue, generation, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_GroupMetadataValue, protocol, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_GroupMetadataValue, leader, KP_T_STRING, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_GroupMetadataValue, currentStateTimestamp, KP_T_INT64, 2, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
-    KP_A(struct kp_GroupMetadataValue, members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_GroupMetadataValue_MemberMetadata__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_GroupMetadataValue, members, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_GroupMetadataValue_MemberMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_GroupMetadataValue__desc = { "GroupMetadataValue", sizeof(struct kp_GroupMetadataValue), kp_GroupMetadataValue__fields, 6 };
-const struct kp_message kp_msg_GroupMetadataValue = { "GroupMetadataValue", -1, KP_KIND_DATA, 0, 4, 4, false, &kp_GroupMetadataValue__desc };
+const struct kp_struct kp_desc_GroupMetadataValue = { "GroupMetadataValue", sizeof(struct kp_GroupMetadataValue), kp_GroupMetadataValue__fields, 6 };
+const struct kp_message kp_msg_GroupMetadataValue = { "GroupMetadataValue", -1, KP_KIND_DATA, 0, 4, 4, false, &kp_desc_GroupMetadataValue };
 
 /* ---- OffsetCommitKey ---- */
 static const struct kp_field kp_OffsetCommitKey__fields[] = {
@@ -3928,8 +3928,8 @@ static const struct kp_field kp_OffsetCommitKey__fields[] = {
     KP_F(struct kp_OffsetCommitKey, topic, KP_T_STRING, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitKey, partition, KP_T_INT32, 0, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitKey__desc = { "OffsetCommitKey", sizeof(struct kp_OffsetCommitKey), kp_OffsetCommitKey__fields, 3 };
-const struct kp_message kp_msg_OffsetCommitKey = { "OffsetCommitKey", -1, KP_KIND_DATA, 0, 1, -1, false, &kp_OffsetCommitKey__desc };
+const struct kp_struct kp_desc_OffsetCommitKey = { "OffsetCommitKey", sizeof(struct kp_OffsetCommitKey), kp_OffsetCommitKey__fields, 3 };
+const struct kp_message kp_msg_OffsetCommitKey = { "OffsetCommitKey", -1, KP_KIND_DATA, 0, 1, -1, false, &kp_desc_OffsetCommitKey };
 
 /* ---- OffsetCommitValue ---- */
 static const struct kp_field kp_OffsetCommitValue__fields[] = {
@@ -3939,39 +3939,39 @@ static const struct kp_field kp_OffsetCommitValue__fields[] = {
     KP_F(struct kp_OffsetCommitValue, commitTimestamp, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_OffsetCommitValue, expireTimestamp, KP_T_INT64, 1, 1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
 };
-static const struct kp_struct kp_OffsetCommitValue__desc = { "OffsetCommitValue", sizeof(struct kp_OffsetCommitValue), kp_OffsetCommitValue__fields, 5 };
-const struct kp_message kp_msg_OffsetCommitValue = { "OffsetCommitValue", -1, KP_KIND_DATA, 0, 4, 4, false, &kp_OffsetCommitValue__desc };
+const struct kp_struct kp_desc_OffsetCommitValue = { "OffsetCommitValue", sizeof(struct kp_OffsetCommitValue), kp_OffsetCommitValue__fields, 5 };
+const struct kp_message kp_msg_OffsetCommitValue = { "OffsetCommitValue", -1, KP_KIND_DATA, 0, 4, 4, false, &kp_desc_OffsetCommitValue };
 
 /* ---- ShareGroupCurrentMemberAssignmentKey ---- */
 static const struct kp_field kp_ShareGroupCurrentMemberAssignmentKey__fields[] = {
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentKey, GroupId, KP_T_STRING, 14, 14, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentKey, MemberId, KP_T_STRING, 14, 14, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupCurrentMemberAssignmentKey__desc = { "ShareGroupCurrentMemberAssignmentKey", sizeof(struct kp_ShareGroupCurrentMemberAssignmentKey), kp_ShareGroupCurrentMemberAssignmentKey__fields, 2 };
-const struct kp_message kp_msg_ShareGroupCurrentMemberAssignmentKey = { "ShareGroupCurrentMemberAssignmentKey", -1, KP_KIND_DATA, 14, 14, -1, false, &kp_ShareGroupCurrentMemberAssignmentKey__desc };
+const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentKey = { "ShareGroupCurrentMemberAssignmentKey", sizeof(struct kp_ShareGroupCurrentMemberAssignmentKey), kp_ShareGroupCurrentMemberAssignmentKey__fields, 2 };
+const struct kp_message kp_msg_ShareGroupCurrentMemberAssignmentKey = { "ShareGroupCurrentMemberAssignmentKey", -1, KP_KIND_DATA, 14, 14, -1, false, &kp_desc_ShareGroupCurrentMemberAssignmentKey };
 
 /* ---- ShareGroupCurrentMemberAssignmentValue ---- */
 static const struct kp_field kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions__fields[] = {
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions__desc = { "TopicPartitions", sizeof(struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions), kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions__fields, 2 };
+const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentValue_TopicPartitions = { "TopicPartitions", sizeof(struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions), kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions__fields, 2 };
 static const struct kp_field kp_ShareGroupCurrentMemberAssignmentValue__fields[] = {
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentValue, MemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentValue, PreviousMemberEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupCurrentMemberAssignmentValue, State, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareGroupCurrentMemberAssignmentValue, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupCurrentMemberAssignmentValue, AssignedPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupCurrentMemberAssignmentValue_TopicPartitions, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupCurrentMemberAssignmentValue__desc = { "ShareGroupCurrentMemberAssignmentValue", sizeof(struct kp_ShareGroupCurrentMemberAssignmentValue), kp_ShareGroupCurrentMemberAssignmentValue__fields, 4 };
-const struct kp_message kp_msg_ShareGroupCurrentMemberAssignmentValue = { "ShareGroupCurrentMemberAssignmentValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupCurrentMemberAssignmentValue__desc };
+const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentValue = { "ShareGroupCurrentMemberAssignmentValue", sizeof(struct kp_ShareGroupCurrentMemberAssignmentValue), kp_ShareGroupCurrentMemberAssignmentValue__fields, 4 };
+const struct kp_message kp_msg_ShareGroupCurrentMemberAssignmentValue = { "ShareGroupCurrentMemberAssignmentValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupCurrentMemberAssignmentValue };
 
 /* ---- ShareGroupMemberMetadataKey ---- */
 static const struct kp_field kp_ShareGroupMemberMetadataKey__fields[] = {
     KP_F(struct kp_ShareGroupMemberMetadataKey, GroupId, KP_T_STRING, 10, 10, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupMemberMetadataKey, MemberId, KP_T_STRING, 10, 10, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupMemberMetadataKey__desc = { "ShareGroupMemberMetadataKey", sizeof(struct kp_ShareGroupMemberMetadataKey), kp_ShareGroupMemberMetadataKey__fields, 2 };
-const struct kp_message kp_msg_ShareGroupMemberMetadataKey = { "ShareGroupMemberMetadataKey", -1, KP_KIND_DATA, 10, 10, -1, false, &kp_ShareGroupMemberMetadataKey__desc };
+const struct kp_struct kp_desc_ShareGroupMemberMetadataKey = { "ShareGroupMemberMetadataKey", sizeof(struct kp_ShareGroupMemberMetadataKey), kp_ShareGroupMemberMetadataKey__fields, 2 };
+const struct kp_message kp_msg_ShareGroupMemberMetadataKey = { "ShareGroupMemberMetadataKey", -1, KP_KIND_DATA, 10, 10, -1, false, &kp_desc_ShareGroupMemberMetadataKey };
 
 /* ---- ShareGroupMemberMetadataValue ---- */
 static const struct kp_field kp_ShareGroupMemberMetadataValue__fields[] = {
@@ -3980,55 +3980,55 @@ static const struct kp_field kp_ShareGroupMemberMetadataValue__fields[] = {
     KP_F(struct kp_ShareGroupMemberMetadataValue, ClientHost, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupMemberMetadataValue, SubscribedTopicNames, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupMemberMetadataValue__desc = { "ShareGroupMemberMetadataValue", sizeof(struct kp_ShareGroupMemberMetadataValue), kp_ShareGroupMemberMetadataValue__fields, 4 };
-const struct kp_message kp_msg_ShareGroupMemberMetadataValue = { "ShareGroupMemberMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupMemberMetadataValue__desc };
+const struct kp_struct kp_desc_ShareGroupMemberMetadataValue = { "ShareGroupMemberMetadataValue", sizeof(struct kp_ShareGroupMemberMetadataValue), kp_ShareGroupMemberMetadataValue__fields, 4 };
+const struct kp_message kp_msg_ShareGroupMemberMetadataValue = { "ShareGroupMemberMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupMemberMetadataValue };
 
 /* ---- ShareGroupMetadataKey ---- */
 static const struct kp_field kp_ShareGroupMetadataKey__fields[] = {
     KP_F(struct kp_ShareGroupMetadataKey, GroupId, KP_T_STRING, 11, 11, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupMetadataKey__desc = { "ShareGroupMetadataKey", sizeof(struct kp_ShareGroupMetadataKey), kp_ShareGroupMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ShareGroupMetadataKey = { "ShareGroupMetadataKey", -1, KP_KIND_DATA, 11, 11, -1, false, &kp_ShareGroupMetadataKey__desc };
+const struct kp_struct kp_desc_ShareGroupMetadataKey = { "ShareGroupMetadataKey", sizeof(struct kp_ShareGroupMetadataKey), kp_ShareGroupMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ShareGroupMetadataKey = { "ShareGroupMetadataKey", -1, KP_KIND_DATA, 11, 11, -1, false, &kp_desc_ShareGroupMetadataKey };
 
 /* ---- ShareGroupMetadataValue ---- */
 static const struct kp_field kp_ShareGroupMetadataValue__fields[] = {
     KP_F(struct kp_ShareGroupMetadataValue, Epoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupMetadataValue__desc = { "ShareGroupMetadataValue", sizeof(struct kp_ShareGroupMetadataValue), kp_ShareGroupMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ShareGroupMetadataValue = { "ShareGroupMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupMetadataValue__desc };
+const struct kp_struct kp_desc_ShareGroupMetadataValue = { "ShareGroupMetadataValue", sizeof(struct kp_ShareGroupMetadataValue), kp_ShareGroupMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ShareGroupMetadataValue = { "ShareGroupMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupMetadataValue };
 
 /* ---- ShareGroupPartitionMetadataKey ---- */
 static const struct kp_field kp_ShareGroupPartitionMetadataKey__fields[] = {
     KP_F(struct kp_ShareGroupPartitionMetadataKey, GroupId, KP_T_STRING, 9, 9, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupPartitionMetadataKey__desc = { "ShareGroupPartitionMetadataKey", sizeof(struct kp_ShareGroupPartitionMetadataKey), kp_ShareGroupPartitionMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ShareGroupPartitionMetadataKey = { "ShareGroupPartitionMetadataKey", -1, KP_KIND_DATA, 9, 9, -1, false, &kp_ShareGroupPartitionMetadataKey__desc };
+const struct kp_struct kp_desc_ShareGroupPartitionMetadataKey = { "ShareGroupPartitionMetadataKey", sizeof(struct kp_ShareGroupPartitionMetadataKey), kp_ShareGroupPartitionMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ShareGroupPartitionMetadataKey = { "ShareGroupPartitionMetadataKey", -1, KP_KIND_DATA, 9, 9, -1, false, &kp_desc_ShareGroupPartitionMetadataKey };
 
 /* ---- ShareGroupPartitionMetadataValue ---- */
 static const struct kp_field kp_ShareGroupPartitionMetadataValue_PartitionMetadata__fields[] = {
     KP_F(struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata, Partition, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata, Racks, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata__desc = { "PartitionMetadata", sizeof(struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata), kp_ShareGroupPartitionMetadataValue_PartitionMetadata__fields, 2 };
+const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue_PartitionMetadata = { "PartitionMetadata", sizeof(struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata), kp_ShareGroupPartitionMetadataValue_PartitionMetadata__fields, 2 };
 static const struct kp_field kp_ShareGroupPartitionMetadataValue_TopicMetadata__fields[] = {
     KP_F(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata, NumPartitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata, PartitionMetadata, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupPartitionMetadataValue_PartitionMetadata__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata, PartitionMetadata, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupPartitionMetadataValue_PartitionMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupPartitionMetadataValue_TopicMetadata__desc = { "TopicMetadata", sizeof(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata), kp_ShareGroupPartitionMetadataValue_TopicMetadata__fields, 4 };
+const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue_TopicMetadata = { "TopicMetadata", sizeof(struct kp_ShareGroupPartitionMetadataValue_TopicMetadata), kp_ShareGroupPartitionMetadataValue_TopicMetadata__fields, 4 };
 static const struct kp_field kp_ShareGroupPartitionMetadataValue__fields[] = {
-    KP_A(struct kp_ShareGroupPartitionMetadataValue, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupPartitionMetadataValue_TopicMetadata__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupPartitionMetadataValue, Topics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupPartitionMetadataValue_TopicMetadata, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupPartitionMetadataValue__desc = { "ShareGroupPartitionMetadataValue", sizeof(struct kp_ShareGroupPartitionMetadataValue), kp_ShareGroupPartitionMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ShareGroupPartitionMetadataValue = { "ShareGroupPartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupPartitionMetadataValue__desc };
+const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue = { "ShareGroupPartitionMetadataValue", sizeof(struct kp_ShareGroupPartitionMetadataValue), kp_ShareGroupPartitionMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ShareGroupPartitionMetadataValue = { "ShareGroupPartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupPartitionMetadataValue };
 
 /* ---- ShareGroupStatePartitionMetadataKey ---- */
 static const struct kp_field kp_ShareGroupStatePartitionMetadataKey__fields[] = {
     KP_F(struct kp_ShareGroupStatePartitionMetadataKey, GroupId, KP_T_STRING, 15, 15, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupStatePartitionMetadataKey__desc = { "ShareGroupStatePartitionMetadataKey", sizeof(struct kp_ShareGroupStatePartitionMetadataKey), kp_ShareGroupStatePartitionMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ShareGroupStatePartitionMetadataKey = { "ShareGroupStatePartitionMetadataKey", -1, KP_KIND_DATA, 15, 15, -1, false, &kp_ShareGroupStatePartitionMetadataKey__desc };
+const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataKey = { "ShareGroupStatePartitionMetadataKey", sizeof(struct kp_ShareGroupStatePartitionMetadataKey), kp_ShareGroupStatePartitionMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ShareGroupStatePartitionMetadataKey = { "ShareGroupStatePartitionMetadataKey", -1, KP_KIND_DATA, 15, 15, -1, false, &kp_desc_ShareGroupStatePartitionMetadataKey };
 
 /* ---- ShareGroupStatePartitionMetadataValue ---- */
 static const struct kp_field kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo__fields[] = {
@@ -4036,66 +4036,66 @@ static const struct kp_field kp_ShareGroupStatePartitionMetadataValue_TopicParti
     KP_F(struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo__desc = { "TopicPartitionsInfo", sizeof(struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo), kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo__fields, 3 };
+const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo = { "TopicPartitionsInfo", sizeof(struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo), kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo__fields, 3 };
 static const struct kp_field kp_ShareGroupStatePartitionMetadataValue_TopicInfo__fields[] = {
     KP_F(struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo, TopicName, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo__desc = { "TopicInfo", sizeof(struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo), kp_ShareGroupStatePartitionMetadataValue_TopicInfo__fields, 2 };
+const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue_TopicInfo = { "TopicInfo", sizeof(struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo), kp_ShareGroupStatePartitionMetadataValue_TopicInfo__fields, 2 };
 static const struct kp_field kp_ShareGroupStatePartitionMetadataValue__fields[] = {
-    KP_A(struct kp_ShareGroupStatePartitionMetadataValue, InitializedTopics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo__desc, 0, 0.0, NULL, false),
-    KP_A(struct kp_ShareGroupStatePartitionMetadataValue, DeletingTopics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupStatePartitionMetadataValue_TopicInfo__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupStatePartitionMetadataValue, InitializedTopics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupStatePartitionMetadataValue, DeletingTopics, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupStatePartitionMetadataValue_TopicInfo, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupStatePartitionMetadataValue__desc = { "ShareGroupStatePartitionMetadataValue", sizeof(struct kp_ShareGroupStatePartitionMetadataValue), kp_ShareGroupStatePartitionMetadataValue__fields, 2 };
-const struct kp_message kp_msg_ShareGroupStatePartitionMetadataValue = { "ShareGroupStatePartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupStatePartitionMetadataValue__desc };
+const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue = { "ShareGroupStatePartitionMetadataValue", sizeof(struct kp_ShareGroupStatePartitionMetadataValue), kp_ShareGroupStatePartitionMetadataValue__fields, 2 };
+const struct kp_message kp_msg_ShareGroupStatePartitionMetadataValue = { "ShareGroupStatePartitionMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupStatePartitionMetadataValue };
 
 /* ---- ShareGroupTargetAssignmentMemberKey ---- */
 static const struct kp_field kp_ShareGroupTargetAssignmentMemberKey__fields[] = {
     KP_F(struct kp_ShareGroupTargetAssignmentMemberKey, GroupId, KP_T_STRING, 13, 13, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_ShareGroupTargetAssignmentMemberKey, MemberId, KP_T_STRING, 13, 13, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupTargetAssignmentMemberKey__desc = { "ShareGroupTargetAssignmentMemberKey", sizeof(struct kp_ShareGroupTargetAssignmentMemberKey), kp_ShareGroupTargetAssignmentMemberKey__fields, 2 };
-const struct kp_message kp_msg_ShareGroupTargetAssignmentMemberKey = { "ShareGroupTargetAssignmentMemberKey", -1, KP_KIND_DATA, 13, 13, -1, false, &kp_ShareGroupTargetAssignmentMemberKey__desc };
+const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberKey = { "ShareGroupTargetAssignmentMemberKey", sizeof(struct kp_ShareGroupTargetAssignmentMemberKey), kp_ShareGroupTargetAssignmentMemberKey__fields, 2 };
+const struct kp_message kp_msg_ShareGroupTargetAssignmentMemberKey = { "ShareGroupTargetAssignmentMemberKey", -1, KP_KIND_DATA, 13, 13, -1, false, &kp_desc_ShareGroupTargetAssignmentMemberKey };
 
 /* ---- ShareGroupTargetAssignmentMemberValue ---- */
 static const struct kp_field kp_ShareGroupTargetAssignmentMemberValue_TopicPartition__fields[] = {
     KP_F(struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition, TopicId, KP_T_UUID, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition, Partitions, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition__desc = { "TopicPartition", sizeof(struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition), kp_ShareGroupTargetAssignmentMemberValue_TopicPartition__fields, 2 };
+const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberValue_TopicPartition = { "TopicPartition", sizeof(struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition), kp_ShareGroupTargetAssignmentMemberValue_TopicPartition__fields, 2 };
 static const struct kp_field kp_ShareGroupTargetAssignmentMemberValue__fields[] = {
-    KP_A(struct kp_ShareGroupTargetAssignmentMemberValue, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_ShareGroupTargetAssignmentMemberValue_TopicPartition__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_ShareGroupTargetAssignmentMemberValue, TopicPartitions, KP_T_STRUCT, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_ShareGroupTargetAssignmentMemberValue_TopicPartition, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupTargetAssignmentMemberValue__desc = { "ShareGroupTargetAssignmentMemberValue", sizeof(struct kp_ShareGroupTargetAssignmentMemberValue), kp_ShareGroupTargetAssignmentMemberValue__fields, 1 };
-const struct kp_message kp_msg_ShareGroupTargetAssignmentMemberValue = { "ShareGroupTargetAssignmentMemberValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupTargetAssignmentMemberValue__desc };
+const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberValue = { "ShareGroupTargetAssignmentMemberValue", sizeof(struct kp_ShareGroupTargetAssignmentMemberValue), kp_ShareGroupTargetAssignmentMemberValue__fields, 1 };
+const struct kp_message kp_msg_ShareGroupTargetAssignmentMemberValue = { "ShareGroupTargetAssignmentMemberValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupTargetAssignmentMemberValue };
 
 /* ---- ShareGroupTargetAssignmentMetadataKey ---- */
 static const struct kp_field kp_ShareGroupTargetAssignmentMetadataKey__fields[] = {
     KP_F(struct kp_ShareGroupTargetAssignmentMetadataKey, GroupId, KP_T_STRING, 12, 12, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupTargetAssignmentMetadataKey__desc = { "ShareGroupTargetAssignmentMetadataKey", sizeof(struct kp_ShareGroupTargetAssignmentMetadataKey), kp_ShareGroupTargetAssignmentMetadataKey__fields, 1 };
-const struct kp_message kp_msg_ShareGroupTargetAssignmentMetadataKey = { "ShareGroupTargetAssignmentMetadataKey", -1, KP_KIND_DATA, 12, 12, -1, false, &kp_ShareGroupTargetAssignmentMetadataKey__desc };
+const struct kp_struct kp_desc_ShareGroupTargetAssignmentMetadataKey = { "ShareGroupTargetAssignmentMetadataKey", sizeof(struct kp_ShareGroupTargetAssignmentMetadataKey), kp_ShareGroupTargetAssignmentMetadataKey__fields, 1 };
+const struct kp_message kp_msg_ShareGroupTargetAssignmentMetadataKey = { "ShareGroupTargetAssignmentMetadataKey", -1, KP_KIND_DATA, 12, 12, -1, false, &kp_desc_ShareGroupTargetAssignmentMetadataKey };
 
 /* ---- ShareGroupTargetAssignmentMetadataValue ---- */
 static const struct kp_field kp_ShareGroupTargetAssignmentMetadataValue__fields[] = {
     KP_F(struct kp_ShareGroupTargetAssignmentMetadataValue, AssignmentEpoch, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_ShareGroupTargetAssignmentMetadataValue__desc = { "ShareGroupTargetAssignmentMetadataValue", sizeof(struct kp_ShareGroupTargetAssignmentMetadataValue), kp_ShareGroupTargetAssignmentMetadataValue__fields, 1 };
-const struct kp_message kp_msg_ShareGroupTargetAssignmentMetadataValue = { "ShareGroupTargetAssignmentMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_ShareGroupTargetAssignmentMetadataValue__desc };
+const struct kp_struct kp_desc_ShareGroupTargetAssignmentMetadataValue = { "ShareGroupTargetAssignmentMetadataValue", sizeof(struct kp_ShareGroupTargetAssignmentMetadataValue), kp_ShareGroupTargetAssignmentMetadataValue__fields, 1 };
+const struct kp_message kp_msg_ShareGroupTargetAssignmentMetadataValue = { "ShareGroupTargetAssignmentMetadataValue", -1, KP_KIND_DATA, 0, 0, 0, false, &kp_desc_ShareGroupTargetAssignmentMetadataValue };
 
 /* ---- TransactionLogKey ---- */
 static const struct kp_field kp_TransactionLogKey__fields[] = {
     KP_F(struct kp_TransactionLogKey, TransactionalId, KP_T_STRING, 0, 0, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TransactionLogKey__desc = { "TransactionLogKey", sizeof(struct kp_TransactionLogKey), kp_TransactionLogKey__fields, 1 };
-const struct kp_message kp_msg_TransactionLogKey = { "TransactionLogKey", -1, KP_KIND_DATA, 0, 0, -1, false, &kp_TransactionLogKey__desc };
+const struct kp_struct kp_desc_TransactionLogKey = { "TransactionLogKey", sizeof(struct kp_TransactionLogKey), kp_TransactionLogKey__fields, 1 };
+const struct kp_message kp_msg_TransactionLogKey = { "TransactionLogKey", -1, KP_KIND_DATA, 0, 0, -1, false, &kp_desc_TransactionLogKey };
 
 /* ---- TransactionLogValue ---- */
 static const struct kp_field kp_TransactionLogValue_PartitionsSchema__fields[] = {
     KP_F(struct kp_TransactionLogValue_PartitionsSchema, Topic, KP_T_STRING, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_A(struct kp_TransactionLogValue_PartitionsSchema, PartitionIds, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TransactionLogValue_PartitionsSchema__desc = { "PartitionsSchema", sizeof(struct kp_TransactionLogValue_PartitionsSchema), kp_TransactionLogValue_PartitionsSchema__fields, 2 };
+const struct kp_struct kp_desc_TransactionLogValue_PartitionsSchema = { "PartitionsSchema", sizeof(struct kp_TransactionLogValue_PartitionsSchema), kp_TransactionLogValue_PartitionsSchema__fields, 2 };
 static const struct kp_field kp_TransactionLogValue__fields[] = {
     KP_F(struct kp_TransactionLogValue, ProducerId, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, PreviousProducerId, KP_T_INT64, 1, -1, -1, -1, 1, -1, 0, KP_FLEX_INHERIT, -1, NULL, -1, 0.0, NULL, false),
@@ -4103,13 +4103,13 @@ static const struct kp_field kp_TransactionLogValue__fields[] = {
     KP_F(struct kp_TransactionLogValue, ProducerEpoch, KP_T_INT16, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, TransactionTimeoutMs, KP_T_INT32, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, TransactionStatus, KP_T_INT8, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
-    KP_A(struct kp_TransactionLogValue, TransactionPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_TransactionLogValue_PartitionsSchema__desc, 0, 0.0, NULL, false),
+    KP_A(struct kp_TransactionLogValue, TransactionPartitions, KP_T_STRUCT, 0, -1, 0, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, &kp_desc_TransactionLogValue_PartitionsSchema, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, TransactionLastUpdateTimestampMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, TransactionStartTimestampMs, KP_T_INT64, 0, -1, -1, -1, -1, -1, -1, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
     KP_F(struct kp_TransactionLogValue, ClientTransactionVersion, KP_T_INT16, 1, -1, -1, -1, 1, -1, 2, KP_FLEX_INHERIT, -1, NULL, 0, 0.0, NULL, false),
 };
-static const struct kp_struct kp_TransactionLogValue__desc = { "TransactionLogValue", sizeof(struct kp_TransactionLogValue), kp_TransactionLogValue__fields, 10 };
-const struct kp_message kp_msg_TransactionLogValue = { "TransactionLogValue", -1, KP_KIND_DATA, 0, 1, 1, false, &kp_TransactionLogValue__desc };
+const struct kp_struct kp_desc_TransactionLogValue = { "TransactionLogValue", sizeof(struct kp_TransactionLogValue), kp_TransactionLogValue__fields, 10 };
+const struct kp_message kp_msg_TransactionLogValue = { "TransactionLogValue", -1, KP_KIND_DATA, 0, 1, 1, false, &kp_desc_TransactionLogValue };
 
 static const struct kp_message *const kp_requests[KP_API_MAX + 1] = {
     [0] = &kp_msg_ProduceRequest,

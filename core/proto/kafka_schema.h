@@ -130,18 +130,21 @@ struct kp_AddOffsetsToTxnRequest {
     int16_t ProducerEpoch; /* v0+ */
     struct kp_str GroupId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddOffsetsToTxnRequest;
 
 /* ---- AddOffsetsToTxnResponse (response, api key 25) ---- */
 struct kp_AddOffsetsToTxnResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddOffsetsToTxnResponse;
 
 /* ---- AddPartitionsToTxnRequest (request, api key 24) ---- */
 struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic {
     struct kp_str Name; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic;
 
 struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
     struct kp_str TransactionalId; /* v4+ */
@@ -150,6 +153,7 @@ struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction {
     bool VerifyOnly; /* v4+, default False */
     struct { struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic *items; int32_t count; } Topics; /* v4+ */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction;
 
 struct kp_AddPartitionsToTxnRequest {
     struct { struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction *items; int32_t count; } Transactions; /* v4+ */
@@ -158,22 +162,26 @@ struct kp_AddPartitionsToTxnRequest {
     int16_t V3AndBelowProducerEpoch; /* v0-3 */
     struct { struct kp_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic *items; int32_t count; } V3AndBelowTopics; /* v0-3 */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnRequest;
 
 /* ---- AddPartitionsToTxnResponse (response, api key 24) ---- */
 struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult {
     int32_t PartitionIndex; /* v0+ */
     int16_t PartitionErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult;
 
 struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult {
     struct kp_str Name; /* v0+ */
     struct { struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult *items; int32_t count; } ResultsByPartition; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult;
 
 struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult {
     struct kp_str TransactionalId; /* v4+ */
     struct { struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult *items; int32_t count; } TopicResults; /* v4+ */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnResult;
 
 struct kp_AddPartitionsToTxnResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -181,6 +189,7 @@ struct kp_AddPartitionsToTxnResponse {
     struct { struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult *items; int32_t count; } ResultsByTransaction; /* v4+ */
     struct { struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult *items; int32_t count; } ResultsByTopicV3AndBelow; /* v0-3 */
 };
+extern const struct kp_struct kp_desc_AddPartitionsToTxnResponse;
 
 /* ---- AddRaftVoterRequest (request, api key 80) ---- */
 struct kp_AddRaftVoterRequest_Listener {
@@ -188,6 +197,7 @@ struct kp_AddRaftVoterRequest_Listener {
     struct kp_str Host; /* v0+ */
     uint16_t Port; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddRaftVoterRequest_Listener;
 
 struct kp_AddRaftVoterRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+ */
@@ -196,6 +206,7 @@ struct kp_AddRaftVoterRequest {
     struct kp_uuid VoterDirectoryId; /* v0+ */
     struct { struct kp_AddRaftVoterRequest_Listener *items; int32_t count; } Listeners; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AddRaftVoterRequest;
 
 /* ---- AddRaftVoterResponse (response, api key 80) ---- */
 struct kp_AddRaftVoterResponse {
@@ -203,12 +214,14 @@ struct kp_AddRaftVoterResponse {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AddRaftVoterResponse;
 
 /* ---- AllocateProducerIdsRequest (request, api key 67) ---- */
 struct kp_AllocateProducerIdsRequest {
     int32_t BrokerId; /* v0+ */
     int64_t BrokerEpoch; /* v0+, default -1 */
 };
+extern const struct kp_struct kp_desc_AllocateProducerIdsRequest;
 
 /* ---- AllocateProducerIdsResponse (response, api key 67) ---- */
 struct kp_AllocateProducerIdsResponse {
@@ -217,62 +230,73 @@ struct kp_AllocateProducerIdsResponse {
     int64_t ProducerIdStart; /* v0+ */
     int32_t ProducerIdLen; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AllocateProducerIdsResponse;
 
 /* ---- AlterClientQuotasRequest (request, api key 49) ---- */
 struct kp_AlterClientQuotasRequest_EntityData {
     struct kp_str EntityType; /* v0+ */
     struct kp_str EntityName; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasRequest_EntityData;
 
 struct kp_AlterClientQuotasRequest_OpData {
     struct kp_str Key; /* v0+ */
     double Value; /* v0+ */
     bool Remove; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasRequest_OpData;
 
 struct kp_AlterClientQuotasRequest_EntryData {
     struct { struct kp_AlterClientQuotasRequest_EntityData *items; int32_t count; } Entity; /* v0+ */
     struct { struct kp_AlterClientQuotasRequest_OpData *items; int32_t count; } Ops; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasRequest_EntryData;
 
 struct kp_AlterClientQuotasRequest {
     struct { struct kp_AlterClientQuotasRequest_EntryData *items; int32_t count; } Entries; /* v0+ */
     bool ValidateOnly; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasRequest;
 
 /* ---- AlterClientQuotasResponse (response, api key 49) ---- */
 struct kp_AlterClientQuotasResponse_EntityData {
     struct kp_str EntityType; /* v0+ */
     struct kp_str EntityName; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasResponse_EntityData;
 
 struct kp_AlterClientQuotasResponse_EntryData {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_AlterClientQuotasResponse_EntityData *items; int32_t count; } Entity; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasResponse_EntryData;
 
 struct kp_AlterClientQuotasResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_AlterClientQuotasResponse_EntryData *items; int32_t count; } Entries; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterClientQuotasResponse;
 
 /* ---- AlterConfigsRequest (request, api key 33) ---- */
 struct kp_AlterConfigsRequest_AlterableConfig {
     struct kp_str Name; /* v0+ */
     struct kp_str Value; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AlterConfigsRequest_AlterableConfig;
 
 struct kp_AlterConfigsRequest_AlterConfigsResource {
     int8_t ResourceType; /* v0+ */
     struct kp_str ResourceName; /* v0+ */
     struct { struct kp_AlterConfigsRequest_AlterableConfig *items; int32_t count; } Configs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterConfigsRequest_AlterConfigsResource;
 
 struct kp_AlterConfigsRequest {
     struct { struct kp_AlterConfigsRequest_AlterConfigsResource *items; int32_t count; } Resources; /* v0+ */
     bool ValidateOnly; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterConfigsRequest;
 
 /* ---- AlterConfigsResponse (response, api key 33) ---- */
 struct kp_AlterConfigsResponse_AlterConfigsResourceResponse {
@@ -281,27 +305,32 @@ struct kp_AlterConfigsResponse_AlterConfigsResourceResponse {
     int8_t ResourceType; /* v0+ */
     struct kp_str ResourceName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterConfigsResponse_AlterConfigsResourceResponse;
 
 struct kp_AlterConfigsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_AlterConfigsResponse_AlterConfigsResourceResponse *items; int32_t count; } Responses; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterConfigsResponse;
 
 /* ---- AlterPartitionReassignmentsRequest (request, api key 45) ---- */
 struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition {
     int32_t PartitionIndex; /* v0+ */
     struct { int32_t *items; int32_t count; } Replicas; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest_ReassignablePartition;
 
 struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_AlterPartitionReassignmentsRequest_ReassignablePartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest_ReassignableTopic;
 
 struct kp_AlterPartitionReassignmentsRequest {
     int32_t TimeoutMs; /* v0+, default 60000 */
     struct { struct kp_AlterPartitionReassignmentsRequest_ReassignableTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsRequest;
 
 /* ---- AlterPartitionReassignmentsResponse (response, api key 45) ---- */
 struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
@@ -309,11 +338,13 @@ struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse;
 
 struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse {
     struct kp_str Name; /* v0+ */
     struct { struct kp_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse_ReassignableTopicResponse;
 
 struct kp_AlterPartitionReassignmentsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -321,12 +352,14 @@ struct kp_AlterPartitionReassignmentsResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_AlterPartitionReassignmentsResponse_ReassignableTopicResponse *items; int32_t count; } Responses; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionReassignmentsResponse;
 
 /* ---- AlterPartitionRequest (request, api key 56) ---- */
 struct kp_AlterPartitionRequest_BrokerState {
     int32_t BrokerId; /* v3+ */
     int64_t BrokerEpoch; /* v3+, default -1 */
 };
+extern const struct kp_struct kp_desc_AlterPartitionRequest_BrokerState;
 
 struct kp_AlterPartitionRequest_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -336,18 +369,21 @@ struct kp_AlterPartitionRequest_PartitionData {
     int8_t LeaderRecoveryState; /* v1+, default 0 */
     int32_t PartitionEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionRequest_PartitionData;
 
 struct kp_AlterPartitionRequest_TopicData {
     struct kp_str TopicName; /* v0-1 */
     struct kp_uuid TopicId; /* v2+ */
     struct { struct kp_AlterPartitionRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionRequest_TopicData;
 
 struct kp_AlterPartitionRequest {
     int32_t BrokerId; /* v0+ */
     int64_t BrokerEpoch; /* v0+, default -1 */
     struct { struct kp_AlterPartitionRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionRequest;
 
 /* ---- AlterPartitionResponse (response, api key 56) ---- */
 struct kp_AlterPartitionResponse_PartitionData {
@@ -359,55 +395,65 @@ struct kp_AlterPartitionResponse_PartitionData {
     int8_t LeaderRecoveryState; /* v1+, default 0 */
     int32_t PartitionEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionResponse_PartitionData;
 
 struct kp_AlterPartitionResponse_TopicData {
     struct kp_str TopicName; /* v0-1 */
     struct kp_uuid TopicId; /* v2+ */
     struct { struct kp_AlterPartitionResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionResponse_TopicData;
 
 struct kp_AlterPartitionResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_AlterPartitionResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterPartitionResponse;
 
 /* ---- AlterReplicaLogDirsRequest (request, api key 34) ---- */
 struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic {
     struct kp_str Name; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic;
 
 struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir {
     struct kp_str Path; /* v0+ */
     struct { struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsRequest_AlterReplicaLogDir;
 
 struct kp_AlterReplicaLogDirsRequest {
     struct { struct kp_AlterReplicaLogDirsRequest_AlterReplicaLogDir *items; int32_t count; } Dirs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsRequest;
 
 /* ---- AlterReplicaLogDirsResponse (response, api key 34) ---- */
 struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult;
 
 struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult;
 
 struct kp_AlterReplicaLogDirsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterReplicaLogDirsResponse;
 
 /* ---- AlterUserScramCredentialsRequest (request, api key 51) ---- */
 struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion {
     struct kp_str Name; /* v0+ */
     int8_t Mechanism; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterUserScramCredentialsRequest_ScramCredentialDeletion;
 
 struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
     struct kp_str Name; /* v0+ */
@@ -416,11 +462,13 @@ struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion {
     struct kp_bytes Salt; /* v0+ */
     struct kp_bytes SaltedPassword; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterUserScramCredentialsRequest_ScramCredentialUpsertion;
 
 struct kp_AlterUserScramCredentialsRequest {
     struct { struct kp_AlterUserScramCredentialsRequest_ScramCredentialDeletion *items; int32_t count; } Deletions; /* v0+ */
     struct { struct kp_AlterUserScramCredentialsRequest_ScramCredentialUpsertion *items; int32_t count; } Upsertions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterUserScramCredentialsRequest;
 
 /* ---- AlterUserScramCredentialsResponse (response, api key 51) ---- */
 struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
@@ -428,17 +476,20 @@ struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult;
 
 struct kp_AlterUserScramCredentialsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AlterUserScramCredentialsResponse;
 
 /* ---- ApiVersionsRequest (request, api key 18) ---- */
 struct kp_ApiVersionsRequest {
     struct kp_str ClientSoftwareName; /* v3+ */
     struct kp_str ClientSoftwareVersion; /* v3+ */
 };
+extern const struct kp_struct kp_desc_ApiVersionsRequest;
 
 /* ---- ApiVersionsResponse (response, api key 18) ---- */
 struct kp_ApiVersionsResponse_ApiVersion {
@@ -446,18 +497,21 @@ struct kp_ApiVersionsResponse_ApiVersion {
     int16_t MinVersion; /* v0+ */
     int16_t MaxVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ApiVersionsResponse_ApiVersion;
 
 struct kp_ApiVersionsResponse_SupportedFeatureKey {
     struct kp_str Name; /* v3+ */
     int16_t MinVersion; /* v3+ */
     int16_t MaxVersion; /* v3+ */
 };
+extern const struct kp_struct kp_desc_ApiVersionsResponse_SupportedFeatureKey;
 
 struct kp_ApiVersionsResponse_FinalizedFeatureKey {
     struct kp_str Name; /* v3+ */
     int16_t MaxVersionLevel; /* v3+ */
     int16_t MinVersionLevel; /* v3+ */
 };
+extern const struct kp_struct kp_desc_ApiVersionsResponse_FinalizedFeatureKey;
 
 struct kp_ApiVersionsResponse {
     int16_t ErrorCode; /* v0+ */
@@ -468,49 +522,58 @@ struct kp_ApiVersionsResponse {
     struct { struct kp_ApiVersionsResponse_FinalizedFeatureKey *items; int32_t count; } FinalizedFeatures; /* v3+, tag 2 in 3+ */
     bool ZkMigrationReady; /* v3+, tag 3 in 3+, default false */
 };
+extern const struct kp_struct kp_desc_ApiVersionsResponse;
 
 /* ---- AssignReplicasToDirsRequest (request, api key 73) ---- */
 struct kp_AssignReplicasToDirsRequest_PartitionData {
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsRequest_PartitionData;
 
 struct kp_AssignReplicasToDirsRequest_TopicData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_AssignReplicasToDirsRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsRequest_TopicData;
 
 struct kp_AssignReplicasToDirsRequest_DirectoryData {
     struct kp_uuid Id; /* v0+ */
     struct { struct kp_AssignReplicasToDirsRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsRequest_DirectoryData;
 
 struct kp_AssignReplicasToDirsRequest {
     int32_t BrokerId; /* v0+ */
     int64_t BrokerEpoch; /* v0+, default -1 */
     struct { struct kp_AssignReplicasToDirsRequest_DirectoryData *items; int32_t count; } Directories; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsRequest;
 
 /* ---- AssignReplicasToDirsResponse (response, api key 73) ---- */
 struct kp_AssignReplicasToDirsResponse_PartitionData {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsResponse_PartitionData;
 
 struct kp_AssignReplicasToDirsResponse_TopicData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_AssignReplicasToDirsResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsResponse_TopicData;
 
 struct kp_AssignReplicasToDirsResponse_DirectoryData {
     struct kp_uuid Id; /* v0+ */
     struct { struct kp_AssignReplicasToDirsResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsResponse_DirectoryData;
 
 struct kp_AssignReplicasToDirsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_AssignReplicasToDirsResponse_DirectoryData *items; int32_t count; } Directories; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AssignReplicasToDirsResponse;
 
 /* ---- BeginQuorumEpochRequest (request, api key 53) ---- */
 struct kp_BeginQuorumEpochRequest_PartitionData {
@@ -519,17 +582,20 @@ struct kp_BeginQuorumEpochRequest_PartitionData {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochRequest_PartitionData;
 
 struct kp_BeginQuorumEpochRequest_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_BeginQuorumEpochRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochRequest_TopicData;
 
 struct kp_BeginQuorumEpochRequest_LeaderEndpoint {
     struct kp_str Name; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochRequest_LeaderEndpoint;
 
 struct kp_BeginQuorumEpochRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+, default null */
@@ -537,6 +603,7 @@ struct kp_BeginQuorumEpochRequest {
     struct { struct kp_BeginQuorumEpochRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_BeginQuorumEpochRequest_LeaderEndpoint *items; int32_t count; } LeaderEndpoints; /* v1+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochRequest;
 
 /* ---- BeginQuorumEpochResponse (response, api key 53) ---- */
 struct kp_BeginQuorumEpochResponse_PartitionData {
@@ -545,23 +612,27 @@ struct kp_BeginQuorumEpochResponse_PartitionData {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochResponse_PartitionData;
 
 struct kp_BeginQuorumEpochResponse_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_BeginQuorumEpochResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochResponse_TopicData;
 
 struct kp_BeginQuorumEpochResponse_NodeEndpoint {
     int32_t NodeId; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochResponse_NodeEndpoint;
 
 struct kp_BeginQuorumEpochResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_BeginQuorumEpochResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_BeginQuorumEpochResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_BeginQuorumEpochResponse;
 
 /* ---- BrokerHeartbeatRequest (request, api key 63) ---- */
 struct kp_BrokerHeartbeatRequest {
@@ -572,6 +643,7 @@ struct kp_BrokerHeartbeatRequest {
     bool WantShutDown; /* v0+ */
     struct { struct kp_uuid *items; int32_t count; } OfflineLogDirs; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_BrokerHeartbeatRequest;
 
 /* ---- BrokerHeartbeatResponse (response, api key 63) ---- */
 struct kp_BrokerHeartbeatResponse {
@@ -581,6 +653,7 @@ struct kp_BrokerHeartbeatResponse {
     bool IsFenced; /* v0+, default true */
     bool ShouldShutDown; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BrokerHeartbeatResponse;
 
 /* ---- BrokerRegistrationRequest (request, api key 62) ---- */
 struct kp_BrokerRegistrationRequest_Listener {
@@ -589,12 +662,14 @@ struct kp_BrokerRegistrationRequest_Listener {
     uint16_t Port; /* v0+ */
     int16_t SecurityProtocol; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BrokerRegistrationRequest_Listener;
 
 struct kp_BrokerRegistrationRequest_Feature {
     struct kp_str Name; /* v0+ */
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_BrokerRegistrationRequest_Feature;
 
 struct kp_BrokerRegistrationRequest {
     int32_t BrokerId; /* v0+ */
@@ -607,6 +682,7 @@ struct kp_BrokerRegistrationRequest {
     struct { struct kp_uuid *items; int32_t count; } LogDirs; /* v2+ */
     int64_t PreviousBrokerEpoch; /* v3+, default -1 */
 };
+extern const struct kp_struct kp_desc_BrokerRegistrationRequest;
 
 /* ---- BrokerRegistrationResponse (response, api key 62) ---- */
 struct kp_BrokerRegistrationResponse {
@@ -614,12 +690,14 @@ struct kp_BrokerRegistrationResponse {
     int16_t ErrorCode; /* v0+ */
     int64_t BrokerEpoch; /* v0+, default -1 */
 };
+extern const struct kp_struct kp_desc_BrokerRegistrationResponse;
 
 /* ---- ConsumerGroupDescribeRequest (request, api key 69) ---- */
 struct kp_ConsumerGroupDescribeRequest {
     struct { struct kp_str *items; int32_t count; } GroupIds; /* v0+ */
     bool IncludeAuthorizedOperations; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeRequest;
 
 /* ---- ConsumerGroupDescribeResponse (response, api key 69) ---- */
 struct kp_ConsumerGroupDescribeResponse_TopicPartitions {
@@ -627,10 +705,12 @@ struct kp_ConsumerGroupDescribeResponse_TopicPartitions {
     struct kp_str TopicName; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_TopicPartitions;
 
 struct kp_ConsumerGroupDescribeResponse_Assignment {
     struct { struct kp_ConsumerGroupDescribeResponse_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_Assignment;
 
 struct kp_ConsumerGroupDescribeResponse_Member {
     struct kp_str MemberId; /* v0+ */
@@ -644,6 +724,7 @@ struct kp_ConsumerGroupDescribeResponse_Member {
     struct kp_ConsumerGroupDescribeResponse_Assignment Assignment; /* v0+ */
     struct kp_ConsumerGroupDescribeResponse_Assignment TargetAssignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_Member;
 
 struct kp_ConsumerGroupDescribeResponse_DescribedGroup {
     int16_t ErrorCode; /* v0+ */
@@ -656,17 +737,20 @@ struct kp_ConsumerGroupDescribeResponse_DescribedGroup {
     struct { struct kp_ConsumerGroupDescribeResponse_Member *items; int32_t count; } Members; /* v0+ */
     int32_t AuthorizedOperations; /* v0+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeResponse_DescribedGroup;
 
 struct kp_ConsumerGroupDescribeResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_ConsumerGroupDescribeResponse_DescribedGroup *items; int32_t count; } Groups; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupDescribeResponse;
 
 /* ---- ConsumerGroupHeartbeatRequest (request, api key 68) ---- */
 struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupHeartbeatRequest_TopicPartitions;
 
 struct kp_ConsumerGroupHeartbeatRequest {
     struct kp_str GroupId; /* v0+ */
@@ -680,16 +764,19 @@ struct kp_ConsumerGroupHeartbeatRequest {
     struct kp_str ServerAssignor; /* v0+, nullable 0+, default null */
     struct { struct kp_ConsumerGroupHeartbeatRequest_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupHeartbeatRequest;
 
 /* ---- ConsumerGroupHeartbeatResponse (response, api key 68) ---- */
 struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse_TopicPartitions;
 
 struct kp_ConsumerGroupHeartbeatResponse_Assignment {
     struct { struct kp_ConsumerGroupHeartbeatResponse_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse_Assignment;
 
 struct kp_ConsumerGroupHeartbeatResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -700,23 +787,27 @@ struct kp_ConsumerGroupHeartbeatResponse {
     int32_t HeartbeatIntervalMs; /* v0+ */
     struct kp_ConsumerGroupHeartbeatResponse_Assignment *Assignment; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupHeartbeatResponse;
 
 /* ---- ConsumerProtocolAssignment (data) ---- */
 struct kp_ConsumerProtocolAssignment_TopicPartition {
     struct kp_str Topic; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerProtocolAssignment_TopicPartition;
 
 struct kp_ConsumerProtocolAssignment {
     struct { struct kp_ConsumerProtocolAssignment_TopicPartition *items; int32_t count; } AssignedPartitions; /* v0+ */
     struct kp_bytes UserData; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ConsumerProtocolAssignment;
 
 /* ---- ConsumerProtocolSubscription (data) ---- */
 struct kp_ConsumerProtocolSubscription_TopicPartition {
     struct kp_str Topic; /* v1+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v1+ */
 };
+extern const struct kp_struct kp_desc_ConsumerProtocolSubscription_TopicPartition;
 
 struct kp_ConsumerProtocolSubscription {
     struct { struct kp_str *items; int32_t count; } Topics; /* v0+ */
@@ -725,23 +816,27 @@ struct kp_ConsumerProtocolSubscription {
     int32_t GenerationId; /* v2+, default -1 */
     struct kp_str RackId; /* v3+, nullable 3+, default null */
 };
+extern const struct kp_struct kp_desc_ConsumerProtocolSubscription;
 
 /* ---- ControlledShutdownRequest (request, api key 7) ---- */
 struct kp_ControlledShutdownRequest {
     int32_t BrokerId; /* v0+ */
     int64_t BrokerEpoch; /* v2+, default -1 */
 };
+extern const struct kp_struct kp_desc_ControlledShutdownRequest;
 
 /* ---- ControlledShutdownResponse (response, api key 7) ---- */
 struct kp_ControlledShutdownResponse_RemainingPartition {
     struct kp_str TopicName; /* v0+ */
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ControlledShutdownResponse_RemainingPartition;
 
 struct kp_ControlledShutdownResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_ControlledShutdownResponse_RemainingPartition *items; int32_t count; } RemainingPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ControlledShutdownResponse;
 
 /* ---- ControllerRegistrationRequest (request, api key 70) ---- */
 struct kp_ControllerRegistrationRequest_Listener {
@@ -750,12 +845,14 @@ struct kp_ControllerRegistrationRequest_Listener {
     uint16_t Port; /* v0+ */
     int16_t SecurityProtocol; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ControllerRegistrationRequest_Listener;
 
 struct kp_ControllerRegistrationRequest_Feature {
     struct kp_str Name; /* v0+ */
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ControllerRegistrationRequest_Feature;
 
 struct kp_ControllerRegistrationRequest {
     int32_t ControllerId; /* v0+ */
@@ -764,6 +861,7 @@ struct kp_ControllerRegistrationRequest {
     struct { struct kp_ControllerRegistrationRequest_Listener *items; int32_t count; } Listeners; /* v0+ */
     struct { struct kp_ControllerRegistrationRequest_Feature *items; int32_t count; } Features; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ControllerRegistrationRequest;
 
 /* ---- ControllerRegistrationResponse (response, api key 70) ---- */
 struct kp_ControllerRegistrationResponse {
@@ -771,6 +869,7 @@ struct kp_ControllerRegistrationResponse {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_ControllerRegistrationResponse;
 
 /* ---- CreateAclsRequest (request, api key 30) ---- */
 struct kp_CreateAclsRequest_AclCreation {
@@ -782,27 +881,32 @@ struct kp_CreateAclsRequest_AclCreation {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateAclsRequest_AclCreation;
 
 struct kp_CreateAclsRequest {
     struct { struct kp_CreateAclsRequest_AclCreation *items; int32_t count; } Creations; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateAclsRequest;
 
 /* ---- CreateAclsResponse (response, api key 30) ---- */
 struct kp_CreateAclsResponse_AclCreationResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_CreateAclsResponse_AclCreationResult;
 
 struct kp_CreateAclsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_CreateAclsResponse_AclCreationResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateAclsResponse;
 
 /* ---- CreateDelegationTokenRequest (request, api key 38) ---- */
 struct kp_CreateDelegationTokenRequest_CreatableRenewers {
     struct kp_str PrincipalType; /* v0+ */
     struct kp_str PrincipalName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateDelegationTokenRequest_CreatableRenewers;
 
 struct kp_CreateDelegationTokenRequest {
     struct kp_str OwnerPrincipalType; /* v3+, nullable 3+ */
@@ -810,6 +914,7 @@ struct kp_CreateDelegationTokenRequest {
     struct { struct kp_CreateDelegationTokenRequest_CreatableRenewers *items; int32_t count; } Renewers; /* v0+ */
     int64_t MaxLifetimeMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateDelegationTokenRequest;
 
 /* ---- CreateDelegationTokenResponse (response, api key 38) ---- */
 struct kp_CreateDelegationTokenResponse {
@@ -825,23 +930,27 @@ struct kp_CreateDelegationTokenResponse {
     struct kp_bytes Hmac; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateDelegationTokenResponse;
 
 /* ---- CreatePartitionsRequest (request, api key 37) ---- */
 struct kp_CreatePartitionsRequest_CreatePartitionsAssignment {
     struct { int32_t *items; int32_t count; } BrokerIds; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreatePartitionsRequest_CreatePartitionsAssignment;
 
 struct kp_CreatePartitionsRequest_CreatePartitionsTopic {
     struct kp_str Name; /* v0+ */
     int32_t Count; /* v0+ */
     struct { struct kp_CreatePartitionsRequest_CreatePartitionsAssignment *items; int32_t count; } Assignments; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_CreatePartitionsRequest_CreatePartitionsTopic;
 
 struct kp_CreatePartitionsRequest {
     struct { struct kp_CreatePartitionsRequest_CreatePartitionsTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t TimeoutMs; /* v0+ */
     bool ValidateOnly; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreatePartitionsRequest;
 
 /* ---- CreatePartitionsResponse (response, api key 37) ---- */
 struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult {
@@ -849,22 +958,26 @@ struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_CreatePartitionsResponse_CreatePartitionsTopicResult;
 
 struct kp_CreatePartitionsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_CreatePartitionsResponse_CreatePartitionsTopicResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreatePartitionsResponse;
 
 /* ---- CreateTopicsRequest (request, api key 19) ---- */
 struct kp_CreateTopicsRequest_CreatableReplicaAssignment {
     int32_t PartitionIndex; /* v0+ */
     struct { int32_t *items; int32_t count; } BrokerIds; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsRequest_CreatableReplicaAssignment;
 
 struct kp_CreateTopicsRequest_CreatableTopicConfig {
     struct kp_str Name; /* v0+ */
     struct kp_str Value; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsRequest_CreatableTopicConfig;
 
 struct kp_CreateTopicsRequest_CreatableTopic {
     struct kp_str Name; /* v0+ */
@@ -873,12 +986,14 @@ struct kp_CreateTopicsRequest_CreatableTopic {
     struct { struct kp_CreateTopicsRequest_CreatableReplicaAssignment *items; int32_t count; } Assignments; /* v0+ */
     struct { struct kp_CreateTopicsRequest_CreatableTopicConfig *items; int32_t count; } Configs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsRequest_CreatableTopic;
 
 struct kp_CreateTopicsRequest {
     struct { struct kp_CreateTopicsRequest_CreatableTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t timeoutMs; /* v0+, default 60000 */
     bool validateOnly; /* v1+, default false */
 };
+extern const struct kp_struct kp_desc_CreateTopicsRequest;
 
 /* ---- CreateTopicsResponse (response, api key 19) ---- */
 struct kp_CreateTopicsResponse_CreatableTopicConfigs {
@@ -888,6 +1003,7 @@ struct kp_CreateTopicsResponse_CreatableTopicConfigs {
     int8_t ConfigSource; /* v5+, default -1 */
     bool IsSensitive; /* v5+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsResponse_CreatableTopicConfigs;
 
 struct kp_CreateTopicsResponse_CreatableTopicResult {
     struct kp_str Name; /* v0+ */
@@ -899,11 +1015,13 @@ struct kp_CreateTopicsResponse_CreatableTopicResult {
     int16_t ReplicationFactor; /* v5+, default -1 */
     struct { struct kp_CreateTopicsResponse_CreatableTopicConfigs *items; int32_t count; } Configs; /* v5+, nullable 5+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsResponse_CreatableTopicResult;
 
 struct kp_CreateTopicsResponse {
     int32_t ThrottleTimeMs; /* v2+ */
     struct { struct kp_CreateTopicsResponse_CreatableTopicResult *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_CreateTopicsResponse;
 
 /* ---- DefaultPrincipalData (data) ---- */
 struct kp_DefaultPrincipalData {
@@ -911,6 +1029,7 @@ struct kp_DefaultPrincipalData {
     struct kp_str Name; /* v0+ */
     bool TokenAuthenticated; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DefaultPrincipalData;
 
 /* ---- DeleteAclsRequest (request, api key 31) ---- */
 struct kp_DeleteAclsRequest_DeleteAclsFilter {
@@ -922,10 +1041,12 @@ struct kp_DeleteAclsRequest_DeleteAclsFilter {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteAclsRequest_DeleteAclsFilter;
 
 struct kp_DeleteAclsRequest {
     struct { struct kp_DeleteAclsRequest_DeleteAclsFilter *items; int32_t count; } Filters; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteAclsRequest;
 
 /* ---- DeleteAclsResponse (response, api key 31) ---- */
 struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl {
@@ -939,49 +1060,58 @@ struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteAclsResponse_DeleteAclsMatchingAcl;
 
 struct kp_DeleteAclsResponse_DeleteAclsFilterResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_DeleteAclsResponse_DeleteAclsMatchingAcl *items; int32_t count; } MatchingAcls; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteAclsResponse_DeleteAclsFilterResult;
 
 struct kp_DeleteAclsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DeleteAclsResponse_DeleteAclsFilterResult *items; int32_t count; } FilterResults; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteAclsResponse;
 
 /* ---- DeleteGroupsRequest (request, api key 42) ---- */
 struct kp_DeleteGroupsRequest {
     struct { struct kp_str *items; int32_t count; } GroupsNames; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteGroupsRequest;
 
 /* ---- DeleteGroupsResponse (response, api key 42) ---- */
 struct kp_DeleteGroupsResponse_DeletableGroupResult {
     struct kp_str GroupId; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteGroupsResponse_DeletableGroupResult;
 
 struct kp_DeleteGroupsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DeleteGroupsResponse_DeletableGroupResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteGroupsResponse;
 
 /* ---- DeleteRecordsRequest (request, api key 21) ---- */
 struct kp_DeleteRecordsRequest_DeleteRecordsPartition {
     int32_t PartitionIndex; /* v0+ */
     int64_t Offset; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsRequest_DeleteRecordsPartition;
 
 struct kp_DeleteRecordsRequest_DeleteRecordsTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_DeleteRecordsRequest_DeleteRecordsPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsRequest_DeleteRecordsTopic;
 
 struct kp_DeleteRecordsRequest {
     struct { struct kp_DeleteRecordsRequest_DeleteRecordsTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t TimeoutMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsRequest;
 
 /* ---- DeleteRecordsResponse (response, api key 21) ---- */
 struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult {
@@ -989,31 +1119,37 @@ struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult {
     int64_t LowWatermark; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsResponse_DeleteRecordsPartitionResult;
 
 struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult {
     struct kp_str Name; /* v0+ */
     struct { struct kp_DeleteRecordsResponse_DeleteRecordsPartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsResponse_DeleteRecordsTopicResult;
 
 struct kp_DeleteRecordsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DeleteRecordsResponse_DeleteRecordsTopicResult *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteRecordsResponse;
 
 /* ---- DeleteShareGroupStateRequest (request, api key 86) ---- */
 struct kp_DeleteShareGroupStateRequest_PartitionData {
     int32_t Partition; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateRequest_PartitionData;
 
 struct kp_DeleteShareGroupStateRequest_DeleteStateData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_DeleteShareGroupStateRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateRequest_DeleteStateData;
 
 struct kp_DeleteShareGroupStateRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_DeleteShareGroupStateRequest_DeleteStateData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateRequest;
 
 /* ---- DeleteShareGroupStateResponse (response, api key 86) ---- */
 struct kp_DeleteShareGroupStateResponse_PartitionResult {
@@ -1021,27 +1157,32 @@ struct kp_DeleteShareGroupStateResponse_PartitionResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateResponse_PartitionResult;
 
 struct kp_DeleteShareGroupStateResponse_DeleteStateResult {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_DeleteShareGroupStateResponse_PartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateResponse_DeleteStateResult;
 
 struct kp_DeleteShareGroupStateResponse {
     struct { struct kp_DeleteShareGroupStateResponse_DeleteStateResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteShareGroupStateResponse;
 
 /* ---- DeleteTopicsRequest (request, api key 20) ---- */
 struct kp_DeleteTopicsRequest_DeleteTopicState {
     struct kp_str Name; /* v6+, nullable 6+, default null */
     struct kp_uuid TopicId; /* v6+ */
 };
+extern const struct kp_struct kp_desc_DeleteTopicsRequest_DeleteTopicState;
 
 struct kp_DeleteTopicsRequest {
     struct { struct kp_DeleteTopicsRequest_DeleteTopicState *items; int32_t count; } Topics; /* v6+ */
     struct { struct kp_str *items; int32_t count; } TopicNames; /* v0-5 */
     int32_t TimeoutMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteTopicsRequest;
 
 /* ---- DeleteTopicsResponse (response, api key 20) ---- */
 struct kp_DeleteTopicsResponse_DeletableTopicResult {
@@ -1050,11 +1191,13 @@ struct kp_DeleteTopicsResponse_DeletableTopicResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v5+, nullable 5+, default null */
 };
+extern const struct kp_struct kp_desc_DeleteTopicsResponse_DeletableTopicResult;
 
 struct kp_DeleteTopicsResponse {
     int32_t ThrottleTimeMs; /* v1+ */
     struct { struct kp_DeleteTopicsResponse_DeletableTopicResult *items; int32_t count; } Responses; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DeleteTopicsResponse;
 
 /* ---- DescribeAclsRequest (request, api key 29) ---- */
 struct kp_DescribeAclsRequest {
@@ -1066,6 +1209,7 @@ struct kp_DescribeAclsRequest {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeAclsRequest;
 
 /* ---- DescribeAclsResponse (response, api key 29) ---- */
 struct kp_DescribeAclsResponse_AclDescription {
@@ -1074,6 +1218,7 @@ struct kp_DescribeAclsResponse_AclDescription {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeAclsResponse_AclDescription;
 
 struct kp_DescribeAclsResponse_DescribeAclsResource {
     int8_t ResourceType; /* v0+ */
@@ -1081,6 +1226,7 @@ struct kp_DescribeAclsResponse_DescribeAclsResource {
     int8_t PatternType; /* v1+, default 3 */
     struct { struct kp_DescribeAclsResponse_AclDescription *items; int32_t count; } Acls; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeAclsResponse_DescribeAclsResource;
 
 struct kp_DescribeAclsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -1088,6 +1234,7 @@ struct kp_DescribeAclsResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_DescribeAclsResponse_DescribeAclsResource *items; int32_t count; } Resources; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeAclsResponse;
 
 /* ---- DescribeClientQuotasRequest (request, api key 48) ---- */
 struct kp_DescribeClientQuotasRequest_ComponentData {
@@ -1095,27 +1242,32 @@ struct kp_DescribeClientQuotasRequest_ComponentData {
     int8_t MatchType; /* v0+ */
     struct kp_str Match; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasRequest_ComponentData;
 
 struct kp_DescribeClientQuotasRequest {
     struct { struct kp_DescribeClientQuotasRequest_ComponentData *items; int32_t count; } Components; /* v0+ */
     bool Strict; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasRequest;
 
 /* ---- DescribeClientQuotasResponse (response, api key 48) ---- */
 struct kp_DescribeClientQuotasResponse_EntityData {
     struct kp_str EntityType; /* v0+ */
     struct kp_str EntityName; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasResponse_EntityData;
 
 struct kp_DescribeClientQuotasResponse_ValueData {
     struct kp_str Key; /* v0+ */
     double Value; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasResponse_ValueData;
 
 struct kp_DescribeClientQuotasResponse_EntryData {
     struct { struct kp_DescribeClientQuotasResponse_EntityData *items; int32_t count; } Entity; /* v0+ */
     struct { struct kp_DescribeClientQuotasResponse_ValueData *items; int32_t count; } Values; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasResponse_EntryData;
 
 struct kp_DescribeClientQuotasResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -1123,12 +1275,14 @@ struct kp_DescribeClientQuotasResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_DescribeClientQuotasResponse_EntryData *items; int32_t count; } Entries; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeClientQuotasResponse;
 
 /* ---- DescribeClusterRequest (request, api key 60) ---- */
 struct kp_DescribeClusterRequest {
     bool IncludeClusterAuthorizedOperations; /* v0+ */
     int8_t EndpointType; /* v1+, default 1 */
 };
+extern const struct kp_struct kp_desc_DescribeClusterRequest;
 
 /* ---- DescribeClusterResponse (response, api key 60) ---- */
 struct kp_DescribeClusterResponse_DescribeClusterBroker {
@@ -1137,6 +1291,7 @@ struct kp_DescribeClusterResponse_DescribeClusterBroker {
     int32_t Port; /* v0+ */
     struct kp_str Rack; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_DescribeClusterResponse_DescribeClusterBroker;
 
 struct kp_DescribeClusterResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -1148,6 +1303,7 @@ struct kp_DescribeClusterResponse {
     struct { struct kp_DescribeClusterResponse_DescribeClusterBroker *items; int32_t count; } Brokers; /* v0+ */
     int32_t ClusterAuthorizedOperations; /* v0+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_DescribeClusterResponse;
 
 /* ---- DescribeConfigsRequest (request, api key 32) ---- */
 struct kp_DescribeConfigsRequest_DescribeConfigsResource {
@@ -1155,12 +1311,14 @@ struct kp_DescribeConfigsRequest_DescribeConfigsResource {
     struct kp_str ResourceName; /* v0+ */
     struct { struct kp_str *items; int32_t count; } ConfigurationKeys; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsRequest_DescribeConfigsResource;
 
 struct kp_DescribeConfigsRequest {
     struct { struct kp_DescribeConfigsRequest_DescribeConfigsResource *items; int32_t count; } Resources; /* v0+ */
     bool IncludeSynonyms; /* v1+, default false */
     bool IncludeDocumentation; /* v3+, default false */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsRequest;
 
 /* ---- DescribeConfigsResponse (response, api key 32) ---- */
 struct kp_DescribeConfigsResponse_DescribeConfigsSynonym {
@@ -1168,6 +1326,7 @@ struct kp_DescribeConfigsResponse_DescribeConfigsSynonym {
     struct kp_str Value; /* v1+, nullable 0+ */
     int8_t Source; /* v1+ */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsSynonym;
 
 struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult {
     struct kp_str Name; /* v0+ */
@@ -1180,6 +1339,7 @@ struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult {
     int8_t ConfigType; /* v3+, default 0 */
     struct kp_str Documentation; /* v3+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsResourceResult;
 
 struct kp_DescribeConfigsResponse_DescribeConfigsResult {
     int16_t ErrorCode; /* v0+ */
@@ -1188,27 +1348,32 @@ struct kp_DescribeConfigsResponse_DescribeConfigsResult {
     struct kp_str ResourceName; /* v0+ */
     struct { struct kp_DescribeConfigsResponse_DescribeConfigsResourceResult *items; int32_t count; } Configs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsResponse_DescribeConfigsResult;
 
 struct kp_DescribeConfigsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DescribeConfigsResponse_DescribeConfigsResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeConfigsResponse;
 
 /* ---- DescribeDelegationTokenRequest (request, api key 41) ---- */
 struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner {
     struct kp_str PrincipalType; /* v0+ */
     struct kp_str PrincipalName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner;
 
 struct kp_DescribeDelegationTokenRequest {
     struct { struct kp_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner *items; int32_t count; } Owners; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeDelegationTokenRequest;
 
 /* ---- DescribeDelegationTokenResponse (response, api key 41) ---- */
 struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer {
     struct kp_str PrincipalType; /* v0+ */
     struct kp_str PrincipalName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer;
 
 struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken {
     struct kp_str PrincipalType; /* v0+ */
@@ -1222,18 +1387,21 @@ struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken {
     struct kp_bytes Hmac; /* v0+ */
     struct { struct kp_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer *items; int32_t count; } Renewers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeDelegationTokenResponse_DescribedDelegationToken;
 
 struct kp_DescribeDelegationTokenResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_DescribeDelegationTokenResponse_DescribedDelegationToken *items; int32_t count; } Tokens; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeDelegationTokenResponse;
 
 /* ---- DescribeGroupsRequest (request, api key 15) ---- */
 struct kp_DescribeGroupsRequest {
     struct { struct kp_str *items; int32_t count; } Groups; /* v0+ */
     bool IncludeAuthorizedOperations; /* v3+ */
 };
+extern const struct kp_struct kp_desc_DescribeGroupsRequest;
 
 /* ---- DescribeGroupsResponse (response, api key 15) ---- */
 struct kp_DescribeGroupsResponse_DescribedGroupMember {
@@ -1244,6 +1412,7 @@ struct kp_DescribeGroupsResponse_DescribedGroupMember {
     struct kp_bytes MemberMetadata; /* v0+ */
     struct kp_bytes MemberAssignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeGroupsResponse_DescribedGroupMember;
 
 struct kp_DescribeGroupsResponse_DescribedGroup {
     int16_t ErrorCode; /* v0+ */
@@ -1254,21 +1423,25 @@ struct kp_DescribeGroupsResponse_DescribedGroup {
     struct { struct kp_DescribeGroupsResponse_DescribedGroupMember *items; int32_t count; } Members; /* v0+ */
     int32_t AuthorizedOperations; /* v3+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_DescribeGroupsResponse_DescribedGroup;
 
 struct kp_DescribeGroupsResponse {
     int32_t ThrottleTimeMs; /* v1+ */
     struct { struct kp_DescribeGroupsResponse_DescribedGroup *items; int32_t count; } Groups; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeGroupsResponse;
 
 /* ---- DescribeLogDirsRequest (request, api key 35) ---- */
 struct kp_DescribeLogDirsRequest_DescribableLogDirTopic {
     struct kp_str Topic; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsRequest_DescribableLogDirTopic;
 
 struct kp_DescribeLogDirsRequest {
     struct { struct kp_DescribeLogDirsRequest_DescribableLogDirTopic *items; int32_t count; } Topics; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsRequest;
 
 /* ---- DescribeLogDirsResponse (response, api key 35) ---- */
 struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition {
@@ -1277,11 +1450,13 @@ struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition {
     int64_t OffsetLag; /* v0+ */
     bool IsFutureKey; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsPartition;
 
 struct kp_DescribeLogDirsResponse_DescribeLogDirsTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_DescribeLogDirsResponse_DescribeLogDirsPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsTopic;
 
 struct kp_DescribeLogDirsResponse_DescribeLogDirsResult {
     int16_t ErrorCode; /* v0+ */
@@ -1290,22 +1465,26 @@ struct kp_DescribeLogDirsResponse_DescribeLogDirsResult {
     int64_t TotalBytes; /* v4+, default -1 */
     int64_t UsableBytes; /* v4+, default -1 */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsResponse_DescribeLogDirsResult;
 
 struct kp_DescribeLogDirsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v3+ */
     struct { struct kp_DescribeLogDirsResponse_DescribeLogDirsResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeLogDirsResponse;
 
 /* ---- DescribeProducersRequest (request, api key 61) ---- */
 struct kp_DescribeProducersRequest_TopicRequest {
     struct kp_str Name; /* v0+ */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeProducersRequest_TopicRequest;
 
 struct kp_DescribeProducersRequest {
     struct { struct kp_DescribeProducersRequest_TopicRequest *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeProducersRequest;
 
 /* ---- DescribeProducersResponse (response, api key 61) ---- */
 struct kp_DescribeProducersResponse_ProducerState {
@@ -1316,6 +1495,7 @@ struct kp_DescribeProducersResponse_ProducerState {
     int32_t CoordinatorEpoch; /* v0+ */
     int64_t CurrentTxnStartOffset; /* v0+, default -1 */
 };
+extern const struct kp_struct kp_desc_DescribeProducersResponse_ProducerState;
 
 struct kp_DescribeProducersResponse_PartitionResponse {
     int32_t PartitionIndex; /* v0+ */
@@ -1323,30 +1503,36 @@ struct kp_DescribeProducersResponse_PartitionResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
     struct { struct kp_DescribeProducersResponse_ProducerState *items; int32_t count; } ActiveProducers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeProducersResponse_PartitionResponse;
 
 struct kp_DescribeProducersResponse_TopicResponse {
     struct kp_str Name; /* v0+ */
     struct { struct kp_DescribeProducersResponse_PartitionResponse *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeProducersResponse_TopicResponse;
 
 struct kp_DescribeProducersResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DescribeProducersResponse_TopicResponse *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeProducersResponse;
 
 /* ---- DescribeQuorumRequest (request, api key 55) ---- */
 struct kp_DescribeQuorumRequest_PartitionData {
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumRequest_PartitionData;
 
 struct kp_DescribeQuorumRequest_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_DescribeQuorumRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumRequest_TopicData;
 
 struct kp_DescribeQuorumRequest {
     struct { struct kp_DescribeQuorumRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumRequest;
 
 /* ---- DescribeQuorumResponse (response, api key 55) ---- */
 struct kp_DescribeQuorumResponse_ReplicaState {
@@ -1356,6 +1542,7 @@ struct kp_DescribeQuorumResponse_ReplicaState {
     int64_t LastFetchTimestamp; /* v1+, default -1 */
     int64_t LastCaughtUpTimestamp; /* v1+, default -1 */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse_ReplicaState;
 
 struct kp_DescribeQuorumResponse_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -1367,22 +1554,26 @@ struct kp_DescribeQuorumResponse_PartitionData {
     struct { struct kp_DescribeQuorumResponse_ReplicaState *items; int32_t count; } CurrentVoters; /* v0+ */
     struct { struct kp_DescribeQuorumResponse_ReplicaState *items; int32_t count; } Observers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse_PartitionData;
 
 struct kp_DescribeQuorumResponse_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_DescribeQuorumResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse_TopicData;
 
 struct kp_DescribeQuorumResponse_Listener {
     struct kp_str Name; /* v2+ */
     struct kp_str Host; /* v2+ */
     uint16_t Port; /* v2+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse_Listener;
 
 struct kp_DescribeQuorumResponse_Node {
     int32_t NodeId; /* v2+ */
     struct { struct kp_DescribeQuorumResponse_Listener *items; int32_t count; } Listeners; /* v2+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse_Node;
 
 struct kp_DescribeQuorumResponse {
     int16_t ErrorCode; /* v0+ */
@@ -1390,22 +1581,26 @@ struct kp_DescribeQuorumResponse {
     struct { struct kp_DescribeQuorumResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_DescribeQuorumResponse_Node *items; int32_t count; } Nodes; /* v2+ */
 };
+extern const struct kp_struct kp_desc_DescribeQuorumResponse;
 
 /* ---- DescribeTopicPartitionsRequest (request, api key 75) ---- */
 struct kp_DescribeTopicPartitionsRequest_TopicRequest {
     struct kp_str Name; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsRequest_TopicRequest;
 
 struct kp_DescribeTopicPartitionsRequest_Cursor {
     struct kp_str TopicName; /* v0+ */
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsRequest_Cursor;
 
 struct kp_DescribeTopicPartitionsRequest {
     struct { struct kp_DescribeTopicPartitionsRequest_TopicRequest *items; int32_t count; } Topics; /* v0+ */
     int32_t ResponsePartitionLimit; /* v0+, default 2000 */
     struct kp_DescribeTopicPartitionsRequest_Cursor *Cursor; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsRequest;
 
 /* ---- DescribeTopicPartitionsResponse (response, api key 75) ---- */
 struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition {
@@ -1419,6 +1614,7 @@ struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartiti
     struct { int32_t *items; int32_t count; } LastKnownElr; /* v0+, nullable 0+, default null */
     struct { int32_t *items; int32_t count; } OfflineReplicas; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition;
 
 struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic {
     int16_t ErrorCode; /* v0+ */
@@ -1428,28 +1624,33 @@ struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic {
     struct { struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition *items; int32_t count; } Partitions; /* v0+ */
     int32_t TopicAuthorizedOperations; /* v0+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic;
 
 struct kp_DescribeTopicPartitionsResponse_Cursor {
     struct kp_str TopicName; /* v0+ */
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsResponse_Cursor;
 
 struct kp_DescribeTopicPartitionsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic *items; int32_t count; } Topics; /* v0+ */
     struct kp_DescribeTopicPartitionsResponse_Cursor *NextCursor; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_DescribeTopicPartitionsResponse;
 
 /* ---- DescribeTransactionsRequest (request, api key 65) ---- */
 struct kp_DescribeTransactionsRequest {
     struct { struct kp_str *items; int32_t count; } TransactionalIds; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTransactionsRequest;
 
 /* ---- DescribeTransactionsResponse (response, api key 65) ---- */
 struct kp_DescribeTransactionsResponse_TopicData {
     struct kp_str Topic; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTransactionsResponse_TopicData;
 
 struct kp_DescribeTransactionsResponse_TransactionState {
     int16_t ErrorCode; /* v0+ */
@@ -1461,26 +1662,31 @@ struct kp_DescribeTransactionsResponse_TransactionState {
     int16_t ProducerEpoch; /* v0+ */
     struct { struct kp_DescribeTransactionsResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTransactionsResponse_TransactionState;
 
 struct kp_DescribeTransactionsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_DescribeTransactionsResponse_TransactionState *items; int32_t count; } TransactionStates; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeTransactionsResponse;
 
 /* ---- DescribeUserScramCredentialsRequest (request, api key 50) ---- */
 struct kp_DescribeUserScramCredentialsRequest_UserName {
     struct kp_str Name; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeUserScramCredentialsRequest_UserName;
 
 struct kp_DescribeUserScramCredentialsRequest {
     struct { struct kp_DescribeUserScramCredentialsRequest_UserName *items; int32_t count; } Users; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_DescribeUserScramCredentialsRequest;
 
 /* ---- DescribeUserScramCredentialsResponse (response, api key 50) ---- */
 struct kp_DescribeUserScramCredentialsResponse_CredentialInfo {
     int8_t Mechanism; /* v0+ */
     int32_t Iterations; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse_CredentialInfo;
 
 struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult {
     struct kp_str User; /* v0+ */
@@ -1488,6 +1694,7 @@ struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResul
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_DescribeUserScramCredentialsResponse_CredentialInfo *items; int32_t count; } CredentialInfos; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult;
 
 struct kp_DescribeUserScramCredentialsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -1495,18 +1702,21 @@ struct kp_DescribeUserScramCredentialsResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DescribeUserScramCredentialsResponse;
 
 /* ---- ElectLeadersRequest (request, api key 43) ---- */
 struct kp_ElectLeadersRequest_TopicPartitions {
     struct kp_str Topic; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ElectLeadersRequest_TopicPartitions;
 
 struct kp_ElectLeadersRequest {
     int8_t ElectionType; /* v1+ */
     struct { struct kp_ElectLeadersRequest_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+, nullable 0+ */
     int32_t TimeoutMs; /* v0+, default 60000 */
 };
+extern const struct kp_struct kp_desc_ElectLeadersRequest;
 
 /* ---- ElectLeadersResponse (response, api key 43) ---- */
 struct kp_ElectLeadersResponse_PartitionResult {
@@ -1514,23 +1724,27 @@ struct kp_ElectLeadersResponse_PartitionResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_ElectLeadersResponse_PartitionResult;
 
 struct kp_ElectLeadersResponse_ReplicaElectionResult {
     struct kp_str Topic; /* v0+ */
     struct { struct kp_ElectLeadersResponse_PartitionResult *items; int32_t count; } PartitionResult; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ElectLeadersResponse_ReplicaElectionResult;
 
 struct kp_ElectLeadersResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v1+ */
     struct { struct kp_ElectLeadersResponse_ReplicaElectionResult *items; int32_t count; } ReplicaElectionResults; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ElectLeadersResponse;
 
 /* ---- EndQuorumEpochRequest (request, api key 54) ---- */
 struct kp_EndQuorumEpochRequest_ReplicaInfo {
     int32_t CandidateId; /* v1+ */
     struct kp_uuid CandidateDirectoryId; /* v1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochRequest_ReplicaInfo;
 
 struct kp_EndQuorumEpochRequest_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -1539,23 +1753,27 @@ struct kp_EndQuorumEpochRequest_PartitionData {
     struct { int32_t *items; int32_t count; } PreferredSuccessors; /* v0 */
     struct { struct kp_EndQuorumEpochRequest_ReplicaInfo *items; int32_t count; } PreferredCandidates; /* v1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochRequest_PartitionData;
 
 struct kp_EndQuorumEpochRequest_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_EndQuorumEpochRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochRequest_TopicData;
 
 struct kp_EndQuorumEpochRequest_LeaderEndpoint {
     struct kp_str Name; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochRequest_LeaderEndpoint;
 
 struct kp_EndQuorumEpochRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+, default null */
     struct { struct kp_EndQuorumEpochRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_EndQuorumEpochRequest_LeaderEndpoint *items; int32_t count; } LeaderEndpoints; /* v1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochRequest;
 
 /* ---- EndQuorumEpochResponse (response, api key 54) ---- */
 struct kp_EndQuorumEpochResponse_PartitionData {
@@ -1564,23 +1782,27 @@ struct kp_EndQuorumEpochResponse_PartitionData {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochResponse_PartitionData;
 
 struct kp_EndQuorumEpochResponse_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_EndQuorumEpochResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochResponse_TopicData;
 
 struct kp_EndQuorumEpochResponse_NodeEndpoint {
     int32_t NodeId; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochResponse_NodeEndpoint;
 
 struct kp_EndQuorumEpochResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_EndQuorumEpochResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_EndQuorumEpochResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_EndQuorumEpochResponse;
 
 /* ---- EndTxnRequest (request, api key 26) ---- */
 struct kp_EndTxnRequest {
@@ -1589,6 +1811,7 @@ struct kp_EndTxnRequest {
     int16_t ProducerEpoch; /* v0+ */
     bool Committed; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EndTxnRequest;
 
 /* ---- EndTxnResponse (response, api key 26) ---- */
 struct kp_EndTxnResponse {
@@ -1597,6 +1820,7 @@ struct kp_EndTxnResponse {
     int64_t ProducerId; /* v5+, default -1 */
     int16_t ProducerEpoch; /* v5+, default -1 */
 };
+extern const struct kp_struct kp_desc_EndTxnResponse;
 
 /* ---- EnvelopeRequest (request, api key 58) ---- */
 struct kp_EnvelopeRequest {
@@ -1604,18 +1828,21 @@ struct kp_EnvelopeRequest {
     struct kp_bytes RequestPrincipal; /* v0+, nullable 0+ */
     struct kp_bytes ClientHostAddress; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EnvelopeRequest;
 
 /* ---- EnvelopeResponse (response, api key 58) ---- */
 struct kp_EnvelopeResponse {
     struct kp_bytes ResponseData; /* v0+, nullable 0+, default null */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_EnvelopeResponse;
 
 /* ---- ExpireDelegationTokenRequest (request, api key 40) ---- */
 struct kp_ExpireDelegationTokenRequest {
     struct kp_bytes Hmac; /* v0+ */
     int64_t ExpiryTimePeriodMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ExpireDelegationTokenRequest;
 
 /* ---- ExpireDelegationTokenResponse (response, api key 40) ---- */
 struct kp_ExpireDelegationTokenResponse {
@@ -1623,12 +1850,14 @@ struct kp_ExpireDelegationTokenResponse {
     int64_t ExpiryTimestampMs; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ExpireDelegationTokenResponse;
 
 /* ---- FetchRequest (request, api key 1) ---- */
 struct kp_FetchRequest_ReplicaState {
     int32_t ReplicaId; /* v15+, default -1 */
     int64_t ReplicaEpoch; /* v15+, default -1 */
 };
+extern const struct kp_struct kp_desc_FetchRequest_ReplicaState;
 
 struct kp_FetchRequest_FetchPartition {
     int32_t Partition; /* v0+ */
@@ -1639,18 +1868,21 @@ struct kp_FetchRequest_FetchPartition {
     int32_t PartitionMaxBytes; /* v0+ */
     struct kp_uuid ReplicaDirectoryId; /* v17+, tag 0 in 17+ */
 };
+extern const struct kp_struct kp_desc_FetchRequest_FetchPartition;
 
 struct kp_FetchRequest_FetchTopic {
     struct kp_str Topic; /* v0-12 */
     struct kp_uuid TopicId; /* v13+ */
     struct { struct kp_FetchRequest_FetchPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchRequest_FetchTopic;
 
 struct kp_FetchRequest_ForgottenTopic {
     struct kp_str Topic; /* v7-12 */
     struct kp_uuid TopicId; /* v13+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v7+ */
 };
+extern const struct kp_struct kp_desc_FetchRequest_ForgottenTopic;
 
 struct kp_FetchRequest {
     struct kp_str ClusterId; /* v12+, nullable 12+, tag 0 in 12+, default null */
@@ -1666,27 +1898,32 @@ struct kp_FetchRequest {
     struct { struct kp_FetchRequest_ForgottenTopic *items; int32_t count; } ForgottenTopicsData; /* v7+ */
     struct kp_str RackId; /* v11+, default  */
 };
+extern const struct kp_struct kp_desc_FetchRequest;
 
 /* ---- FetchResponse (response, api key 1) ---- */
 struct kp_FetchResponse_EpochEndOffset {
     int32_t Epoch; /* v12+, default -1 */
     int64_t EndOffset; /* v12+, default -1 */
 };
+extern const struct kp_struct kp_desc_FetchResponse_EpochEndOffset;
 
 struct kp_FetchResponse_LeaderIdAndEpoch {
     int32_t LeaderId; /* v12+, default -1 */
     int32_t LeaderEpoch; /* v12+, default -1 */
 };
+extern const struct kp_struct kp_desc_FetchResponse_LeaderIdAndEpoch;
 
 struct kp_FetchResponse_SnapshotId {
     int64_t EndOffset; /* v0+, default -1 */
     int32_t Epoch; /* v0+, default -1 */
 };
+extern const struct kp_struct kp_desc_FetchResponse_SnapshotId;
 
 struct kp_FetchResponse_AbortedTransaction {
     int64_t ProducerId; /* v4+ */
     int64_t FirstOffset; /* v4+ */
 };
+extern const struct kp_struct kp_desc_FetchResponse_AbortedTransaction;
 
 struct kp_FetchResponse_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -1701,12 +1938,14 @@ struct kp_FetchResponse_PartitionData {
     int32_t PreferredReadReplica; /* v11+, default -1 */
     struct kp_records Records; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_FetchResponse_PartitionData;
 
 struct kp_FetchResponse_FetchableTopicResponse {
     struct kp_str Topic; /* v0-12 */
     struct kp_uuid TopicId; /* v13+ */
     struct { struct kp_FetchResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchResponse_FetchableTopicResponse;
 
 struct kp_FetchResponse_NodeEndpoint {
     int32_t NodeId; /* v16+ */
@@ -1714,6 +1953,7 @@ struct kp_FetchResponse_NodeEndpoint {
     int32_t Port; /* v16+ */
     struct kp_str Rack; /* v16+, nullable 16+, default null */
 };
+extern const struct kp_struct kp_desc_FetchResponse_NodeEndpoint;
 
 struct kp_FetchResponse {
     int32_t ThrottleTimeMs; /* v1+ */
@@ -1722,12 +1962,14 @@ struct kp_FetchResponse {
     struct { struct kp_FetchResponse_FetchableTopicResponse *items; int32_t count; } Responses; /* v0+ */
     struct { struct kp_FetchResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v16+, tag 0 in 16+ */
 };
+extern const struct kp_struct kp_desc_FetchResponse;
 
 /* ---- FetchSnapshotRequest (request, api key 59) ---- */
 struct kp_FetchSnapshotRequest_SnapshotId {
     int64_t EndOffset; /* v0+ */
     int32_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotRequest_SnapshotId;
 
 struct kp_FetchSnapshotRequest_PartitionSnapshot {
     int32_t Partition; /* v0+ */
@@ -1736,11 +1978,13 @@ struct kp_FetchSnapshotRequest_PartitionSnapshot {
     int64_t Position; /* v0+ */
     struct kp_uuid ReplicaDirectoryId; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotRequest_PartitionSnapshot;
 
 struct kp_FetchSnapshotRequest_TopicSnapshot {
     struct kp_str Name; /* v0+ */
     struct { struct kp_FetchSnapshotRequest_PartitionSnapshot *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotRequest_TopicSnapshot;
 
 struct kp_FetchSnapshotRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+, tag 0 in 0+, default null */
@@ -1748,17 +1992,20 @@ struct kp_FetchSnapshotRequest {
     int32_t MaxBytes; /* v0+, default 0x7fffffff */
     struct { struct kp_FetchSnapshotRequest_TopicSnapshot *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotRequest;
 
 /* ---- FetchSnapshotResponse (response, api key 59) ---- */
 struct kp_FetchSnapshotResponse_SnapshotId {
     int64_t EndOffset; /* v0+ */
     int32_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse_SnapshotId;
 
 struct kp_FetchSnapshotResponse_LeaderIdAndEpoch {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse_LeaderIdAndEpoch;
 
 struct kp_FetchSnapshotResponse_PartitionSnapshot {
     int32_t Index; /* v0+ */
@@ -1769,17 +2016,20 @@ struct kp_FetchSnapshotResponse_PartitionSnapshot {
     int64_t Position; /* v0+ */
     struct kp_records UnalignedRecords; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse_PartitionSnapshot;
 
 struct kp_FetchSnapshotResponse_TopicSnapshot {
     struct kp_str Name; /* v0+ */
     struct { struct kp_FetchSnapshotResponse_PartitionSnapshot *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse_TopicSnapshot;
 
 struct kp_FetchSnapshotResponse_NodeEndpoint {
     int32_t NodeId; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse_NodeEndpoint;
 
 struct kp_FetchSnapshotResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -1787,6 +2037,7 @@ struct kp_FetchSnapshotResponse {
     struct { struct kp_FetchSnapshotResponse_TopicSnapshot *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_FetchSnapshotResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_FetchSnapshotResponse;
 
 /* ---- FindCoordinatorRequest (request, api key 10) ---- */
 struct kp_FindCoordinatorRequest {
@@ -1794,6 +2045,7 @@ struct kp_FindCoordinatorRequest {
     int8_t KeyType; /* v1+, default 0 */
     struct { struct kp_str *items; int32_t count; } CoordinatorKeys; /* v4+ */
 };
+extern const struct kp_struct kp_desc_FindCoordinatorRequest;
 
 /* ---- FindCoordinatorResponse (response, api key 10) ---- */
 struct kp_FindCoordinatorResponse_Coordinator {
@@ -1804,6 +2056,7 @@ struct kp_FindCoordinatorResponse_Coordinator {
     int16_t ErrorCode; /* v4+ */
     struct kp_str ErrorMessage; /* v4+, nullable 4+ */
 };
+extern const struct kp_struct kp_desc_FindCoordinatorResponse_Coordinator;
 
 struct kp_FindCoordinatorResponse {
     int32_t ThrottleTimeMs; /* v1+ */
@@ -1814,11 +2067,13 @@ struct kp_FindCoordinatorResponse {
     int32_t Port; /* v0-3 */
     struct { struct kp_FindCoordinatorResponse_Coordinator *items; int32_t count; } Coordinators; /* v4+ */
 };
+extern const struct kp_struct kp_desc_FindCoordinatorResponse;
 
 /* ---- GetTelemetrySubscriptionsRequest (request, api key 71) ---- */
 struct kp_GetTelemetrySubscriptionsRequest {
     struct kp_uuid ClientInstanceId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_GetTelemetrySubscriptionsRequest;
 
 /* ---- GetTelemetrySubscriptionsResponse (response, api key 71) ---- */
 struct kp_GetTelemetrySubscriptionsResponse {
@@ -1832,6 +2087,7 @@ struct kp_GetTelemetrySubscriptionsResponse {
     bool DeltaTemporality; /* v0+ */
     struct { struct kp_str *items; int32_t count; } RequestedMetrics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_GetTelemetrySubscriptionsResponse;
 
 /* ---- HeartbeatRequest (request, api key 12) ---- */
 struct kp_HeartbeatRequest {
@@ -1840,12 +2096,14 @@ struct kp_HeartbeatRequest {
     struct kp_str MemberId; /* v0+ */
     struct kp_str GroupInstanceId; /* v3+, nullable 3+, default null */
 };
+extern const struct kp_struct kp_desc_HeartbeatRequest;
 
 /* ---- HeartbeatResponse (response, api key 12) ---- */
 struct kp_HeartbeatResponse {
     int32_t ThrottleTimeMs; /* v1+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_HeartbeatResponse;
 
 /* ---- IncrementalAlterConfigsRequest (request, api key 44) ---- */
 struct kp_IncrementalAlterConfigsRequest_AlterableConfig {
@@ -1853,17 +2111,20 @@ struct kp_IncrementalAlterConfigsRequest_AlterableConfig {
     int8_t ConfigOperation; /* v0+ */
     struct kp_str Value; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_IncrementalAlterConfigsRequest_AlterableConfig;
 
 struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource {
     int8_t ResourceType; /* v0+ */
     struct kp_str ResourceName; /* v0+ */
     struct { struct kp_IncrementalAlterConfigsRequest_AlterableConfig *items; int32_t count; } Configs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_IncrementalAlterConfigsRequest_AlterConfigsResource;
 
 struct kp_IncrementalAlterConfigsRequest {
     struct { struct kp_IncrementalAlterConfigsRequest_AlterConfigsResource *items; int32_t count; } Resources; /* v0+ */
     bool ValidateOnly; /* v0+ */
 };
+extern const struct kp_struct kp_desc_IncrementalAlterConfigsRequest;
 
 /* ---- IncrementalAlterConfigsResponse (response, api key 44) ---- */
 struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
@@ -1872,11 +2133,13 @@ struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse {
     int8_t ResourceType; /* v0+ */
     struct kp_str ResourceName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse;
 
 struct kp_IncrementalAlterConfigsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse *items; int32_t count; } Responses; /* v0+ */
 };
+extern const struct kp_struct kp_desc_IncrementalAlterConfigsResponse;
 
 /* ---- InitProducerIdRequest (request, api key 22) ---- */
 struct kp_InitProducerIdRequest {
@@ -1885,6 +2148,7 @@ struct kp_InitProducerIdRequest {
     int64_t ProducerId; /* v3+, default -1 */
     int16_t ProducerEpoch; /* v3+, default -1 */
 };
+extern const struct kp_struct kp_desc_InitProducerIdRequest;
 
 /* ---- InitProducerIdResponse (response, api key 22) ---- */
 struct kp_InitProducerIdResponse {
@@ -1893,6 +2157,7 @@ struct kp_InitProducerIdResponse {
     int64_t ProducerId; /* v0+, default -1 */
     int16_t ProducerEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitProducerIdResponse;
 
 /* ---- InitializeShareGroupStateRequest (request, api key 83) ---- */
 struct kp_InitializeShareGroupStateRequest_PartitionData {
@@ -1900,16 +2165,19 @@ struct kp_InitializeShareGroupStateRequest_PartitionData {
     int32_t StateEpoch; /* v0+ */
     int64_t StartOffset; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateRequest_PartitionData;
 
 struct kp_InitializeShareGroupStateRequest_InitializeStateData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_InitializeShareGroupStateRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateRequest_InitializeStateData;
 
 struct kp_InitializeShareGroupStateRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_InitializeShareGroupStateRequest_InitializeStateData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateRequest;
 
 /* ---- InitializeShareGroupStateResponse (response, api key 83) ---- */
 struct kp_InitializeShareGroupStateResponse_PartitionResult {
@@ -1917,21 +2185,25 @@ struct kp_InitializeShareGroupStateResponse_PartitionResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateResponse_PartitionResult;
 
 struct kp_InitializeShareGroupStateResponse_InitializeStateResult {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_InitializeShareGroupStateResponse_PartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateResponse_InitializeStateResult;
 
 struct kp_InitializeShareGroupStateResponse {
     struct { struct kp_InitializeShareGroupStateResponse_InitializeStateResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_InitializeShareGroupStateResponse;
 
 /* ---- JoinGroupRequest (request, api key 11) ---- */
 struct kp_JoinGroupRequest_JoinGroupRequestProtocol {
     struct kp_str Name; /* v0+ */
     struct kp_bytes Metadata; /* v0+ */
 };
+extern const struct kp_struct kp_desc_JoinGroupRequest_JoinGroupRequestProtocol;
 
 struct kp_JoinGroupRequest {
     struct kp_str GroupId; /* v0+ */
@@ -1943,6 +2215,7 @@ struct kp_JoinGroupRequest {
     struct { struct kp_JoinGroupRequest_JoinGroupRequestProtocol *items; int32_t count; } Protocols; /* v0+ */
     struct kp_str Reason; /* v8+, nullable 8+, default null */
 };
+extern const struct kp_struct kp_desc_JoinGroupRequest;
 
 /* ---- JoinGroupResponse (response, api key 11) ---- */
 struct kp_JoinGroupResponse_JoinGroupResponseMember {
@@ -1950,6 +2223,7 @@ struct kp_JoinGroupResponse_JoinGroupResponseMember {
     struct kp_str GroupInstanceId; /* v5+, nullable 5+, default null */
     struct kp_bytes Metadata; /* v0+ */
 };
+extern const struct kp_struct kp_desc_JoinGroupResponse_JoinGroupResponseMember;
 
 struct kp_JoinGroupResponse {
     int32_t ThrottleTimeMs; /* v2+ */
@@ -1962,12 +2236,14 @@ struct kp_JoinGroupResponse {
     struct kp_str MemberId; /* v0+ */
     struct { struct kp_JoinGroupResponse_JoinGroupResponseMember *items; int32_t count; } Members; /* v0+ */
 };
+extern const struct kp_struct kp_desc_JoinGroupResponse;
 
 /* ---- KRaftVersionRecord (data) ---- */
 struct kp_KRaftVersionRecord {
     int16_t Version; /* v0+ */
     int16_t KRaftVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_KRaftVersionRecord;
 
 /* ---- LeaderAndIsrRequest (request, api key 4) ---- */
 struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState {
@@ -1984,18 +2260,21 @@ struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState {
     bool IsNew; /* v1+, default false */
     int8_t LeaderRecoveryState; /* v6+, default 0 */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrPartitionState;
 
 struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState {
     struct kp_str TopicName; /* v2+ */
     struct kp_uuid TopicId; /* v5+ */
     struct { struct kp_LeaderAndIsrRequest_LeaderAndIsrPartitionState *items; int32_t count; } PartitionStates; /* v2+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrTopicState;
 
 struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader {
     int32_t BrokerId; /* v0+ */
     struct kp_str HostName; /* v0+ */
     int32_t Port; /* v0+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrRequest_LeaderAndIsrLiveLeader;
 
 struct kp_LeaderAndIsrRequest {
     int32_t ControllerId; /* v0+ */
@@ -2007,6 +2286,7 @@ struct kp_LeaderAndIsrRequest {
     struct { struct kp_LeaderAndIsrRequest_LeaderAndIsrTopicState *items; int32_t count; } TopicStates; /* v2+ */
     struct { struct kp_LeaderAndIsrRequest_LeaderAndIsrLiveLeader *items; int32_t count; } LiveLeaders; /* v0+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrRequest;
 
 /* ---- LeaderAndIsrResponse (response, api key 4) ---- */
 struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError {
@@ -2014,23 +2294,27 @@ struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrResponse_LeaderAndIsrPartitionError;
 
 struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError {
     struct kp_uuid TopicId; /* v5+ */
     struct { struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError *items; int32_t count; } PartitionErrors; /* v5+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrResponse_LeaderAndIsrTopicError;
 
 struct kp_LeaderAndIsrResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_LeaderAndIsrResponse_LeaderAndIsrPartitionError *items; int32_t count; } PartitionErrors; /* v0-4 */
     struct { struct kp_LeaderAndIsrResponse_LeaderAndIsrTopicError *items; int32_t count; } Topics; /* v5+ */
 };
+extern const struct kp_struct kp_desc_LeaderAndIsrResponse;
 
 /* ---- LeaderChangeMessage (data) ---- */
 struct kp_LeaderChangeMessage_Voter {
     int32_t VoterId; /* v0+ */
     struct kp_uuid VoterDirectoryId; /* v1+ */
 };
+extern const struct kp_struct kp_desc_LeaderChangeMessage_Voter;
 
 struct kp_LeaderChangeMessage {
     int16_t Version; /* v0+ */
@@ -2038,6 +2322,7 @@ struct kp_LeaderChangeMessage {
     struct { struct kp_LeaderChangeMessage_Voter *items; int32_t count; } Voters; /* v0+ */
     struct { struct kp_LeaderChangeMessage_Voter *items; int32_t count; } GrantingVoters; /* v0+ */
 };
+extern const struct kp_struct kp_desc_LeaderChangeMessage;
 
 /* ---- LeaveGroupRequest (request, api key 13) ---- */
 struct kp_LeaveGroupRequest_MemberIdentity {
@@ -2045,12 +2330,14 @@ struct kp_LeaveGroupRequest_MemberIdentity {
     struct kp_str GroupInstanceId; /* v3+, nullable 3+, default null */
     struct kp_str Reason; /* v5+, nullable 5+, default null */
 };
+extern const struct kp_struct kp_desc_LeaveGroupRequest_MemberIdentity;
 
 struct kp_LeaveGroupRequest {
     struct kp_str GroupId; /* v0+ */
     struct kp_str MemberId; /* v0-2 */
     struct { struct kp_LeaveGroupRequest_MemberIdentity *items; int32_t count; } Members; /* v3+ */
 };
+extern const struct kp_struct kp_desc_LeaveGroupRequest;
 
 /* ---- LeaveGroupResponse (response, api key 13) ---- */
 struct kp_LeaveGroupResponse_MemberResponse {
@@ -2058,34 +2345,40 @@ struct kp_LeaveGroupResponse_MemberResponse {
     struct kp_str GroupInstanceId; /* v3+, nullable 3+ */
     int16_t ErrorCode; /* v3+ */
 };
+extern const struct kp_struct kp_desc_LeaveGroupResponse_MemberResponse;
 
 struct kp_LeaveGroupResponse {
     int32_t ThrottleTimeMs; /* v1+ */
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_LeaveGroupResponse_MemberResponse *items; int32_t count; } Members; /* v3+ */
 };
+extern const struct kp_struct kp_desc_LeaveGroupResponse;
 
 /* ---- ListClientMetricsResourcesRequest (request, api key 74) ---- */
 struct kp_ListClientMetricsResourcesRequest {
     uint8_t kp_empty_; /* C has no empty structs */
 };
+extern const struct kp_struct kp_desc_ListClientMetricsResourcesRequest;
 
 /* ---- ListClientMetricsResourcesResponse (response, api key 74) ---- */
 struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource {
     struct kp_str Name; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListClientMetricsResourcesResponse_ClientMetricsResource;
 
 struct kp_ListClientMetricsResourcesResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_ListClientMetricsResourcesResponse_ClientMetricsResource *items; int32_t count; } ClientMetricsResources; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListClientMetricsResourcesResponse;
 
 /* ---- ListGroupsRequest (request, api key 16) ---- */
 struct kp_ListGroupsRequest {
     struct { struct kp_str *items; int32_t count; } StatesFilter; /* v4+ */
     struct { struct kp_str *items; int32_t count; } TypesFilter; /* v5+ */
 };
+extern const struct kp_struct kp_desc_ListGroupsRequest;
 
 /* ---- ListGroupsResponse (response, api key 16) ---- */
 struct kp_ListGroupsResponse_ListedGroup {
@@ -2094,12 +2387,14 @@ struct kp_ListGroupsResponse_ListedGroup {
     struct kp_str GroupState; /* v4+ */
     struct kp_str GroupType; /* v5+ */
 };
+extern const struct kp_struct kp_desc_ListGroupsResponse_ListedGroup;
 
 struct kp_ListGroupsResponse {
     int32_t ThrottleTimeMs; /* v1+ */
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_ListGroupsResponse_ListedGroup *items; int32_t count; } Groups; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListGroupsResponse;
 
 /* ---- ListOffsetsRequest (request, api key 2) ---- */
 struct kp_ListOffsetsRequest_ListOffsetsPartition {
@@ -2108,11 +2403,13 @@ struct kp_ListOffsetsRequest_ListOffsetsPartition {
     int64_t Timestamp; /* v0+ */
     int32_t MaxNumOffsets; /* v0, default 1 */
 };
+extern const struct kp_struct kp_desc_ListOffsetsRequest_ListOffsetsPartition;
 
 struct kp_ListOffsetsRequest_ListOffsetsTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_ListOffsetsRequest_ListOffsetsPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListOffsetsRequest_ListOffsetsTopic;
 
 struct kp_ListOffsetsRequest {
     int32_t ReplicaId; /* v0+ */
@@ -2120,6 +2417,7 @@ struct kp_ListOffsetsRequest {
     struct { struct kp_ListOffsetsRequest_ListOffsetsTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t TimeoutMs; /* v10+ */
 };
+extern const struct kp_struct kp_desc_ListOffsetsRequest;
 
 /* ---- ListOffsetsResponse (response, api key 2) ---- */
 struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse {
@@ -2130,27 +2428,32 @@ struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse {
     int64_t Offset; /* v1+, default -1 */
     int32_t LeaderEpoch; /* v4+, default -1 */
 };
+extern const struct kp_struct kp_desc_ListOffsetsResponse_ListOffsetsPartitionResponse;
 
 struct kp_ListOffsetsResponse_ListOffsetsTopicResponse {
     struct kp_str Name; /* v0+ */
     struct { struct kp_ListOffsetsResponse_ListOffsetsPartitionResponse *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListOffsetsResponse_ListOffsetsTopicResponse;
 
 struct kp_ListOffsetsResponse {
     int32_t ThrottleTimeMs; /* v2+ */
     struct { struct kp_ListOffsetsResponse_ListOffsetsTopicResponse *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListOffsetsResponse;
 
 /* ---- ListPartitionReassignmentsRequest (request, api key 46) ---- */
 struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics {
     struct kp_str Name; /* v0+ */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics;
 
 struct kp_ListPartitionReassignmentsRequest {
     int32_t TimeoutMs; /* v0+, default 60000 */
     struct { struct kp_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics *items; int32_t count; } Topics; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ListPartitionReassignmentsRequest;
 
 /* ---- ListPartitionReassignmentsResponse (response, api key 46) ---- */
 struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
@@ -2159,11 +2462,13 @@ struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment {
     struct { int32_t *items; int32_t count; } AddingReplicas; /* v0+ */
     struct { int32_t *items; int32_t count; } RemovingReplicas; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListPartitionReassignmentsResponse_OngoingPartitionReassignment;
 
 struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment {
     struct kp_str Name; /* v0+ */
     struct { struct kp_ListPartitionReassignmentsResponse_OngoingPartitionReassignment *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListPartitionReassignmentsResponse_OngoingTopicReassignment;
 
 struct kp_ListPartitionReassignmentsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2171,6 +2476,7 @@ struct kp_ListPartitionReassignmentsResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_ListPartitionReassignmentsResponse_OngoingTopicReassignment *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListPartitionReassignmentsResponse;
 
 /* ---- ListTransactionsRequest (request, api key 66) ---- */
 struct kp_ListTransactionsRequest {
@@ -2178,6 +2484,7 @@ struct kp_ListTransactionsRequest {
     struct { int64_t *items; int32_t count; } ProducerIdFilters; /* v0+ */
     int64_t DurationFilter; /* v1+, default -1 */
 };
+extern const struct kp_struct kp_desc_ListTransactionsRequest;
 
 /* ---- ListTransactionsResponse (response, api key 66) ---- */
 struct kp_ListTransactionsResponse_TransactionState {
@@ -2185,6 +2492,7 @@ struct kp_ListTransactionsResponse_TransactionState {
     int64_t ProducerId; /* v0+ */
     struct kp_str TransactionState; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListTransactionsResponse_TransactionState;
 
 struct kp_ListTransactionsResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2192,12 +2500,14 @@ struct kp_ListTransactionsResponse {
     struct { struct kp_str *items; int32_t count; } UnknownStateFilters; /* v0+ */
     struct { struct kp_ListTransactionsResponse_TransactionState *items; int32_t count; } TransactionStates; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ListTransactionsResponse;
 
 /* ---- MetadataRequest (request, api key 3) ---- */
 struct kp_MetadataRequest_MetadataRequestTopic {
     struct kp_uuid TopicId; /* v10+ */
     struct kp_str Name; /* v0+, nullable 10+ */
 };
+extern const struct kp_struct kp_desc_MetadataRequest_MetadataRequestTopic;
 
 struct kp_MetadataRequest {
     struct { struct kp_MetadataRequest_MetadataRequestTopic *items; int32_t count; } Topics; /* v0+, nullable 1+ */
@@ -2205,6 +2515,7 @@ struct kp_MetadataRequest {
     bool IncludeClusterAuthorizedOperations; /* v8-10 */
     bool IncludeTopicAuthorizedOperations; /* v8+ */
 };
+extern const struct kp_struct kp_desc_MetadataRequest;
 
 /* ---- MetadataResponse (response, api key 3) ---- */
 struct kp_MetadataResponse_MetadataResponseBroker {
@@ -2213,6 +2524,7 @@ struct kp_MetadataResponse_MetadataResponseBroker {
     int32_t Port; /* v0+ */
     struct kp_str Rack; /* v1+, nullable 1+, default null */
 };
+extern const struct kp_struct kp_desc_MetadataResponse_MetadataResponseBroker;
 
 struct kp_MetadataResponse_MetadataResponsePartition {
     int16_t ErrorCode; /* v0+ */
@@ -2223,6 +2535,7 @@ struct kp_MetadataResponse_MetadataResponsePartition {
     struct { int32_t *items; int32_t count; } IsrNodes; /* v0+ */
     struct { int32_t *items; int32_t count; } OfflineReplicas; /* v5+ */
 };
+extern const struct kp_struct kp_desc_MetadataResponse_MetadataResponsePartition;
 
 struct kp_MetadataResponse_MetadataResponseTopic {
     int16_t ErrorCode; /* v0+ */
@@ -2232,6 +2545,7 @@ struct kp_MetadataResponse_MetadataResponseTopic {
     struct { struct kp_MetadataResponse_MetadataResponsePartition *items; int32_t count; } Partitions; /* v0+ */
     int32_t TopicAuthorizedOperations; /* v8+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_MetadataResponse_MetadataResponseTopic;
 
 struct kp_MetadataResponse {
     int32_t ThrottleTimeMs; /* v3+ */
@@ -2241,6 +2555,7 @@ struct kp_MetadataResponse {
     struct { struct kp_MetadataResponse_MetadataResponseTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t ClusterAuthorizedOperations; /* v8-10, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_MetadataResponse;
 
 /* ---- OffsetCommitRequest (request, api key 8) ---- */
 struct kp_OffsetCommitRequest_OffsetCommitRequestPartition {
@@ -2250,11 +2565,13 @@ struct kp_OffsetCommitRequest_OffsetCommitRequestPartition {
     int64_t CommitTimestamp; /* v1, default -1 */
     struct kp_str CommittedMetadata; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitRequest_OffsetCommitRequestPartition;
 
 struct kp_OffsetCommitRequest_OffsetCommitRequestTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_OffsetCommitRequest_OffsetCommitRequestPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitRequest_OffsetCommitRequestTopic;
 
 struct kp_OffsetCommitRequest {
     struct kp_str GroupId; /* v0+ */
@@ -2264,65 +2581,77 @@ struct kp_OffsetCommitRequest {
     int64_t RetentionTimeMs; /* v2-4, default -1 */
     struct { struct kp_OffsetCommitRequest_OffsetCommitRequestTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitRequest;
 
 /* ---- OffsetCommitResponse (response, api key 8) ---- */
 struct kp_OffsetCommitResponse_OffsetCommitResponsePartition {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitResponse_OffsetCommitResponsePartition;
 
 struct kp_OffsetCommitResponse_OffsetCommitResponseTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_OffsetCommitResponse_OffsetCommitResponsePartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitResponse_OffsetCommitResponseTopic;
 
 struct kp_OffsetCommitResponse {
     int32_t ThrottleTimeMs; /* v3+ */
     struct { struct kp_OffsetCommitResponse_OffsetCommitResponseTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetCommitResponse;
 
 /* ---- OffsetDeleteRequest (request, api key 47) ---- */
 struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition {
     int32_t PartitionIndex; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteRequest_OffsetDeleteRequestPartition;
 
 struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_OffsetDeleteRequest_OffsetDeleteRequestPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteRequest_OffsetDeleteRequestTopic;
 
 struct kp_OffsetDeleteRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_OffsetDeleteRequest_OffsetDeleteRequestTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteRequest;
 
 /* ---- OffsetDeleteResponse (response, api key 47) ---- */
 struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteResponse_OffsetDeleteResponsePartition;
 
 struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_OffsetDeleteResponse_OffsetDeleteResponsePartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteResponse_OffsetDeleteResponseTopic;
 
 struct kp_OffsetDeleteResponse {
     int16_t ErrorCode; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_OffsetDeleteResponse_OffsetDeleteResponseTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetDeleteResponse;
 
 /* ---- OffsetFetchRequest (request, api key 9) ---- */
 struct kp_OffsetFetchRequest_OffsetFetchRequestTopic {
     struct kp_str Name; /* v0-7 */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v0-7 */
 };
+extern const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestTopic;
 
 struct kp_OffsetFetchRequest_OffsetFetchRequestTopics {
     struct kp_str Name; /* v8+ */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v8+ */
 };
+extern const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestTopics;
 
 struct kp_OffsetFetchRequest_OffsetFetchRequestGroup {
     struct kp_str GroupId; /* v8+ */
@@ -2330,6 +2659,7 @@ struct kp_OffsetFetchRequest_OffsetFetchRequestGroup {
     int32_t MemberEpoch; /* v9+, default -1 */
     struct { struct kp_OffsetFetchRequest_OffsetFetchRequestTopics *items; int32_t count; } Topics; /* v8+, nullable 8+ */
 };
+extern const struct kp_struct kp_desc_OffsetFetchRequest_OffsetFetchRequestGroup;
 
 struct kp_OffsetFetchRequest {
     struct kp_str GroupId; /* v0-7 */
@@ -2337,6 +2667,7 @@ struct kp_OffsetFetchRequest {
     struct { struct kp_OffsetFetchRequest_OffsetFetchRequestGroup *items; int32_t count; } Groups; /* v8+ */
     bool RequireStable; /* v7+, default false */
 };
+extern const struct kp_struct kp_desc_OffsetFetchRequest;
 
 /* ---- OffsetFetchResponse (response, api key 9) ---- */
 struct kp_OffsetFetchResponse_OffsetFetchResponsePartition {
@@ -2346,11 +2677,13 @@ struct kp_OffsetFetchResponse_OffsetFetchResponsePartition {
     struct kp_str Metadata; /* v0-7, nullable 0-7 */
     int16_t ErrorCode; /* v0-7 */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponsePartition;
 
 struct kp_OffsetFetchResponse_OffsetFetchResponseTopic {
     struct kp_str Name; /* v0-7 */
     struct { struct kp_OffsetFetchResponse_OffsetFetchResponsePartition *items; int32_t count; } Partitions; /* v0-7 */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseTopic;
 
 struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions {
     int32_t PartitionIndex; /* v8+ */
@@ -2359,17 +2692,20 @@ struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions {
     struct kp_str Metadata; /* v8+, nullable 8+ */
     int16_t ErrorCode; /* v8+ */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponsePartitions;
 
 struct kp_OffsetFetchResponse_OffsetFetchResponseTopics {
     struct kp_str Name; /* v8+ */
     struct { struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions *items; int32_t count; } Partitions; /* v8+ */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseTopics;
 
 struct kp_OffsetFetchResponse_OffsetFetchResponseGroup {
     struct kp_str GroupId; /* v8+ */
     struct { struct kp_OffsetFetchResponse_OffsetFetchResponseTopics *items; int32_t count; } Topics; /* v8+ */
     int16_t ErrorCode; /* v8+, default 0 */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse_OffsetFetchResponseGroup;
 
 struct kp_OffsetFetchResponse {
     int32_t ThrottleTimeMs; /* v3+ */
@@ -2377,6 +2713,7 @@ struct kp_OffsetFetchResponse {
     int16_t ErrorCode; /* v2-7, default 0 */
     struct { struct kp_OffsetFetchResponse_OffsetFetchResponseGroup *items; int32_t count; } Groups; /* v8+ */
 };
+extern const struct kp_struct kp_desc_OffsetFetchResponse;
 
 /* ---- OffsetForLeaderEpochRequest (request, api key 23) ---- */
 struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
@@ -2384,16 +2721,19 @@ struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition {
     int32_t CurrentLeaderEpoch; /* v2+, default -1 */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderPartition;
 
 struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic {
     struct kp_str Topic; /* v0+ */
     struct { struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochRequest_OffsetForLeaderTopic;
 
 struct kp_OffsetForLeaderEpochRequest {
     int32_t ReplicaId; /* v3+, default -2 */
     struct { struct kp_OffsetForLeaderEpochRequest_OffsetForLeaderTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochRequest;
 
 /* ---- OffsetForLeaderEpochResponse (response, api key 23) ---- */
 struct kp_OffsetForLeaderEpochResponse_EpochEndOffset {
@@ -2402,27 +2742,32 @@ struct kp_OffsetForLeaderEpochResponse_EpochEndOffset {
     int32_t LeaderEpoch; /* v1+, default -1 */
     int64_t EndOffset; /* v0+, default -1 */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochResponse_EpochEndOffset;
 
 struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult {
     struct kp_str Topic; /* v0+ */
     struct { struct kp_OffsetForLeaderEpochResponse_EpochEndOffset *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult;
 
 struct kp_OffsetForLeaderEpochResponse {
     int32_t ThrottleTimeMs; /* v2+ */
     struct { struct kp_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_OffsetForLeaderEpochResponse;
 
 /* ---- ProduceRequest (request, api key 0) ---- */
 struct kp_ProduceRequest_PartitionProduceData {
     int32_t Index; /* v0+ */
     struct kp_records Records; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_ProduceRequest_PartitionProduceData;
 
 struct kp_ProduceRequest_TopicProduceData {
     struct kp_str Name; /* v0+ */
     struct { struct kp_ProduceRequest_PartitionProduceData *items; int32_t count; } PartitionData; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ProduceRequest_TopicProduceData;
 
 struct kp_ProduceRequest {
     struct kp_str TransactionalId; /* v3+, nullable 3+, default null */
@@ -2430,17 +2775,20 @@ struct kp_ProduceRequest {
     int32_t TimeoutMs; /* v0+ */
     struct { struct kp_ProduceRequest_TopicProduceData *items; int32_t count; } TopicData; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ProduceRequest;
 
 /* ---- ProduceResponse (response, api key 0) ---- */
 struct kp_ProduceResponse_BatchIndexAndErrorMessage {
     int32_t BatchIndex; /* v8+ */
     struct kp_str BatchIndexErrorMessage; /* v8+, nullable 8+, default null */
 };
+extern const struct kp_struct kp_desc_ProduceResponse_BatchIndexAndErrorMessage;
 
 struct kp_ProduceResponse_LeaderIdAndEpoch {
     int32_t LeaderId; /* v10+, default -1 */
     int32_t LeaderEpoch; /* v10+, default -1 */
 };
+extern const struct kp_struct kp_desc_ProduceResponse_LeaderIdAndEpoch;
 
 struct kp_ProduceResponse_PartitionProduceResponse {
     int32_t Index; /* v0+ */
@@ -2452,11 +2800,13 @@ struct kp_ProduceResponse_PartitionProduceResponse {
     struct kp_str ErrorMessage; /* v8+, nullable 8+, default null */
     struct kp_ProduceResponse_LeaderIdAndEpoch CurrentLeader; /* v10+, tag 0 in 10+ */
 };
+extern const struct kp_struct kp_desc_ProduceResponse_PartitionProduceResponse;
 
 struct kp_ProduceResponse_TopicProduceResponse {
     struct kp_str Name; /* v0+ */
     struct { struct kp_ProduceResponse_PartitionProduceResponse *items; int32_t count; } PartitionResponses; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ProduceResponse_TopicProduceResponse;
 
 struct kp_ProduceResponse_NodeEndpoint {
     int32_t NodeId; /* v10+ */
@@ -2464,12 +2814,14 @@ struct kp_ProduceResponse_NodeEndpoint {
     int32_t Port; /* v10+ */
     struct kp_str Rack; /* v10+, nullable 10+, default null */
 };
+extern const struct kp_struct kp_desc_ProduceResponse_NodeEndpoint;
 
 struct kp_ProduceResponse {
     struct { struct kp_ProduceResponse_TopicProduceResponse *items; int32_t count; } Responses; /* v0+ */
     int32_t ThrottleTimeMs; /* v1+, default 0 */
     struct { struct kp_ProduceResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v10+, tag 0 in 10+ */
 };
+extern const struct kp_struct kp_desc_ProduceResponse;
 
 /* ---- PushTelemetryRequest (request, api key 72) ---- */
 struct kp_PushTelemetryRequest {
@@ -2479,28 +2831,33 @@ struct kp_PushTelemetryRequest {
     int8_t CompressionType; /* v0+ */
     struct kp_bytes Metrics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_PushTelemetryRequest;
 
 /* ---- PushTelemetryResponse (response, api key 72) ---- */
 struct kp_PushTelemetryResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_PushTelemetryResponse;
 
 /* ---- ReadShareGroupStateRequest (request, api key 84) ---- */
 struct kp_ReadShareGroupStateRequest_PartitionData {
     int32_t Partition; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateRequest_PartitionData;
 
 struct kp_ReadShareGroupStateRequest_ReadStateData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ReadShareGroupStateRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateRequest_ReadStateData;
 
 struct kp_ReadShareGroupStateRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_ReadShareGroupStateRequest_ReadStateData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateRequest;
 
 /* ---- ReadShareGroupStateResponse (response, api key 84) ---- */
 struct kp_ReadShareGroupStateResponse_StateBatch {
@@ -2509,6 +2866,7 @@ struct kp_ReadShareGroupStateResponse_StateBatch {
     int8_t DeliveryState; /* v0+ */
     int16_t DeliveryCount; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateResponse_StateBatch;
 
 struct kp_ReadShareGroupStateResponse_PartitionResult {
     int32_t Partition; /* v0+ */
@@ -2518,31 +2876,37 @@ struct kp_ReadShareGroupStateResponse_PartitionResult {
     int64_t StartOffset; /* v0+ */
     struct { struct kp_ReadShareGroupStateResponse_StateBatch *items; int32_t count; } StateBatches; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateResponse_PartitionResult;
 
 struct kp_ReadShareGroupStateResponse_ReadStateResult {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ReadShareGroupStateResponse_PartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateResponse_ReadStateResult;
 
 struct kp_ReadShareGroupStateResponse {
     struct { struct kp_ReadShareGroupStateResponse_ReadStateResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateResponse;
 
 /* ---- ReadShareGroupStateSummaryRequest (request, api key 87) ---- */
 struct kp_ReadShareGroupStateSummaryRequest_PartitionData {
     int32_t Partition; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest_PartitionData;
 
 struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ReadShareGroupStateSummaryRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest_ReadStateSummaryData;
 
 struct kp_ReadShareGroupStateSummaryRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_ReadShareGroupStateSummaryRequest_ReadStateSummaryData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryRequest;
 
 /* ---- ReadShareGroupStateSummaryResponse (response, api key 87) ---- */
 struct kp_ReadShareGroupStateSummaryResponse_PartitionResult {
@@ -2552,15 +2916,18 @@ struct kp_ReadShareGroupStateSummaryResponse_PartitionResult {
     int32_t StateEpoch; /* v0+ */
     int64_t StartOffset; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse_PartitionResult;
 
 struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ReadShareGroupStateSummaryResponse_PartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult;
 
 struct kp_ReadShareGroupStateSummaryResponse {
     struct { struct kp_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ReadShareGroupStateSummaryResponse;
 
 /* ---- RemoveRaftVoterRequest (request, api key 81) ---- */
 struct kp_RemoveRaftVoterRequest {
@@ -2568,6 +2935,7 @@ struct kp_RemoveRaftVoterRequest {
     int32_t VoterId; /* v0+ */
     struct kp_uuid VoterDirectoryId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RemoveRaftVoterRequest;
 
 /* ---- RemoveRaftVoterResponse (response, api key 81) ---- */
 struct kp_RemoveRaftVoterResponse {
@@ -2575,12 +2943,14 @@ struct kp_RemoveRaftVoterResponse {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_RemoveRaftVoterResponse;
 
 /* ---- RenewDelegationTokenRequest (request, api key 39) ---- */
 struct kp_RenewDelegationTokenRequest {
     struct kp_bytes Hmac; /* v0+ */
     int64_t RenewPeriodMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RenewDelegationTokenRequest;
 
 /* ---- RenewDelegationTokenResponse (response, api key 39) ---- */
 struct kp_RenewDelegationTokenResponse {
@@ -2588,6 +2958,7 @@ struct kp_RenewDelegationTokenResponse {
     int64_t ExpiryTimestampMs; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RenewDelegationTokenResponse;
 
 /* ---- RequestHeader (header) ---- */
 struct kp_RequestHeader {
@@ -2596,16 +2967,19 @@ struct kp_RequestHeader {
     int32_t CorrelationId; /* v0+ */
     struct kp_str ClientId; /* v1+, nullable 1+ */
 };
+extern const struct kp_struct kp_desc_RequestHeader;
 
 /* ---- ResponseHeader (header) ---- */
 struct kp_ResponseHeader {
     int32_t CorrelationId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ResponseHeader;
 
 /* ---- SaslAuthenticateRequest (request, api key 36) ---- */
 struct kp_SaslAuthenticateRequest {
     struct kp_bytes AuthBytes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SaslAuthenticateRequest;
 
 /* ---- SaslAuthenticateResponse (response, api key 36) ---- */
 struct kp_SaslAuthenticateResponse {
@@ -2614,17 +2988,20 @@ struct kp_SaslAuthenticateResponse {
     struct kp_bytes AuthBytes; /* v0+ */
     int64_t SessionLifetimeMs; /* v1+, default 0 */
 };
+extern const struct kp_struct kp_desc_SaslAuthenticateResponse;
 
 /* ---- SaslHandshakeRequest (request, api key 17) ---- */
 struct kp_SaslHandshakeRequest {
     struct kp_str Mechanism; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SaslHandshakeRequest;
 
 /* ---- SaslHandshakeResponse (response, api key 17) ---- */
 struct kp_SaslHandshakeResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_str *items; int32_t count; } Mechanisms; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SaslHandshakeResponse;
 
 /* ---- ShareAcknowledgeRequest (request, api key 79) ---- */
 struct kp_ShareAcknowledgeRequest_AcknowledgementBatch {
@@ -2632,16 +3009,19 @@ struct kp_ShareAcknowledgeRequest_AcknowledgementBatch {
     int64_t LastOffset; /* v0+ */
     struct { int8_t *items; int32_t count; } AcknowledgeTypes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgementBatch;
 
 struct kp_ShareAcknowledgeRequest_AcknowledgePartition {
     int32_t PartitionIndex; /* v0+ */
     struct { struct kp_ShareAcknowledgeRequest_AcknowledgementBatch *items; int32_t count; } AcknowledgementBatches; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgePartition;
 
 struct kp_ShareAcknowledgeRequest_AcknowledgeTopic {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ShareAcknowledgeRequest_AcknowledgePartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeRequest_AcknowledgeTopic;
 
 struct kp_ShareAcknowledgeRequest {
     struct kp_str GroupId; /* v0+, nullable 0+, default null */
@@ -2649,12 +3029,14 @@ struct kp_ShareAcknowledgeRequest {
     int32_t ShareSessionEpoch; /* v0+ */
     struct { struct kp_ShareAcknowledgeRequest_AcknowledgeTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeRequest;
 
 /* ---- ShareAcknowledgeResponse (response, api key 79) ---- */
 struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeResponse_LeaderIdAndEpoch;
 
 struct kp_ShareAcknowledgeResponse_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -2662,11 +3044,13 @@ struct kp_ShareAcknowledgeResponse_PartitionData {
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
     struct kp_ShareAcknowledgeResponse_LeaderIdAndEpoch CurrentLeader; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeResponse_PartitionData;
 
 struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ShareAcknowledgeResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse;
 
 struct kp_ShareAcknowledgeResponse_NodeEndpoint {
     int32_t NodeId; /* v0+ */
@@ -2674,6 +3058,7 @@ struct kp_ShareAcknowledgeResponse_NodeEndpoint {
     int32_t Port; /* v0+ */
     struct kp_str Rack; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeResponse_NodeEndpoint;
 
 struct kp_ShareAcknowledgeResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2682,6 +3067,7 @@ struct kp_ShareAcknowledgeResponse {
     struct { struct kp_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse *items; int32_t count; } Responses; /* v0+ */
     struct { struct kp_ShareAcknowledgeResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareAcknowledgeResponse;
 
 /* ---- ShareFetchRequest (request, api key 78) ---- */
 struct kp_ShareFetchRequest_AcknowledgementBatch {
@@ -2689,22 +3075,26 @@ struct kp_ShareFetchRequest_AcknowledgementBatch {
     int64_t LastOffset; /* v0+ */
     struct { int8_t *items; int32_t count; } AcknowledgeTypes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchRequest_AcknowledgementBatch;
 
 struct kp_ShareFetchRequest_FetchPartition {
     int32_t PartitionIndex; /* v0+ */
     int32_t PartitionMaxBytes; /* v0+ */
     struct { struct kp_ShareFetchRequest_AcknowledgementBatch *items; int32_t count; } AcknowledgementBatches; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchRequest_FetchPartition;
 
 struct kp_ShareFetchRequest_FetchTopic {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ShareFetchRequest_FetchPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchRequest_FetchTopic;
 
 struct kp_ShareFetchRequest_ForgottenTopic {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchRequest_ForgottenTopic;
 
 struct kp_ShareFetchRequest {
     struct kp_str GroupId; /* v0+, nullable 0+, default null */
@@ -2716,18 +3106,21 @@ struct kp_ShareFetchRequest {
     struct { struct kp_ShareFetchRequest_FetchTopic *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_ShareFetchRequest_ForgottenTopic *items; int32_t count; } ForgottenTopicsData; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchRequest;
 
 /* ---- ShareFetchResponse (response, api key 78) ---- */
 struct kp_ShareFetchResponse_LeaderIdAndEpoch {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse_LeaderIdAndEpoch;
 
 struct kp_ShareFetchResponse_AcquiredRecords {
     int64_t FirstOffset; /* v0+ */
     int64_t LastOffset; /* v0+ */
     int16_t DeliveryCount; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse_AcquiredRecords;
 
 struct kp_ShareFetchResponse_PartitionData {
     int32_t PartitionIndex; /* v0+ */
@@ -2739,11 +3132,13 @@ struct kp_ShareFetchResponse_PartitionData {
     struct kp_records Records; /* v0+, nullable 0+ */
     struct { struct kp_ShareFetchResponse_AcquiredRecords *items; int32_t count; } AcquiredRecords; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse_PartitionData;
 
 struct kp_ShareFetchResponse_ShareFetchableTopicResponse {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_ShareFetchResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse_ShareFetchableTopicResponse;
 
 struct kp_ShareFetchResponse_NodeEndpoint {
     int32_t NodeId; /* v0+ */
@@ -2751,6 +3146,7 @@ struct kp_ShareFetchResponse_NodeEndpoint {
     int32_t Port; /* v0+ */
     struct kp_str Rack; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse_NodeEndpoint;
 
 struct kp_ShareFetchResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2759,12 +3155,14 @@ struct kp_ShareFetchResponse {
     struct { struct kp_ShareFetchResponse_ShareFetchableTopicResponse *items; int32_t count; } Responses; /* v0+ */
     struct { struct kp_ShareFetchResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareFetchResponse;
 
 /* ---- ShareGroupDescribeRequest (request, api key 77) ---- */
 struct kp_ShareGroupDescribeRequest {
     struct { struct kp_str *items; int32_t count; } GroupIds; /* v0+ */
     bool IncludeAuthorizedOperations; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeRequest;
 
 /* ---- ShareGroupDescribeResponse (response, api key 77) ---- */
 struct kp_ShareGroupDescribeResponse_TopicPartitions {
@@ -2772,10 +3170,12 @@ struct kp_ShareGroupDescribeResponse_TopicPartitions {
     struct kp_str TopicName; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeResponse_TopicPartitions;
 
 struct kp_ShareGroupDescribeResponse_Assignment {
     struct { struct kp_ShareGroupDescribeResponse_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeResponse_Assignment;
 
 struct kp_ShareGroupDescribeResponse_Member {
     struct kp_str MemberId; /* v0+ */
@@ -2786,6 +3186,7 @@ struct kp_ShareGroupDescribeResponse_Member {
     struct { struct kp_str *items; int32_t count; } SubscribedTopicNames; /* v0+ */
     struct kp_ShareGroupDescribeResponse_Assignment Assignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeResponse_Member;
 
 struct kp_ShareGroupDescribeResponse_DescribedGroup {
     int16_t ErrorCode; /* v0+ */
@@ -2798,11 +3199,13 @@ struct kp_ShareGroupDescribeResponse_DescribedGroup {
     struct { struct kp_ShareGroupDescribeResponse_Member *items; int32_t count; } Members; /* v0+ */
     int32_t AuthorizedOperations; /* v0+, default -2147483648 */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeResponse_DescribedGroup;
 
 struct kp_ShareGroupDescribeResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_ShareGroupDescribeResponse_DescribedGroup *items; int32_t count; } Groups; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupDescribeResponse;
 
 /* ---- ShareGroupHeartbeatRequest (request, api key 76) ---- */
 struct kp_ShareGroupHeartbeatRequest {
@@ -2812,16 +3215,19 @@ struct kp_ShareGroupHeartbeatRequest {
     struct kp_str RackId; /* v0+, nullable 0+, default null */
     struct { struct kp_str *items; int32_t count; } SubscribedTopicNames; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ShareGroupHeartbeatRequest;
 
 /* ---- ShareGroupHeartbeatResponse (response, api key 76) ---- */
 struct kp_ShareGroupHeartbeatResponse_TopicPartitions {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupHeartbeatResponse_TopicPartitions;
 
 struct kp_ShareGroupHeartbeatResponse_Assignment {
     struct { struct kp_ShareGroupHeartbeatResponse_TopicPartitions *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupHeartbeatResponse_Assignment;
 
 struct kp_ShareGroupHeartbeatResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2832,39 +3238,46 @@ struct kp_ShareGroupHeartbeatResponse {
     int32_t HeartbeatIntervalMs; /* v0+ */
     struct kp_ShareGroupHeartbeatResponse_Assignment *Assignment; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_ShareGroupHeartbeatResponse;
 
 /* ---- SnapshotFooterRecord (data) ---- */
 struct kp_SnapshotFooterRecord {
     int16_t Version; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SnapshotFooterRecord;
 
 /* ---- SnapshotHeaderRecord (data) ---- */
 struct kp_SnapshotHeaderRecord {
     int16_t Version; /* v0+ */
     int64_t LastContainedLogTimestamp; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SnapshotHeaderRecord;
 
 /* ---- StopReplicaRequest (request, api key 5) ---- */
 struct kp_StopReplicaRequest_StopReplicaPartitionV0 {
     struct kp_str TopicName; /* v0 */
     int32_t PartitionIndex; /* v0 */
 };
+extern const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaPartitionV0;
 
 struct kp_StopReplicaRequest_StopReplicaTopicV1 {
     struct kp_str Name; /* v1-2 */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v1-2 */
 };
+extern const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaTopicV1;
 
 struct kp_StopReplicaRequest_StopReplicaPartitionState {
     int32_t PartitionIndex; /* v3+ */
     int32_t LeaderEpoch; /* v3+, default -1 */
     bool DeletePartition; /* v3+ */
 };
+extern const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaPartitionState;
 
 struct kp_StopReplicaRequest_StopReplicaTopicState {
     struct kp_str TopicName; /* v3+ */
     struct { struct kp_StopReplicaRequest_StopReplicaPartitionState *items; int32_t count; } PartitionStates; /* v3+ */
 };
+extern const struct kp_struct kp_desc_StopReplicaRequest_StopReplicaTopicState;
 
 struct kp_StopReplicaRequest {
     int32_t ControllerId; /* v0+ */
@@ -2876,6 +3289,7 @@ struct kp_StopReplicaRequest {
     struct { struct kp_StopReplicaRequest_StopReplicaTopicV1 *items; int32_t count; } Topics; /* v1-2 */
     struct { struct kp_StopReplicaRequest_StopReplicaTopicState *items; int32_t count; } TopicStates; /* v3+ */
 };
+extern const struct kp_struct kp_desc_StopReplicaRequest;
 
 /* ---- StopReplicaResponse (response, api key 5) ---- */
 struct kp_StopReplicaResponse_StopReplicaPartitionError {
@@ -2883,17 +3297,20 @@ struct kp_StopReplicaResponse_StopReplicaPartitionError {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_StopReplicaResponse_StopReplicaPartitionError;
 
 struct kp_StopReplicaResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_StopReplicaResponse_StopReplicaPartitionError *items; int32_t count; } PartitionErrors; /* v0+ */
 };
+extern const struct kp_struct kp_desc_StopReplicaResponse;
 
 /* ---- SyncGroupRequest (request, api key 14) ---- */
 struct kp_SyncGroupRequest_SyncGroupRequestAssignment {
     struct kp_str MemberId; /* v0+ */
     struct kp_bytes Assignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SyncGroupRequest_SyncGroupRequestAssignment;
 
 struct kp_SyncGroupRequest {
     struct kp_str GroupId; /* v0+ */
@@ -2904,6 +3321,7 @@ struct kp_SyncGroupRequest {
     struct kp_str ProtocolName; /* v5+, nullable 5+, default null */
     struct { struct kp_SyncGroupRequest_SyncGroupRequestAssignment *items; int32_t count; } Assignments; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SyncGroupRequest;
 
 /* ---- SyncGroupResponse (response, api key 14) ---- */
 struct kp_SyncGroupResponse {
@@ -2913,6 +3331,7 @@ struct kp_SyncGroupResponse {
     struct kp_str ProtocolName; /* v5+, nullable 5+, default null */
     struct kp_bytes Assignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_SyncGroupResponse;
 
 /* ---- TxnOffsetCommitRequest (request, api key 28) ---- */
 struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
@@ -2921,11 +3340,13 @@ struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition {
     int32_t CommittedLeaderEpoch; /* v2+, default -1 */
     struct kp_str CommittedMetadata; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition;
 
 struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic;
 
 struct kp_TxnOffsetCommitRequest {
     struct kp_str TransactionalId; /* v0+ */
@@ -2937,27 +3358,32 @@ struct kp_TxnOffsetCommitRequest {
     struct kp_str GroupInstanceId; /* v3+, nullable 3+, default null */
     struct { struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitRequest;
 
 /* ---- TxnOffsetCommitResponse (response, api key 28) ---- */
 struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition;
 
 struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic {
     struct kp_str Name; /* v0+ */
     struct { struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic;
 
 struct kp_TxnOffsetCommitResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     struct { struct kp_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TxnOffsetCommitResponse;
 
 /* ---- UnregisterBrokerRequest (request, api key 64) ---- */
 struct kp_UnregisterBrokerRequest {
     int32_t BrokerId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UnregisterBrokerRequest;
 
 /* ---- UnregisterBrokerResponse (response, api key 64) ---- */
 struct kp_UnregisterBrokerResponse {
@@ -2965,6 +3391,7 @@ struct kp_UnregisterBrokerResponse {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_UnregisterBrokerResponse;
 
 /* ---- UpdateFeaturesRequest (request, api key 57) ---- */
 struct kp_UpdateFeaturesRequest_FeatureUpdateKey {
@@ -2973,12 +3400,14 @@ struct kp_UpdateFeaturesRequest_FeatureUpdateKey {
     bool AllowDowngrade; /* v0 */
     int8_t UpgradeType; /* v1+, default 1 */
 };
+extern const struct kp_struct kp_desc_UpdateFeaturesRequest_FeatureUpdateKey;
 
 struct kp_UpdateFeaturesRequest {
     int32_t timeoutMs; /* v0+, default 60000 */
     struct { struct kp_UpdateFeaturesRequest_FeatureUpdateKey *items; int32_t count; } FeatureUpdates; /* v0+ */
     bool ValidateOnly; /* v1+, default False */
 };
+extern const struct kp_struct kp_desc_UpdateFeaturesRequest;
 
 /* ---- UpdateFeaturesResponse (response, api key 57) ---- */
 struct kp_UpdateFeaturesResponse_UpdatableFeatureResult {
@@ -2986,6 +3415,7 @@ struct kp_UpdateFeaturesResponse_UpdatableFeatureResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_UpdateFeaturesResponse_UpdatableFeatureResult;
 
 struct kp_UpdateFeaturesResponse {
     int32_t ThrottleTimeMs; /* v0+ */
@@ -2993,6 +3423,7 @@ struct kp_UpdateFeaturesResponse {
     struct kp_str ErrorMessage; /* v0+, nullable 0+ */
     struct { struct kp_UpdateFeaturesResponse_UpdatableFeatureResult *items; int32_t count; } Results; /* v0-1 */
 };
+extern const struct kp_struct kp_desc_UpdateFeaturesResponse;
 
 /* ---- UpdateMetadataRequest (request, api key 6) ---- */
 struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState {
@@ -3006,12 +3437,14 @@ struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState {
     struct { int32_t *items; int32_t count; } Replicas; /* v0+ */
     struct { int32_t *items; int32_t count; } OfflineReplicas; /* v4+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataPartitionState;
 
 struct kp_UpdateMetadataRequest_UpdateMetadataTopicState {
     struct kp_str TopicName; /* v5+ */
     struct kp_uuid TopicId; /* v7+ */
     struct { struct kp_UpdateMetadataRequest_UpdateMetadataPartitionState *items; int32_t count; } PartitionStates; /* v5+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataTopicState;
 
 struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint {
     int32_t Port; /* v1+ */
@@ -3019,6 +3452,7 @@ struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint {
     struct kp_str Listener; /* v3+ */
     int16_t SecurityProtocol; /* v1+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataEndpoint;
 
 struct kp_UpdateMetadataRequest_UpdateMetadataBroker {
     int32_t Id; /* v0+ */
@@ -3027,6 +3461,7 @@ struct kp_UpdateMetadataRequest_UpdateMetadataBroker {
     struct { struct kp_UpdateMetadataRequest_UpdateMetadataEndpoint *items; int32_t count; } Endpoints; /* v1+ */
     struct kp_str Rack; /* v2+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataRequest_UpdateMetadataBroker;
 
 struct kp_UpdateMetadataRequest {
     int32_t ControllerId; /* v0+ */
@@ -3038,11 +3473,13 @@ struct kp_UpdateMetadataRequest {
     struct { struct kp_UpdateMetadataRequest_UpdateMetadataTopicState *items; int32_t count; } TopicStates; /* v5+ */
     struct { struct kp_UpdateMetadataRequest_UpdateMetadataBroker *items; int32_t count; } LiveBrokers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataRequest;
 
 /* ---- UpdateMetadataResponse (response, api key 6) ---- */
 struct kp_UpdateMetadataResponse {
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateMetadataResponse;
 
 /* ---- UpdateRaftVoterRequest (request, api key 82) ---- */
 struct kp_UpdateRaftVoterRequest_Listener {
@@ -3050,11 +3487,13 @@ struct kp_UpdateRaftVoterRequest_Listener {
     struct kp_str Host; /* v0+ */
     uint16_t Port; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateRaftVoterRequest_Listener;
 
 struct kp_UpdateRaftVoterRequest_KRaftVersionFeature {
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateRaftVoterRequest_KRaftVersionFeature;
 
 struct kp_UpdateRaftVoterRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+ */
@@ -3064,6 +3503,7 @@ struct kp_UpdateRaftVoterRequest {
     struct { struct kp_UpdateRaftVoterRequest_Listener *items; int32_t count; } Listeners; /* v0+ */
     struct kp_UpdateRaftVoterRequest_KRaftVersionFeature KRaftVersionFeature; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateRaftVoterRequest;
 
 /* ---- UpdateRaftVoterResponse (response, api key 82) ---- */
 struct kp_UpdateRaftVoterResponse_CurrentLeader {
@@ -3072,12 +3512,14 @@ struct kp_UpdateRaftVoterResponse_CurrentLeader {
     struct kp_str Host; /* v0+ */
     int32_t Port; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UpdateRaftVoterResponse_CurrentLeader;
 
 struct kp_UpdateRaftVoterResponse {
     int32_t ThrottleTimeMs; /* v0+ */
     int16_t ErrorCode; /* v0+ */
     struct kp_UpdateRaftVoterResponse_CurrentLeader CurrentLeader; /* v0+, tag 0 in 0+ */
 };
+extern const struct kp_struct kp_desc_UpdateRaftVoterResponse;
 
 /* ---- VoteRequest (request, api key 52) ---- */
 struct kp_VoteRequest_PartitionData {
@@ -3089,17 +3531,20 @@ struct kp_VoteRequest_PartitionData {
     int32_t LastOffsetEpoch; /* v0+ */
     int64_t LastOffset; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VoteRequest_PartitionData;
 
 struct kp_VoteRequest_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_VoteRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VoteRequest_TopicData;
 
 struct kp_VoteRequest {
     struct kp_str ClusterId; /* v0+, nullable 0+, default null */
     int32_t VoterId; /* v1+, default -1 */
     struct { struct kp_VoteRequest_TopicData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VoteRequest;
 
 /* ---- VoteResponse (response, api key 52) ---- */
 struct kp_VoteResponse_PartitionData {
@@ -3109,23 +3554,27 @@ struct kp_VoteResponse_PartitionData {
     int32_t LeaderEpoch; /* v0+ */
     bool VoteGranted; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VoteResponse_PartitionData;
 
 struct kp_VoteResponse_TopicData {
     struct kp_str TopicName; /* v0+ */
     struct { struct kp_VoteResponse_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VoteResponse_TopicData;
 
 struct kp_VoteResponse_NodeEndpoint {
     int32_t NodeId; /* v1+ */
     struct kp_str Host; /* v1+ */
     uint16_t Port; /* v1+ */
 };
+extern const struct kp_struct kp_desc_VoteResponse_NodeEndpoint;
 
 struct kp_VoteResponse {
     int16_t ErrorCode; /* v0+ */
     struct { struct kp_VoteResponse_TopicData *items; int32_t count; } Topics; /* v0+ */
     struct { struct kp_VoteResponse_NodeEndpoint *items; int32_t count; } NodeEndpoints; /* v1+, tag 0 in 1+ */
 };
+extern const struct kp_struct kp_desc_VoteResponse;
 
 /* ---- VotersRecord (data) ---- */
 struct kp_VotersRecord_Endpoint {
@@ -3133,11 +3582,13 @@ struct kp_VotersRecord_Endpoint {
     struct kp_str Host; /* v0+ */
     uint16_t Port; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VotersRecord_Endpoint;
 
 struct kp_VotersRecord_KRaftVersionFeature {
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VotersRecord_KRaftVersionFeature;
 
 struct kp_VotersRecord_Voter {
     int32_t VoterId; /* v0+ */
@@ -3145,11 +3596,13 @@ struct kp_VotersRecord_Voter {
     struct { struct kp_VotersRecord_Endpoint *items; int32_t count; } Endpoints; /* v0+ */
     struct kp_VotersRecord_KRaftVersionFeature KRaftVersionFeature; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VotersRecord_Voter;
 
 struct kp_VotersRecord {
     int16_t Version; /* v0+ */
     struct { struct kp_VotersRecord_Voter *items; int32_t count; } Voters; /* v0+ */
 };
+extern const struct kp_struct kp_desc_VotersRecord;
 
 /* ---- WriteShareGroupStateRequest (request, api key 85) ---- */
 struct kp_WriteShareGroupStateRequest_StateBatch {
@@ -3158,6 +3611,7 @@ struct kp_WriteShareGroupStateRequest_StateBatch {
     int8_t DeliveryState; /* v0+ */
     int16_t DeliveryCount; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateRequest_StateBatch;
 
 struct kp_WriteShareGroupStateRequest_PartitionData {
     int32_t Partition; /* v0+ */
@@ -3166,16 +3620,19 @@ struct kp_WriteShareGroupStateRequest_PartitionData {
     int64_t StartOffset; /* v0+ */
     struct { struct kp_WriteShareGroupStateRequest_StateBatch *items; int32_t count; } StateBatches; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateRequest_PartitionData;
 
 struct kp_WriteShareGroupStateRequest_WriteStateData {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_WriteShareGroupStateRequest_PartitionData *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateRequest_WriteStateData;
 
 struct kp_WriteShareGroupStateRequest {
     struct kp_str GroupId; /* v0+ */
     struct { struct kp_WriteShareGroupStateRequest_WriteStateData *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateRequest;
 
 /* ---- WriteShareGroupStateResponse (response, api key 85) ---- */
 struct kp_WriteShareGroupStateResponse_PartitionResult {
@@ -3183,21 +3640,25 @@ struct kp_WriteShareGroupStateResponse_PartitionResult {
     int16_t ErrorCode; /* v0+ */
     struct kp_str ErrorMessage; /* v0+, nullable 0+, default null */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateResponse_PartitionResult;
 
 struct kp_WriteShareGroupStateResponse_WriteStateResult {
     struct kp_uuid TopicId; /* v0+ */
     struct { struct kp_WriteShareGroupStateResponse_PartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateResponse_WriteStateResult;
 
 struct kp_WriteShareGroupStateResponse {
     struct { struct kp_WriteShareGroupStateResponse_WriteStateResult *items; int32_t count; } Results; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteShareGroupStateResponse;
 
 /* ---- WriteTxnMarkersRequest (request, api key 27) ---- */
 struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic {
     struct kp_str Name; /* v0+ */
     struct { int32_t *items; int32_t count; } PartitionIndexes; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersRequest_WritableTxnMarkerTopic;
 
 struct kp_WriteTxnMarkersRequest_WritableTxnMarker {
     int64_t ProducerId; /* v0+ */
@@ -3206,35 +3667,42 @@ struct kp_WriteTxnMarkersRequest_WritableTxnMarker {
     struct { struct kp_WriteTxnMarkersRequest_WritableTxnMarkerTopic *items; int32_t count; } Topics; /* v0+ */
     int32_t CoordinatorEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersRequest_WritableTxnMarker;
 
 struct kp_WriteTxnMarkersRequest {
     struct { struct kp_WriteTxnMarkersRequest_WritableTxnMarker *items; int32_t count; } Markers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersRequest;
 
 /* ---- WriteTxnMarkersResponse (response, api key 27) ---- */
 struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult;
 
 struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult {
     struct kp_str Name; /* v0+ */
     struct { struct kp_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult;
 
 struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult {
     int64_t ProducerId; /* v0+ */
     struct { struct kp_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerResult;
 
 struct kp_WriteTxnMarkersResponse {
     struct { struct kp_WriteTxnMarkersResponse_WritableTxnMarkerResult *items; int32_t count; } Markers; /* v0+ */
 };
+extern const struct kp_struct kp_desc_WriteTxnMarkersResponse;
 
 /* ---- AbortTransactionRecord (metadata, api key 25) ---- */
 struct kp_AbortTransactionRecord {
     struct kp_str Reason; /* v0+, nullable 0+, tag 0 in 0+, default null */
 };
+extern const struct kp_struct kp_desc_AbortTransactionRecord;
 
 /* ---- AccessControlEntryRecord (metadata, api key 18) ---- */
 struct kp_AccessControlEntryRecord {
@@ -3247,11 +3715,13 @@ struct kp_AccessControlEntryRecord {
     int8_t Operation; /* v0+ */
     int8_t PermissionType; /* v0+ */
 };
+extern const struct kp_struct kp_desc_AccessControlEntryRecord;
 
 /* ---- BeginTransactionRecord (metadata, api key 23) ---- */
 struct kp_BeginTransactionRecord {
     struct kp_str Name; /* v0+, nullable 0+, tag 0 in 0+, default null */
 };
+extern const struct kp_struct kp_desc_BeginTransactionRecord;
 
 /* ---- BrokerRegistrationChangeRecord (metadata, api key 17) ---- */
 struct kp_BrokerRegistrationChangeRecord {
@@ -3261,12 +3731,14 @@ struct kp_BrokerRegistrationChangeRecord {
     int8_t InControlledShutdown; /* v1+, tag 1 in 1+ */
     struct { struct kp_uuid *items; int32_t count; } LogDirs; /* v2+, tag 2 in 2+ */
 };
+extern const struct kp_struct kp_desc_BrokerRegistrationChangeRecord;
 
 /* ---- ClientQuotaRecord (metadata, api key 14) ---- */
 struct kp_ClientQuotaRecord_EntityData {
     struct kp_str EntityType; /* v0+ */
     struct kp_str EntityName; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_ClientQuotaRecord_EntityData;
 
 struct kp_ClientQuotaRecord {
     struct { struct kp_ClientQuotaRecord_EntityData *items; int32_t count; } Entity; /* v0+ */
@@ -3274,6 +3746,7 @@ struct kp_ClientQuotaRecord {
     double Value; /* v0+ */
     bool Remove; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ClientQuotaRecord;
 
 /* ---- ConfigRecord (metadata, api key 4) ---- */
 struct kp_ConfigRecord {
@@ -3282,6 +3755,7 @@ struct kp_ConfigRecord {
     struct kp_str Name; /* v0+ */
     struct kp_str Value; /* v0+, nullable 0+ */
 };
+extern const struct kp_struct kp_desc_ConfigRecord;
 
 /* ---- DelegationTokenRecord (metadata, api key 10) ---- */
 struct kp_DelegationTokenRecord {
@@ -3293,28 +3767,33 @@ struct kp_DelegationTokenRecord {
     int64_t ExpirationTimestamp; /* v0+ */
     struct kp_str TokenId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_DelegationTokenRecord;
 
 /* ---- EndTransactionRecord (metadata, api key 24) ---- */
 struct kp_EndTransactionRecord {
     uint8_t kp_empty_; /* C has no empty structs */
 };
+extern const struct kp_struct kp_desc_EndTransactionRecord;
 
 /* ---- FeatureLevelRecord (metadata, api key 12) ---- */
 struct kp_FeatureLevelRecord {
     struct kp_str Name; /* v0+ */
     int16_t FeatureLevel; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FeatureLevelRecord;
 
 /* ---- FenceBrokerRecord (metadata, api key 7) ---- */
 struct kp_FenceBrokerRecord {
     int32_t Id; /* v0+ */
     int64_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_FenceBrokerRecord;
 
 /* ---- NoOpRecord (metadata, api key 20) ---- */
 struct kp_NoOpRecord {
     uint8_t kp_empty_; /* C has no empty structs */
 };
+extern const struct kp_struct kp_desc_NoOpRecord;
 
 /* ---- PartitionChangeRecord (metadata, api key 5) ---- */
 struct kp_PartitionChangeRecord {
@@ -3330,6 +3809,7 @@ struct kp_PartitionChangeRecord {
     struct { int32_t *items; int32_t count; } EligibleLeaderReplicas; /* v2+, nullable 2+, tag 6 in 2+, default null */
     struct { int32_t *items; int32_t count; } LastKnownElr; /* v2+, nullable 2+, tag 7 in 2+, default null */
 };
+extern const struct kp_struct kp_desc_PartitionChangeRecord;
 
 /* ---- PartitionRecord (metadata, api key 3) ---- */
 struct kp_PartitionRecord {
@@ -3347,6 +3827,7 @@ struct kp_PartitionRecord {
     struct { int32_t *items; int32_t count; } EligibleLeaderReplicas; /* v2+, nullable 2+, tag 1 in 2+, default null */
     struct { int32_t *items; int32_t count; } LastKnownElr; /* v2+, nullable 2+, tag 2 in 2+, default null */
 };
+extern const struct kp_struct kp_desc_PartitionRecord;
 
 /* ---- ProducerIdsRecord (metadata, api key 15) ---- */
 struct kp_ProducerIdsRecord {
@@ -3354,6 +3835,7 @@ struct kp_ProducerIdsRecord {
     int64_t BrokerEpoch; /* v0+, default -1 */
     int64_t NextProducerId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ProducerIdsRecord;
 
 /* ---- RegisterBrokerRecord (metadata, api key 0) ---- */
 struct kp_RegisterBrokerRecord_BrokerEndpoint {
@@ -3362,12 +3844,14 @@ struct kp_RegisterBrokerRecord_BrokerEndpoint {
     uint16_t Port; /* v0+ */
     int16_t SecurityProtocol; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RegisterBrokerRecord_BrokerEndpoint;
 
 struct kp_RegisterBrokerRecord_BrokerFeature {
     struct kp_str Name; /* v0+ */
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RegisterBrokerRecord_BrokerFeature;
 
 struct kp_RegisterBrokerRecord {
     int32_t BrokerId; /* v0+ */
@@ -3381,6 +3865,7 @@ struct kp_RegisterBrokerRecord {
     bool InControlledShutdown; /* v1+, default false */
     struct { struct kp_uuid *items; int32_t count; } LogDirs; /* v3+, tag 0 in 3+ */
 };
+extern const struct kp_struct kp_desc_RegisterBrokerRecord;
 
 /* ---- RegisterControllerRecord (metadata, api key 27) ---- */
 struct kp_RegisterControllerRecord_ControllerEndpoint {
@@ -3389,12 +3874,14 @@ struct kp_RegisterControllerRecord_ControllerEndpoint {
     uint16_t Port; /* v0+ */
     int16_t SecurityProtocol; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RegisterControllerRecord_ControllerEndpoint;
 
 struct kp_RegisterControllerRecord_ControllerFeature {
     struct kp_str Name; /* v0+ */
     int16_t MinSupportedVersion; /* v0+ */
     int16_t MaxSupportedVersion; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RegisterControllerRecord_ControllerFeature;
 
 struct kp_RegisterControllerRecord {
     int32_t ControllerId; /* v0+ */
@@ -3403,45 +3890,53 @@ struct kp_RegisterControllerRecord {
     struct { struct kp_RegisterControllerRecord_ControllerEndpoint *items; int32_t count; } EndPoints; /* v0+ */
     struct { struct kp_RegisterControllerRecord_ControllerFeature *items; int32_t count; } Features; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RegisterControllerRecord;
 
 /* ---- RemoveAccessControlEntryRecord (metadata, api key 19) ---- */
 struct kp_RemoveAccessControlEntryRecord {
     struct kp_uuid Id; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RemoveAccessControlEntryRecord;
 
 /* ---- RemoveDelegationTokenRecord (metadata, api key 26) ---- */
 struct kp_RemoveDelegationTokenRecord {
     struct kp_str TokenId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RemoveDelegationTokenRecord;
 
 /* ---- RemoveTopicRecord (metadata, api key 9) ---- */
 struct kp_RemoveTopicRecord {
     struct kp_uuid TopicId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RemoveTopicRecord;
 
 /* ---- RemoveUserScramCredentialRecord (metadata, api key 22) ---- */
 struct kp_RemoveUserScramCredentialRecord {
     struct kp_str Name; /* v0+ */
     int8_t Mechanism; /* v0+ */
 };
+extern const struct kp_struct kp_desc_RemoveUserScramCredentialRecord;
 
 /* ---- TopicRecord (metadata, api key 2) ---- */
 struct kp_TopicRecord {
     struct kp_str Name; /* v0+ */
     struct kp_uuid TopicId; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TopicRecord;
 
 /* ---- UnfenceBrokerRecord (metadata, api key 8) ---- */
 struct kp_UnfenceBrokerRecord {
     int32_t Id; /* v0+ */
     int64_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UnfenceBrokerRecord;
 
 /* ---- UnregisterBrokerRecord (metadata, api key 1) ---- */
 struct kp_UnregisterBrokerRecord {
     int32_t BrokerId; /* v0+ */
     int64_t BrokerEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UnregisterBrokerRecord;
 
 /* ---- UserScramCredentialRecord (metadata, api key 11) ---- */
 struct kp_UserScramCredentialRecord {
@@ -3452,23 +3947,27 @@ struct kp_UserScramCredentialRecord {
     struct kp_bytes ServerKey; /* v0+ */
     int32_t Iterations; /* v0+ */
 };
+extern const struct kp_struct kp_desc_UserScramCredentialRecord;
 
 /* ---- ZkMigrationStateRecord (metadata, api key 21) ---- */
 struct kp_ZkMigrationStateRecord {
     int8_t ZkMigrationState; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ZkMigrationStateRecord;
 
 /* ---- ConsumerGroupCurrentMemberAssignmentKey (data) ---- */
 struct kp_ConsumerGroupCurrentMemberAssignmentKey {
     struct kp_str GroupId; /* v8 */
     struct kp_str MemberId; /* v8 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentKey;
 
 /* ---- ConsumerGroupCurrentMemberAssignmentValue (data) ---- */
 struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions;
 
 struct kp_ConsumerGroupCurrentMemberAssignmentValue {
     int32_t MemberEpoch; /* v0+ */
@@ -3477,23 +3976,27 @@ struct kp_ConsumerGroupCurrentMemberAssignmentValue {
     struct { struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions *items; int32_t count; } AssignedPartitions; /* v0+ */
     struct { struct kp_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions *items; int32_t count; } PartitionsPendingRevocation; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupCurrentMemberAssignmentValue;
 
 /* ---- ConsumerGroupMemberMetadataKey (data) ---- */
 struct kp_ConsumerGroupMemberMetadataKey {
     struct kp_str GroupId; /* v5 */
     struct kp_str MemberId; /* v5 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMemberMetadataKey;
 
 /* ---- ConsumerGroupMemberMetadataValue (data) ---- */
 struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol {
     struct kp_str Name; /* v0+ */
     struct kp_bytes Metadata; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue_ClassicProtocol;
 
 struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata {
     int32_t SessionTimeoutMs; /* v0+ */
     struct { struct kp_ConsumerGroupMemberMetadataValue_ClassicProtocol *items; int32_t count; } SupportedProtocols; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata;
 
 struct kp_ConsumerGroupMemberMetadataValue {
     struct kp_str InstanceId; /* v0+, nullable 0+ */
@@ -3506,27 +4009,32 @@ struct kp_ConsumerGroupMemberMetadataValue {
     struct kp_str ServerAssignor; /* v0+, nullable 0+ */
     struct kp_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata *ClassicMemberMetadata; /* v0+, nullable 0+, tag 0 in 0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMemberMetadataValue;
 
 /* ---- ConsumerGroupMetadataKey (data) ---- */
 struct kp_ConsumerGroupMetadataKey {
     struct kp_str GroupId; /* v3 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMetadataKey;
 
 /* ---- ConsumerGroupMetadataValue (data) ---- */
 struct kp_ConsumerGroupMetadataValue {
     int32_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupMetadataValue;
 
 /* ---- ConsumerGroupPartitionMetadataKey (data) ---- */
 struct kp_ConsumerGroupPartitionMetadataKey {
     struct kp_str GroupId; /* v4 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataKey;
 
 /* ---- ConsumerGroupPartitionMetadataValue (data) ---- */
 struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata {
     int32_t Partition; /* v0+ */
     struct { struct kp_str *items; int32_t count; } Racks; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue_PartitionMetadata;
 
 struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata {
     struct kp_uuid TopicId; /* v0+ */
@@ -3534,41 +4042,49 @@ struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata {
     int32_t NumPartitions; /* v0+ */
     struct { struct kp_ConsumerGroupPartitionMetadataValue_PartitionMetadata *items; int32_t count; } PartitionMetadata; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue_TopicMetadata;
 
 struct kp_ConsumerGroupPartitionMetadataValue {
     struct { struct kp_ConsumerGroupPartitionMetadataValue_TopicMetadata *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupPartitionMetadataValue;
 
 /* ---- ConsumerGroupTargetAssignmentMemberKey (data) ---- */
 struct kp_ConsumerGroupTargetAssignmentMemberKey {
     struct kp_str GroupId; /* v7 */
     struct kp_str MemberId; /* v7 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberKey;
 
 /* ---- ConsumerGroupTargetAssignmentMemberValue (data) ---- */
 struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberValue_TopicPartition;
 
 struct kp_ConsumerGroupTargetAssignmentMemberValue {
     struct { struct kp_ConsumerGroupTargetAssignmentMemberValue_TopicPartition *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMemberValue;
 
 /* ---- ConsumerGroupTargetAssignmentMetadataKey (data) ---- */
 struct kp_ConsumerGroupTargetAssignmentMetadataKey {
     struct kp_str GroupId; /* v6 */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMetadataKey;
 
 /* ---- ConsumerGroupTargetAssignmentMetadataValue (data) ---- */
 struct kp_ConsumerGroupTargetAssignmentMetadataValue {
     int32_t AssignmentEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ConsumerGroupTargetAssignmentMetadataValue;
 
 /* ---- GroupMetadataKey (data) ---- */
 struct kp_GroupMetadataKey {
     struct kp_str group; /* v2 */
 };
+extern const struct kp_struct kp_desc_GroupMetadataKey;
 
 /* ---- GroupMetadataValue (data) ---- */
 struct kp_GroupMetadataValue_MemberMetadata {
@@ -3581,6 +4097,7 @@ struct kp_GroupMetadataValue_MemberMetadata {
     struct kp_bytes subscription; /* v0+ */
     struct kp_bytes assignment; /* v0+ */
 };
+extern const struct kp_struct kp_desc_GroupMetadataValue_MemberMetadata;
 
 struct kp_GroupMetadataValue {
     struct kp_str protocolType; /* v0+ */
@@ -3590,6 +4107,7 @@ struct kp_GroupMetadataValue {
     int64_t currentStateTimestamp; /* v2+, default -1 */
     struct { struct kp_GroupMetadataValue_MemberMetadata *items; int32_t count; } members; /* v0+ */
 };
+extern const struct kp_struct kp_desc_GroupMetadataValue;
 
 /* ---- OffsetCommitKey (data) ---- */
 struct kp_OffsetCommitKey {
@@ -3597,6 +4115,7 @@ struct kp_OffsetCommitKey {
     struct kp_str topic; /* v0-1 */
     int32_t partition; /* v0-1 */
 };
+extern const struct kp_struct kp_desc_OffsetCommitKey;
 
 /* ---- OffsetCommitValue (data) ---- */
 struct kp_OffsetCommitValue {
@@ -3606,18 +4125,21 @@ struct kp_OffsetCommitValue {
     int64_t commitTimestamp; /* v0+ */
     int64_t expireTimestamp; /* v1, default -1 */
 };
+extern const struct kp_struct kp_desc_OffsetCommitValue;
 
 /* ---- ShareGroupCurrentMemberAssignmentKey (data) ---- */
 struct kp_ShareGroupCurrentMemberAssignmentKey {
     struct kp_str GroupId; /* v14 */
     struct kp_str MemberId; /* v14 */
 };
+extern const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentKey;
 
 /* ---- ShareGroupCurrentMemberAssignmentValue (data) ---- */
 struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentValue_TopicPartitions;
 
 struct kp_ShareGroupCurrentMemberAssignmentValue {
     int32_t MemberEpoch; /* v0+ */
@@ -3625,12 +4147,14 @@ struct kp_ShareGroupCurrentMemberAssignmentValue {
     int8_t State; /* v0+ */
     struct { struct kp_ShareGroupCurrentMemberAssignmentValue_TopicPartitions *items; int32_t count; } AssignedPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupCurrentMemberAssignmentValue;
 
 /* ---- ShareGroupMemberMetadataKey (data) ---- */
 struct kp_ShareGroupMemberMetadataKey {
     struct kp_str GroupId; /* v10 */
     struct kp_str MemberId; /* v10 */
 };
+extern const struct kp_struct kp_desc_ShareGroupMemberMetadataKey;
 
 /* ---- ShareGroupMemberMetadataValue (data) ---- */
 struct kp_ShareGroupMemberMetadataValue {
@@ -3639,27 +4163,32 @@ struct kp_ShareGroupMemberMetadataValue {
     struct kp_str ClientHost; /* v0+ */
     struct { struct kp_str *items; int32_t count; } SubscribedTopicNames; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupMemberMetadataValue;
 
 /* ---- ShareGroupMetadataKey (data) ---- */
 struct kp_ShareGroupMetadataKey {
     struct kp_str GroupId; /* v11 */
 };
+extern const struct kp_struct kp_desc_ShareGroupMetadataKey;
 
 /* ---- ShareGroupMetadataValue (data) ---- */
 struct kp_ShareGroupMetadataValue {
     int32_t Epoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupMetadataValue;
 
 /* ---- ShareGroupPartitionMetadataKey (data) ---- */
 struct kp_ShareGroupPartitionMetadataKey {
     struct kp_str GroupId; /* v9 */
 };
+extern const struct kp_struct kp_desc_ShareGroupPartitionMetadataKey;
 
 /* ---- ShareGroupPartitionMetadataValue (data) ---- */
 struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata {
     int32_t Partition; /* v0+ */
     struct { struct kp_str *items; int32_t count; } Racks; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue_PartitionMetadata;
 
 struct kp_ShareGroupPartitionMetadataValue_TopicMetadata {
     struct kp_uuid TopicId; /* v0+ */
@@ -3667,15 +4196,18 @@ struct kp_ShareGroupPartitionMetadataValue_TopicMetadata {
     int32_t NumPartitions; /* v0+ */
     struct { struct kp_ShareGroupPartitionMetadataValue_PartitionMetadata *items; int32_t count; } PartitionMetadata; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue_TopicMetadata;
 
 struct kp_ShareGroupPartitionMetadataValue {
     struct { struct kp_ShareGroupPartitionMetadataValue_TopicMetadata *items; int32_t count; } Topics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupPartitionMetadataValue;
 
 /* ---- ShareGroupStatePartitionMetadataKey (data) ---- */
 struct kp_ShareGroupStatePartitionMetadataKey {
     struct kp_str GroupId; /* v15 */
 };
+extern const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataKey;
 
 /* ---- ShareGroupStatePartitionMetadataValue (data) ---- */
 struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo {
@@ -3683,53 +4215,63 @@ struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo {
     struct kp_str TopicName; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo;
 
 struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo {
     struct kp_uuid TopicId; /* v0+ */
     struct kp_str TopicName; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue_TopicInfo;
 
 struct kp_ShareGroupStatePartitionMetadataValue {
     struct { struct kp_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo *items; int32_t count; } InitializedTopics; /* v0+ */
     struct { struct kp_ShareGroupStatePartitionMetadataValue_TopicInfo *items; int32_t count; } DeletingTopics; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupStatePartitionMetadataValue;
 
 /* ---- ShareGroupTargetAssignmentMemberKey (data) ---- */
 struct kp_ShareGroupTargetAssignmentMemberKey {
     struct kp_str GroupId; /* v13 */
     struct kp_str MemberId; /* v13 */
 };
+extern const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberKey;
 
 /* ---- ShareGroupTargetAssignmentMemberValue (data) ---- */
 struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition {
     struct kp_uuid TopicId; /* v0+ */
     struct { int32_t *items; int32_t count; } Partitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberValue_TopicPartition;
 
 struct kp_ShareGroupTargetAssignmentMemberValue {
     struct { struct kp_ShareGroupTargetAssignmentMemberValue_TopicPartition *items; int32_t count; } TopicPartitions; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupTargetAssignmentMemberValue;
 
 /* ---- ShareGroupTargetAssignmentMetadataKey (data) ---- */
 struct kp_ShareGroupTargetAssignmentMetadataKey {
     struct kp_str GroupId; /* v12 */
 };
+extern const struct kp_struct kp_desc_ShareGroupTargetAssignmentMetadataKey;
 
 /* ---- ShareGroupTargetAssignmentMetadataValue (data) ---- */
 struct kp_ShareGroupTargetAssignmentMetadataValue {
     int32_t AssignmentEpoch; /* v0+ */
 };
+extern const struct kp_struct kp_desc_ShareGroupTargetAssignmentMetadataValue;
 
 /* ---- TransactionLogKey (data) ---- */
 struct kp_TransactionLogKey {
     struct kp_str TransactionalId; /* v0 */
 };
+extern const struct kp_struct kp_desc_TransactionLogKey;
 
 /* ---- TransactionLogValue (data) ---- */
 struct kp_TransactionLogValue_PartitionsSchema {
     struct kp_str Topic; /* v0+ */
     struct { int32_t *items; int32_t count; } PartitionIds; /* v0+ */
 };
+extern const struct kp_struct kp_desc_TransactionLogValue_PartitionsSchema;
 
 struct kp_TransactionLogValue {
     int64_t ProducerId; /* v0+ */
@@ -3743,6 +4285,7 @@ struct kp_TransactionLogValue {
     int64_t TransactionStartTimestampMs; /* v0+ */
     int16_t ClientTransactionVersion; /* v1+, tag 2 in 1+, default 0 */
 };
+extern const struct kp_struct kp_desc_TransactionLogValue;
 
 /* Message descriptors */
 extern const struct kp_message kp_msg_AddOffsetsToTxnRequest;

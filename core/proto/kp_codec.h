@@ -26,9 +26,11 @@ int kp_decode(const struct kp_message *m, int16_t version, struct wire_reader *r
 int kp_encode(const struct kp_message *m, int16_t version, const void *in,
               struct wire_writer *w);
 
-/* Set the JSON defaults on every field of obj (a struct of type s, zeroed
- * first), recursing into by-value structs: what a handler calls before
- * filling a response or an array element. */
+/* Set every field of obj (a struct kp_<Message>[_<Struct>] described by s,
+ * e.g. &kp_desc_FetchResponse_PartitionData) to its JSON default, recursing
+ * into by-value structs; arrays become empty (or null when that is the
+ * default), nullable structs NULL.  What a handler calls before filling a
+ * response or an array element, so fields like LogStartOffset start at -1. */
 void kp_struct_defaults(const struct kp_struct *s, void *obj);
 
 static inline int kp_message_is_flexible(const struct kp_message *m, int16_t version)

@@ -296,8 +296,11 @@ static struct kp_FetchResponse make_fetch(struct kp_FetchResponse_FetchableTopic
     kp_struct_defaults(kp_msg_FetchResponse.body, &resp);
     memset(t, 0, sizeof *t);
     memset(p, 0, sizeof *p);
-    kp_struct_defaults(kp_msg_FetchResponse.body->fields[3].sub, t);
-    kp_struct_defaults(kp_msg_FetchResponse.body->fields[3].sub->fields[2].sub, p);
+    kp_struct_defaults(&kp_desc_FetchResponse_FetchableTopicResponse, t);
+    kp_struct_defaults(&kp_desc_FetchResponse_PartitionData, p);
+    ok(kp_msg_FetchResponse.body == &kp_desc_FetchResponse &&
+       kp_msg_FetchResponse.body->fields[3].sub == &kp_desc_FetchResponse_FetchableTopicResponse,
+       "struct descriptors are exported under kp_desc_<Message>_<Struct>");
     resp.Responses.items = t;
     resp.Responses.count = 1;
     t->Topic = kp_str_c("t");
