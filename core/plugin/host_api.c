@@ -31,6 +31,9 @@ static const char *level_name(int level)
 }
 
 static void host_vlog(struct sluice_module_ctx *ctx, int level, const char *fmt, va_list ap)
+    SLUICE_PRINTF(3, 0);
+
+static void host_vlog(struct sluice_module_ctx *ctx, int level, const char *fmt, va_list ap)
 {
     char msg[1024];
     int n = snprintf(msg, sizeof msg, "[%s] ", ctx && ctx->name ? ctx->name : "?");
@@ -47,6 +50,9 @@ static void host_vlog(struct sluice_module_ctx *ctx, int level, const char *fmt,
     else
         fprintf(stderr, "sluiced: %s: %s\n", level_name(level), msg);
 }
+
+static void host_log(struct sluice_module_ctx *ctx, int level, const char *fmt, ...)
+    SLUICE_PRINTF(3, 4);
 
 static void host_log(struct sluice_module_ctx *ctx, int level, const char *fmt, ...)
 {

@@ -54,7 +54,8 @@ struct sluice_host_api {
      * routes it to the broker log; a trailing newline is not needed.
      * Any thread.  level is SLUICE_LOG_*. */
     void (*log)(struct sluice_module_ctx *ctx, int level, const char *fmt, ...) SLUICE_PRINTF(3, 4);
-    void (*vlog)(struct sluice_module_ctx *ctx, int level, const char *fmt, va_list ap);
+    void (*vlog)(struct sluice_module_ctx *ctx, int level, const char *fmt, va_list ap)
+        SLUICE_PRINTF(3, 0);
 
     /* Configuration, read-only.  `key` is looked up first as
      * "module.<module name>.<key>", then as plain "<key>" so Kafka's own

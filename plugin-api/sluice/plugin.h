@@ -166,16 +166,19 @@ struct sluice_module {
      * register_codec).  Register every vtable the module provides from here.
      * Return 0, or a negative SLUICE_ERR_* with a message in err (the host
      * prefixes it with the module name and file).  When init fails, fini is
-     * NOT called: release whatever init allocated before returning. */
+     * NOT called: release whatever init allocated before returning (timer
+     * and io handles still open are freed by the host, and codecs it
+     * registered are dropped).  If init returns 0 but a register_* call
+     * failed, the load still fails and fini IS called. */
     int (*init)(const struct sluice_host_api *host, struct sluice_module_ctx *ctx, char *err,
                 size_t errlen);
 
-    /* Called once on the loop thread at unload, only if init succeeded.  By
-     * then the host has already unregistered the module's codecs (no new
-     * calls into them start; calls in flight have finished), and will stop
-     * any timers/io watchers still open and drop queued post() callbacks
-     * after fini returns.  Must join any thread the module started.  May be
-     * NULL. */
+    /* Called once on the loop thread at unload, only if init returned 0.
+     * By then the host has unregistered the module's codecs, and the broker
+     * unloads modules only after its worker threads stopped calling them.
+     * After fini returns the host stops and frees any timers/io watchers
+     * still open and drops queued post() callbacks, then dlclose()s the
+     * module.  Must join any thread the module started.  May be NULL. */
     void (*fini)(const struct sluice_host_api *host, struct sluice_module_ctx *ctx);
 
     /* One-line human description for `sluiced --list-modules`; may be NULL. */

@@ -184,7 +184,7 @@ static void test_gzip(void)
     /* Round trips. */
     round_trip(&reg, "empty", (const uint8_t *)"", 0);
     round_trip(&reg, "one byte", (const uint8_t *)"k", 1);
-    uint8_t *text = make_text(1 << 20);
+    uint8_t *text = make_text((1 << 20) + 1); /* +1: the over-the-limit case */
     round_trip(&reg, "1 MiB text", text, 1 << 20);
     uint8_t *rnd = make_random(1 << 20);
     round_trip(&reg, "1 MiB random", rnd, 1 << 20);
@@ -418,6 +418,16 @@ static void test_refusals(void)
            "at the limit is fine");
     free(d);
 
+    /* Old/short layouts: descriptor read only up to its struct_size. */
+    is_int(module_load(&reg, "mod_small", tmod_dir, err, sizeof err), -1, "short codec ops refused");
+    snprintf(want, sizeof want,
+             "module 'mod_small' (%s/mod_small.so): init failed (-3): codec ops struct_size %zu is "
+             "smaller than the ABI 1.0 minimum %zu",
+             tmod_dir, offsetof(struct sluice_codec_ops, decompress),
+             (size_t)SLUICE_CODEC_OPS_MIN_SIZE_V1_0);
+    is_str(err, want, "... with both sizes");
+    ok(module_registry_codec(&reg, 5) == NULL, "nothing registered on codec 5");
+
     module_registry_free(&reg);
     ok(has_log(&f, "[mod_init_fail] fini called"), "fini called at registry free");
 }
@@ -475,7 +485,7 @@ static void test_list(void)
     FILE *out = open_memstream(&buf, &len);
     int n = module_list_dir(tmod_dir, out);
     fclose(out);
-    is_int(n, 4, "four loadable test modules (codec_a, codec_b, init_fail, loop)");
+    is_int(n, 5, "five loadable test modules (codec_a, codec_b, init_fail, loop, small)");
     ok(strstr(buf, "mod_codec_a          0.0.1      abi 1.0  kinds codec        identity codec on id 6\n") != NULL,
        "loadable module line: name, version, abi, kinds, description");
     ok(strstr(buf, "mod_loop             0.0.1      abi 1.0  kinds service") != NULL, "service kind shown");
@@ -487,7 +497,9 @@ static void test_list(void)
     ok(strstr(buf, want) != NULL, "bad major listed with the reason");
     ok(strstr(buf, "mod_no_symbol.so: not loadable: ") != NULL, "missing symbol listed");
     ok(strstr(buf, "mod_codec_a") < strstr(buf, "mod_loop"), "sorted by file name");
-    if (n != 4)
+    ok(strstr(buf, "mod_small            0.0.1      abi 1.0  kinds codec        \n") != NULL,
+       "description beyond the declared struct_size is ignored");
+    if (n != 5)
         diag("%s", buf);
     free(buf);
 
