@@ -61,6 +61,7 @@ int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn d
         info = &local;
     memset(info, 0, sizeof *info);
     info->max_record_timestamp = -1;
+    info->min_record_timestamp = INT64_MAX;
     if (len < RB_LOG_OVERHEAD)
         return fail(err, errlen, KP_ERR_CORRUPT_MESSAGE, "truncated batch: %zu bytes", len);
     int32_t bl = rb_get_i32(p + RB_OFF_LENGTH);
@@ -123,6 +124,8 @@ int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn d
     while (rb_iter_next(&it, &rec) == 1) {
         if (rec.timestamp > info->max_record_timestamp)
             info->max_record_timestamp = rec.timestamp;
+        if (rec.timestamp >= 0 && rec.timestamp < info->min_record_timestamp)
+            info->min_record_timestamp = rec.timestamp;
         info->records++;
     }
     rc = it.err;

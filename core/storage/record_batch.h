@@ -108,6 +108,7 @@ struct rb_info {
     struct rb_header h;
     size_t size;               /* bytes of this batch */
     int64_t max_record_timestamp; /* max of record timestamps, -1 if none */
+    int64_t min_record_timestamp; /* min of record timestamps >= 0, INT64_MAX if none */
     int32_t records;           /* records actually iterated */
 };
 

@@ -1,0 +1,1129 @@
+/* Partition log: segment list, offsets, append/read, retention, recovery,
+ * flushing and the small state files.  See partition_log.h. */
+#include "storage/partition_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/checkpoint.h"
+#include "storage/flusher.h"
+#include "storage/segment.h"
+
+#define CLEAN_MARKER ".clean-shutdown"
+#define EPOCH_FILE "leader-epoch-checkpoint"
+#define START_FILE "log-start-offset"
+#define RECOVERY_FILE "recovery-point-offset"
+
+struct epoch_entry {
+    int32_t epoch;
+    int64_t start;
+};
+
+struct partition_log {
+    char *dir;
+    struct plog_config cfg;
+    struct flusher *fl;
+    rb_decompress_fn dec;
+    void *dec_ctx;
+
+    struct segment **segs; /* by base offset; the last one is active */
+    size_t nsegs, segs_cap;
+    struct segment **grave; /* renamed to .deleted, closed after the delay */
+    size_t ngrave, grave_cap;
+
+    int64_t log_start, hw, recovery_point;
+    int64_t unflushed_msgs;
+    int64_t last_flush_ms, now_ms;
+    int dir_dirty; /* directory entries changed since the last flush */
+
+    struct epoch_entry *epochs;
+    size_t nepochs, epochs_cap;
+
+    struct ckpt_file *ck_epoch, *ck_start, *ck_recovery;
+    int refs;   /* the owner + in-flight flush operations */
+    int closed;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void plog_config_default(struct plog_config *c)
+{
+    c->segment_bytes = 1073741824;
+    c->segment_ms = 604800000;
+    c->segment_index_bytes = 10485760;
+    c->index_interval_bytes = 4096;
+    c->retention_ms = 604800000;
+    c->retention_bytes = -1;
+    c->flush_interval_messages = INT64_MAX;
+    c->flush_interval_ms = INT64_MAX;
+    c->max_message_bytes = 1048588;
+    c->file_delete_delay_ms = 60000;
+    c->timestamp_type = 0;
+    c->message_timestamp_before_max_ms = INT64_MAX;
+    c->message_timestamp_after_max_ms = INT64_MAX;
+}
+
+static struct segment *active(const struct partition_log *pl)
+{
+    return pl->segs[pl->nsegs - 1];
+}
+
+int64_t plog_log_start_offset(const struct partition_log *pl) { return pl->log_start; }
+int64_t plog_log_end_offset(const struct partition_log *pl) { return active(pl)->next_offset; }
+int64_t plog_high_watermark(const struct partition_log *pl) { return pl->hw; }
+int64_t plog_last_stable_offset(const struct partition_log *pl) { return pl->hw; }
+int plog_segment_count(const struct partition_log *pl) { return (int)pl->nsegs; }
+int64_t plog_segment_base(const struct partition_log *pl, int i) { return pl->segs[i]->base_offset; }
+int plog_epoch_count(const struct partition_log *pl) { return (int)pl->nepochs; }
+
+void plog_epoch_entry(const struct partition_log *pl, int i, int32_t *epoch, int64_t *start)
+{
+    *epoch = pl->epochs[i].epoch;
+    *start = pl->epochs[i].start;
+}
+
+void plog_set_config(struct partition_log *pl, const struct plog_config *cfg) { pl->cfg = *cfg; }
+
+void plog_set_decompressor(struct partition_log *pl, rb_decompress_fn dec, void *dec_ctx)
+{
+    pl->dec = dec;
+    pl->dec_ctx = dec_ctx;
+}
+
+static void pl_unref(struct partition_log *pl)
+{
+    if (--pl->refs > 0)
+        return;
+    free(pl->epochs);
+    free(pl->segs);
+    free(pl->grave);
+    free(pl->dir);
+    free(pl);
+}
+
+static int push_seg(struct segment ***arr, size_t *n, size_t *cap, struct segment *s)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        struct segment **na = (struct segment **)realloc(*arr, nc * sizeof *na);
+        if (!na)
+            return -ENOMEM;
+        *arr = na;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = s;
+    return 0;
+}
+
+/* ---- state files ------------------------------------------------------ */
+
+static int write_offset_file(struct partition_log *pl, struct ckpt_file *c, int64_t v, int durable,
+                             struct flusher *fl)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "0\n%" PRId64 "\n", v);
+    return ckpt_write(c, fl, buf, (size_t)n, durable);
+}
+
+static int read_offset_file(const char *dir, const char *name, int64_t *v)
+{
+    char *s = ckpt_read(dir, name);
+    if (!s)
+        return -1;
+    long long ver, x;
+    char extra;
+    int n = sscanf(s, "%lld\n%lld\n%c", &ver, &x, &extra);
+    free(s);
+    if (n != 2 || ver != 0 || x < 0)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int write_epochs(struct partition_log *pl, struct flusher *fl)
+{
+    size_t cap = 32 + pl->nepochs * 40;
+    char *buf = (char *)malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    size_t len = (size_t)snprintf(buf, cap, "0\n%zu\n", pl->nepochs);
+    for (size_t i = 0; i < pl->nepochs; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%" PRId32 " %" PRId64 "\n",
+                                pl->epochs[i].epoch, pl->epochs[i].start);
+    int rc = ckpt_write(pl->ck_epoch, fl, buf, len, 1);
+    free(buf);
+    return rc;
+}
+
+static int add_epoch(struct partition_log *pl, int32_t epoch, int64_t start)
+{
+    if (pl->nepochs == pl->epochs_cap) {
+        size_t nc = pl->epochs_cap ? pl->epochs_cap * 2 : 8;
+        struct epoch_entry *n = (struct epoch_entry *)realloc(pl->epochs, nc * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        pl->epochs = n;
+        pl->epochs_cap = nc;
+    }
+    pl->epochs[pl->nepochs].epoch = epoch;
+    pl->epochs[pl->nepochs].start = start;
+    pl->nepochs++;
+    return 0;
+}
+
+static void load_epochs(struct partition_log *pl)
+{
+    char *s = ckpt_read(pl->dir, EPOCH_FILE);
+    if (!s)
+        return;
+    char *p = s, *end;
+    long ver = strtol(p, &end, 10);
+    long n = (end != p && ver == 0) ? strtol(p = end, &end, 10) : -1;
+    for (long i = 0; end != p && i < n; i++) {
+        long long e = strtoll(p = end, &end, 10);
+        if (end == p)
+            break;
+        long long o = strtoll(p = end, &end, 10);
+        if (end == p || e < 0 || o < 0 || e > INT32_MAX)
+            break;
+        /* Keep the cache monotonic even if the file was not. */
+        if (pl->nepochs && (e <= pl->epochs[pl->nepochs - 1].epoch ||
+                            o < pl->epochs[pl->nepochs - 1].start))
+            break;
+        add_epoch(pl, (int32_t)e, o);
+    }
+    free(s);
+}
+
+/* Kafka's truncateFromEnd(leo) and truncateFromStart(logStart). */
+static int trim_epochs(struct partition_log *pl, int64_t leo, int64_t start)
+{
+    size_t before = pl->nepochs;
+    int changed = 0;
+    while (pl->nepochs && pl->epochs[pl->nepochs - 1].start >= leo && leo > start)
+        pl->nepochs--;
+    size_t drop = 0;
+    while (drop + 1 < pl->nepochs && pl->epochs[drop + 1].start <= start)
+        drop++;
+    if (drop) {
+        memmove(pl->epochs, pl->epochs + drop, (pl->nepochs - drop) * sizeof *pl->epochs);
+        pl->nepochs -= drop;
+    }
+    if (pl->nepochs && pl->epochs[0].start < start) {
+        pl->epochs[0].start = start;
+        changed = 1;
+    }
+    return changed || before != pl->nepochs;
+}
+
+/* ---- open / recovery -------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int is_segment_log(const char *name, int64_t *base)
+{
+    size_t n = strlen(name);
+    if (n != 24 || strcmp(name + 20, ".log") != 0)
+        return 0;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+        if (v > (INT64_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (name[i] - '0');
+    }
+    *base = v;
+    return 1;
+}
+
+/* List segment bases and clean up leftovers of interrupted operations. */
+static int scan_dir(const char *dir, int64_t **bases, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    size_t cap = 0;
+    *bases = NULL;
+    *n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int64_t base;
+        size_t len = strlen(e->d_name);
+        if (is_segment_log(e->d_name, &base)) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                int64_t *nb = (int64_t *)realloc(*bases, cap * sizeof *nb);
+                if (!nb) {
+                    closedir(d);
+                    return -ENOMEM;
+                }
+                *bases = nb;
+            }
+            (*bases)[(*n)++] = base;
+        } else if ((len > 8 && strcmp(e->d_name + len - 8, ".deleted") == 0) ||
+                   strstr(e->d_name, ".tmp.")) {
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+    if (*n)
+        qsort(*bases, *n, sizeof **bases, cmp_i64);
+    return 0;
+}
+
+static void close_all(struct partition_log *pl)
+{
+    for (size_t i = 0; i < pl->nsegs; i++)
+        seg_close(pl->segs[i], 0);
+    pl->nsegs = 0;
+    for (size_t i = 0; i < pl->ngrave; i++)
+        seg_close(pl->grave[i], 1);
+    pl->ngrave = 0;
+    ckpt_release(pl->ck_epoch);
+    ckpt_release(pl->ck_start);
+    ckpt_release(pl->ck_recovery);
+    pl->ck_epoch = pl->ck_start = pl->ck_recovery = NULL;
+}
+
+struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, struct flusher *fl,
+                                int64_t now_ms, char *err, size_t errlen)
+{
+    int rc = mkdir_p(dir);
+    if (rc) {
+        seterr(err, errlen, "mkdir %s: %s", dir, strerror(-rc));
+        return NULL;
+    }
+    struct partition_log *pl = (struct partition_log *)calloc(1, sizeof *pl);
+    if (!pl || !(pl->dir = strdup(dir))) {
+        free(pl);
+        seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    pl->refs = 1;
+    pl->cfg = *cfg;
+    pl->fl = fl;
+    pl->now_ms = pl->last_flush_ms = now_ms;
+    pl->ck_epoch = ckpt_new(dir, EPOCH_FILE);
+    pl->ck_start = ckpt_new(dir, START_FILE);
+    pl->ck_recovery = ckpt_new(dir, RECOVERY_FILE);
+    if (!pl->ck_epoch || !pl->ck_start || !pl->ck_recovery) {
+        seterr(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    char marker[4096];
+    snprintf(marker, sizeof marker, "%s/%s", dir, CLEAN_MARKER);
+    int clean = access(marker, F_OK) == 0;
+    if (clean) {
+        /* Removed durably before any new write, so a later crash is never
+         * mistaken for a clean shutdown (startup path: a sync fsync is fine). */
+        unlink(marker);
+        ckpt_fsync_dir(dir);
+    }
+    int64_t rp = -1;
+    if (read_offset_file(dir, RECOVERY_FILE, &rp) != 0)
+        rp = -1; /* unknown: recover everything */
+    int64_t ls = 0;
+    read_offset_file(dir, START_FILE, &ls);
+
+    int64_t *bases = NULL;
+    size_t nb = 0;
+    rc = scan_dir(dir, &bases, &nb);
+    if (rc) {
+        seterr(err, errlen, "scan %s: %s", dir, strerror(-rc));
+        goto fail;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        int recover = !clean && (i + 1 == nb || rp < 0 || bases[i + 1] > rp);
+        uint64_t cut = 0;
+        struct segment *s = seg_open(dir, bases[i], recover, cfg->index_interval_bytes, now_ms,
+                                     &cut, err, errlen);
+        if (!s || push_seg(&pl->segs, &pl->nsegs, &pl->segs_cap, s) != 0) {
+            seg_close(s, 0);
+            free(bases);
+            goto fail;
+        }
+        if (pl->nsegs > 1 && s->base_offset < pl->segs[pl->nsegs - 2]->next_offset) {
+            /* Overlaps the previous segment: only possible after a crash in
+             * the middle of a roll; the previous one wins. */
+            pl->nsegs--;
+            seg_rename_deleted(s);
+            s->delete_at_ms = 0;
+            seg_close(s, 1);
+            continue;
+        }
+        if (cut && i + 1 < nb) {
+            /* Corruption in the middle: later segments cannot follow it. */
+            for (size_t j = i + 1; j < nb; j++) {
+                char p[4096];
+                static const char *exts[3] = { ".log", ".index", ".timeindex" };
+                for (int k = 0; k < 3; k++) {
+                    snprintf(p, sizeof p, "%s/%020" PRId64 "%s", dir, bases[j], exts[k]);
+                    unlink(p);
+                }
+            }
+            break;
+        }
+    }
+    free(bases);
+    if (pl->nsegs == 0) {
+        struct segment *s = seg_create(dir, ls, now_ms, err, errlen);
+        if (!s || push_seg(&pl->segs, &pl->nsegs, &pl->segs_cap, s) != 0) {
+            seg_close(s, 0);
+            goto fail;
+        }
+        pl->dir_dirty = 1;
+    }
+    int64_t leo = active(pl)->next_offset;
+    if (ls < pl->segs[0]->base_offset)
+        ls = pl->segs[0]->base_offset;
+    if (ls > leo)
+        ls = leo;
+    pl->log_start = ls;
+    pl->hw = leo;
+    pl->recovery_point = clean ? leo : (rp < 0 ? pl->segs[0]->base_offset : (rp > leo ? leo : rp));
+    load_epochs(pl);
+    if (trim_epochs(pl, leo, ls))
+        write_epochs(pl, NULL);
+    return pl;
+
+fail:
+    close_all(pl);
+    pl_unref(pl);
+    return NULL;
+}
+
+/* ---- flushing --------------------------------------------------------- */
+
+struct flush_op {
+    struct partition_log *pl;
+    int pending;
+    int err;
+    int64_t upto;
+    void (*done)(void *ud, int err);
+    void *ud;
+};
+
+static void flush_finished(struct partition_log *pl, int64_t upto, int err)
+{
+    if (pl->closed || err || upto <= pl->recovery_point)
+        return;
+    pl->recovery_point = upto;
+    /* Not fsynced: losing it only means more recovery work after a crash,
+     * and rename keeps it atomic. */
+    write_offset_file(pl, pl->ck_recovery, upto, 0, NULL);
+}
+
+static void flush_op_cb(void *ud, int err)
+{
+    struct flush_op *op = (struct flush_op *)ud;
+    if (err && !op->err)
+        op->err = err;
+    if (--op->pending > 0)
+        return;
+    flush_finished(op->pl, op->upto, op->err);
+    if (op->done)
+        op->done(op->ud, op->err);
+    pl_unref(op->pl);
+    free(op);
+}
+
+int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *ud)
+{
+    int fds[3 * 64 + 2];
+    size_t nfds = 0;
+    int64_t upto = active(pl)->next_offset;
+    int dirfd = -1;
+    if (pl->dir_dirty) {
+        dirfd = open(pl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pl->dir_dirty = 0;
+    }
+    pl->unflushed_msgs = 0;
+    pl->last_flush_ms = pl->now_ms;
+
+    struct flush_op *op = NULL;
+    if (pl->fl) {
+        op = (struct flush_op *)calloc(1, sizeof *op);
+        if (!op) {
+            if (dirfd >= 0)
+                close(dirfd);
+            return -ENOMEM;
+        }
+        op->pl = pl;
+        op->upto = upto;
+        op->done = done;
+        op->ud = ud;
+        op->pending = 1; /* held until every job is submitted */
+        pl->refs++;
+    }
+    int err = 0;
+    size_t i = 0;
+    for (;;) {
+        /* Gather in chunks so any number of dirty segments works. */
+        nfds = 0;
+        for (; i < pl->nsegs && nfds + 3 <= sizeof fds / sizeof fds[0] - 2; i++) {
+            struct segment *s = pl->segs[i];
+            if (!s->dirty)
+                continue;
+            s->dirty = 0;
+            fds[nfds++] = s->log_fd;
+            fds[nfds++] = s->idx_fd;
+            fds[nfds++] = s->tidx_fd;
+        }
+        if (i >= pl->nsegs && dirfd >= 0) {
+            fds[nfds++] = dirfd;
+        }
+        if (op && nfds == 0 && op->pending == 1 && i >= pl->nsegs)
+            fds[nfds++] = active(pl)->log_fd; /* keep done() asynchronous */
+        for (size_t k = 0; k < nfds; k++) {
+            if (op) {
+                op->pending++;
+                int rc = flusher_submit(pl->fl, fds[k], flush_op_cb, op);
+                if (rc) {
+                    op->pending--;
+                    if (!op->err)
+                        op->err = -rc;
+                }
+            } else if (fsync(fds[k]) != 0 && !err) {
+                err = errno;
+            }
+        }
+        if (i >= pl->nsegs)
+            break;
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    if (op) {
+        flush_op_cb(op, 0); /* drop the submission hold */
+        return 0;
+    }
+    flush_finished(pl, upto, err);
+    if (done)
+        done(ud, err);
+    return err ? -err : 0;
+}
+
+/* ---- segments: roll and delete ---------------------------------------- */
+
+static int roll(struct partition_log *pl)
+{
+    struct segment *old = active(pl);
+    seg_seal(old);
+    char err[256];
+    struct segment *s = seg_create(pl->dir, old->next_offset, pl->now_ms, err, sizeof err);
+    if (!s)
+        return -EIO;
+    if (push_seg(&pl->segs, &pl->nsegs, &pl->segs_cap, s) != 0) {
+        seg_close(s, 0);
+        return -ENOMEM;
+    }
+    pl->dir_dirty = 1;
+    /* Kafka flushes a rolled segment right away (asynchronously), which also
+     * moves the recovery point past it. */
+    if (pl->fl)
+        plog_flush(pl, NULL, NULL);
+    return 0;
+}
+
+/* Remove the n oldest segments (never all: the caller rolls first). */
+static void delete_oldest(struct partition_log *pl, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct segment *s = pl->segs[i];
+        seg_rename_deleted(s);
+        s->delete_at_ms = pl->now_ms + (pl->cfg.file_delete_delay_ms > 0 ? pl->cfg.file_delete_delay_ms : 0);
+        if (push_seg(&pl->grave, &pl->ngrave, &pl->grave_cap, s) != 0) {
+            s->delete_at_ms = 0;
+            seg_close(s, 1);
+        }
+    }
+    memmove(pl->segs, pl->segs + n, (pl->nsegs - n) * sizeof *pl->segs);
+    pl->nsegs -= n;
+    pl->dir_dirty = 1;
+}
+
+static void set_log_start(struct partition_log *pl, int64_t ls)
+{
+    if (ls <= pl->log_start)
+        return;
+    pl->log_start = ls;
+    write_offset_file(pl, pl->ck_start, ls, 1, pl->fl);
+    if (trim_epochs(pl, active(pl)->next_offset, ls))
+        write_epochs(pl, pl->fl);
+}
+
+/* Delete the first n segments (n may include the active one: roll first). */
+static int delete_segments(struct partition_log *pl, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n >= pl->nsegs) {
+        n = pl->nsegs;
+        if (roll(pl) != 0)
+            n--;
+    }
+    delete_oldest(pl, n);
+    if (pl->segs[0]->base_offset > pl->log_start)
+        set_log_start(pl, pl->segs[0]->base_offset);
+    return (int)n;
+}
+
+/* How many oldest segments may go (Kafka's deletableSegments): below the
+ * high watermark, not an empty active segment, predicate true. */
+static size_t deletable(struct partition_log *pl, int (*pred)(struct partition_log *, size_t, void *),
+                        void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pl->nsegs; i++) {
+        struct segment *s = pl->segs[i];
+        int last = i + 1 == pl->nsegs;
+        int64_t upper = last ? s->next_offset : pl->segs[i + 1]->base_offset;
+        if (pl->hw < upper || (last && s->size == 0) || !pred(pl, i, arg))
+            break;
+        n++;
+    }
+    return n;
+}
+
+static int pred_time(struct partition_log *pl, size_t i, void *arg)
+{
+    (void)arg;
+    return pl->now_ms - seg_largest_timestamp(pl->segs[i]) > pl->cfg.retention_ms;
+}
+
+static int pred_size(struct partition_log *pl, size_t i, void *arg)
+{
+    int64_t *diff = (int64_t *)arg;
+    if (*diff - (int64_t)pl->segs[i]->size < 0)
+        return 0;
+    *diff -= (int64_t)pl->segs[i]->size;
+    return 1;
+}
+
+static int pred_start(struct partition_log *pl, size_t i, void *arg)
+{
+    (void)arg;
+    return i + 1 < pl->nsegs && pl->segs[i + 1]->base_offset <= pl->log_start;
+}
+
+int plog_maintain(struct partition_log *pl, int64_t now_ms)
+{
+    pl->now_ms = now_ms;
+    int deleted = 0;
+
+    size_t keep = 0;
+    for (size_t i = 0; i < pl->ngrave; i++) {
+        if (pl->grave[i]->delete_at_ms <= now_ms)
+            seg_close(pl->grave[i], 1);
+        else
+            pl->grave[keep++] = pl->grave[i];
+    }
+    pl->ngrave = keep;
+
+    struct segment *a = active(pl);
+    if (a->size > 0) {
+        int64_t waited = now_ms - (a->first_batch_ts >= 0 ? a->first_batch_ts : a->created_ms);
+        if (waited > pl->cfg.segment_ms && roll(pl) != 0)
+            return -1;
+    }
+
+    deleted += delete_segments(pl, deletable(pl, pred_start, NULL));
+    if (pl->cfg.retention_ms >= 0)
+        deleted += delete_segments(pl, deletable(pl, pred_time, NULL));
+    if (pl->cfg.retention_bytes >= 0) {
+        int64_t total = 0;
+        for (size_t i = 0; i < pl->nsegs; i++)
+            total += (int64_t)pl->segs[i]->size;
+        int64_t diff = total - pl->cfg.retention_bytes;
+        if (diff > 0)
+            deleted += delete_segments(pl, deletable(pl, pred_size, &diff));
+    }
+
+    if (pl->cfg.flush_interval_ms >= 0 && pl->cfg.flush_interval_ms != INT64_MAX &&
+        now_ms - pl->last_flush_ms >= pl->cfg.flush_interval_ms) {
+        int dirty = pl->dir_dirty;
+        for (size_t i = 0; i < pl->nsegs && !dirty; i++)
+            dirty = pl->segs[i]->dirty;
+        if (dirty)
+            plog_flush(pl, NULL, NULL);
+        else
+            pl->last_flush_ms = now_ms;
+    }
+    return deleted;
+}
+
+int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_log_start)
+{
+    if (offset == -1)
+        offset = pl->hw;
+    if (offset < 0 || offset > pl->hw) {
+        if (new_log_start)
+            *new_log_start = pl->log_start;
+        return KP_ERR_OFFSET_OUT_OF_RANGE;
+    }
+    set_log_start(pl, offset);
+    delete_segments(pl, deletable(pl, pred_start, NULL));
+    if (new_log_start)
+        *new_log_start = pl->log_start;
+    return 0;
+}
+
+/* ---- append ----------------------------------------------------------- */
+
+static int append_fail(struct plog_append_result *res, int code, const char *fmt, ...)
+{
+    res->error = (int16_t)code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->errmsg, sizeof res->errmsg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int plog_append(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
+                int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, struct plog_append_result *res)
+{
+    return plog_append_ex(pl, records, len, leader_epoch, now_ms, dec, dec_ctx, 0, res);
+}
+
+int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
+                   int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, unsigned flags,
+                   struct plog_append_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->base_offset = res->last_offset = res->log_append_time = -1;
+    res->log_start_offset = pl->log_start;
+    pl->now_ms = now_ms;
+    const struct plog_config *cfg = &pl->cfg;
+    if (len < RB_LOG_OVERHEAD || rb_batch_size(records, len) > len)
+        return append_fail(res, KP_ERR_INVALID_RECORD,
+                           "produce must have at least one complete record batch");
+    if ((int64_t)len > cfg->segment_bytes)
+        return append_fail(res, KP_ERR_RECORD_LIST_TOO_LARGE,
+                           "%zu bytes of records exceed segment.bytes %" PRId64, len,
+                           cfg->segment_bytes);
+
+    /* Pass 1: validate everything; remember what pass 2 needs. */
+    unsigned vflags = RB_VALIDATE_PRODUCE;
+    if (flags & PLOG_APPEND_ALLOW_CONTROL)
+        vflags |= RB_VALIDATE_ALLOW_CONTROL;
+    int64_t small_ts[8];
+    int64_t *max_ts = small_ts;
+    size_t nbatches = 0, cap = 8, off = 0;
+    int64_t nrecords = 0;
+    int rc = 0;
+    int lat = cfg->timestamp_type == 1;
+    while (off < len) {
+        struct rb_info info;
+        rc = rb_validate(records + off, len - off, vflags, dec, dec_ctx, &info, res->errmsg,
+                         sizeof res->errmsg);
+        if (rc)
+            break;
+        if ((int64_t)info.size > cfg->max_message_bytes) {
+            rc = append_fail(res, KP_ERR_MESSAGE_TOO_LARGE,
+                             "batch of %zu bytes exceeds max.message.bytes %" PRId64, info.size,
+                             cfg->max_message_bytes);
+            break;
+        }
+        if (!lat && info.records > 0) {
+            int64_t before = cfg->message_timestamp_before_max_ms;
+            int64_t after = cfg->message_timestamp_after_max_ms;
+            if ((before >= 0 && before != INT64_MAX && info.min_record_timestamp != INT64_MAX &&
+                 info.min_record_timestamp < now_ms - before) ||
+                (after >= 0 && after != INT64_MAX && info.max_record_timestamp > now_ms + after)) {
+                rc = append_fail(res, KP_ERR_INVALID_TIMESTAMP,
+                                 "record timestamp out of range (min %" PRId64 ", max %" PRId64
+                                 ", now %" PRId64 ")",
+                                 info.min_record_timestamp, info.max_record_timestamp, now_ms);
+                break;
+            }
+        }
+        if (nbatches == cap) {
+            int64_t *n = (int64_t *)malloc(cap * 2 * sizeof *n);
+            if (!n) {
+                rc = append_fail(res, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory");
+                break;
+            }
+            memcpy(n, max_ts, nbatches * sizeof *n);
+            if (max_ts != small_ts)
+                free(max_ts);
+            max_ts = n;
+            cap *= 2;
+        }
+        max_ts[nbatches++] = info.max_record_timestamp;
+        nrecords += info.records;
+        off += info.size;
+    }
+    if (rc) {
+        res->error = (int16_t)rc;
+        if (max_ts != small_ts)
+            free(max_ts);
+        return rc;
+    }
+
+    /* Pass 2: assign offsets, epoch and timestamps in place. */
+    int64_t leo = active(pl)->next_offset, next = leo, append_max_ts = -1;
+    off = 0;
+    for (size_t i = 0; i < nbatches; i++) {
+        uint8_t *b = records + off;
+        size_t size = rb_batch_size(b, len - off);
+        rb_set_base_offset(b, next);
+        rb_set_partition_leader_epoch(b, leader_epoch);
+        int64_t ts = lat ? now_ms : max_ts[i];
+        rb_set_max_timestamp(b, size, ts, lat);
+        if (ts > append_max_ts)
+            append_max_ts = ts;
+        next += (int64_t)rb_get_i32(b + RB_OFF_LAST_OFFSET_DELTA) + 1;
+        off += size;
+    }
+    if (max_ts != small_ts)
+        free(max_ts);
+
+    /* Roll first if this append does not fit the active segment. */
+    struct segment *a = active(pl);
+    if (a->size > 0) {
+        int64_t waited = a->first_batch_ts >= 0 ? append_max_ts - a->first_batch_ts
+                                                : now_ms - a->created_ms;
+        if (a->size + len > (uint64_t)cfg->segment_bytes || a->size + len > UINT32_MAX ||
+            waited > cfg->segment_ms || seg_index_full(a, cfg->segment_index_bytes) ||
+            next - 1 - a->base_offset > INT32_MAX) {
+            if (roll(pl) != 0)
+                return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "cannot roll segment");
+            a = active(pl);
+        }
+    }
+    int wrc = seg_append(a, records, len, cfg->index_interval_bytes);
+    if (wrc)
+        return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "write: %s", strerror(-wrc));
+    pl->hw = a->next_offset;
+
+    if (leader_epoch >= 0 &&
+        (pl->nepochs == 0 || leader_epoch > pl->epochs[pl->nepochs - 1].epoch)) {
+        add_epoch(pl, leader_epoch, leo);
+        write_epochs(pl, pl->fl);
+    }
+
+    pl->unflushed_msgs += nrecords;
+    res->need_flush = pl->unflushed_msgs >= cfg->flush_interval_messages;
+    res->base_offset = leo;
+    res->last_offset = next - 1;
+    res->log_append_time = lat ? now_ms : -1;
+    res->log_start_offset = pl->log_start;
+    return 0;
+}
+
+/* ---- read ------------------------------------------------------------- */
+
+/* Index of the segment holding offset: the last one with base <= offset. */
+static size_t seg_for(const struct partition_log *pl, int64_t offset)
+{
+    size_t lo = 0, hi = pl->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pl->segs[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : 0;
+}
+
+int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
+              int64_t max_offset_exclusive, struct plog_read_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->high_watermark = pl->hw;
+    out->log_start_offset = pl->log_start;
+    out->last_stable_offset = plog_last_stable_offset(pl);
+    int64_t leo = active(pl)->next_offset;
+    if (fetch_offset < pl->log_start || fetch_offset > leo) {
+        out->error = KP_ERR_OFFSET_OUT_OF_RANGE;
+        return out->error;
+    }
+    int64_t limit = max_offset_exclusive < 0 || max_offset_exclusive > leo ? leo : max_offset_exclusive;
+    if (fetch_offset >= limit)
+        return 0;
+
+    int first = 1, stop = 0;
+    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs && !stop; i++) {
+        struct segment *s = pl->segs[i];
+        if (s->base_offset >= limit)
+            break;
+        if (out->nspans == PLOG_MAX_SPANS)
+            break;
+        struct seg_batch b;
+        int rc = first ? seg_find_batch(s, fetch_offset, &b) : seg_batch_at(s, 0, &b);
+        if (rc < 0) {
+            out->error = KP_ERR_KAFKA_STORAGE_ERROR;
+            return out->error;
+        }
+        if (rc == 0)
+            continue;
+        uint64_t span_start = b.pos, span_end = b.pos;
+        while (rc == 1) {
+            if (b.base_offset >= limit) {
+                stop = 1;
+                break;
+            }
+            if (!first && out->bytes + b.size > max_bytes) {
+                stop = 1;
+                break;
+            }
+            first = 0;
+            span_end = b.pos + b.size;
+            out->bytes += b.size;
+            if (out->bytes < max_bytes) {
+                /* Skip over batches the index proves fit (offset below the
+                 * limit, position within the byte budget). */
+                uint64_t jump = seg_index_floor_pos(s, limit, span_end,
+                                                    span_end + (max_bytes - out->bytes));
+                out->bytes += jump - span_end;
+                span_end = jump;
+            }
+            rc = seg_batch_at(s, span_end, &b);
+        }
+        if (rc < 0) {
+            out->error = KP_ERR_KAFKA_STORAGE_ERROR;
+            return out->error;
+        }
+        if (span_end > span_start) {
+            out->spans[out->nspans].fd = s->log_fd;
+            out->spans[out->nspans].off = (off_t)span_start;
+            out->spans[out->nspans].len = span_end - span_start;
+            out->nspans++;
+        }
+    }
+    return 0;
+}
+
+/* ---- timestamps ------------------------------------------------------- */
+
+static uint8_t *read_batch(const struct segment *s, const struct seg_batch *b)
+{
+    uint8_t *buf = (uint8_t *)malloc(b->size);
+    if (!buf)
+        return NULL;
+    size_t got = 0;
+    while (got < b->size) {
+        ssize_t n = pread(s->log_fd, buf + got, b->size - got, (off_t)(b->pos + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    return buf;
+}
+
+/* First record of batch b with timestamp >= ts (or == ts when exact) and
+ * offset >= min_offset.  Returns 1 if found.  Without a decompressor for a
+ * compressed batch, the batch's first usable offset and maxTimestamp stand
+ * in for the record (close enough for a consumer seek). */
+static int find_in_batch(struct partition_log *pl, const struct segment *s,
+                         const struct seg_batch *b, int64_t ts, int exact, int64_t min_offset,
+                         int64_t *offset, int64_t *timestamp)
+{
+    uint8_t *buf = read_batch(s, b);
+    if (!buf)
+        return -1;
+    struct rb_iter it;
+    int found = 0;
+    if (rb_iter_init(&it, buf, b->size, pl->dec, pl->dec_ctx) == 0) {
+        struct rb_record r;
+        while (rb_iter_next(&it, &r) == 1) {
+            if (r.offset >= min_offset && (exact ? r.timestamp == ts : r.timestamp >= ts)) {
+                *offset = r.offset;
+                *timestamp = r.timestamp;
+                found = 1;
+                break;
+            }
+        }
+    }
+    if (!found && it.err == KP_ERR_UNSUPPORTED_COMPRESSION_TYPE) {
+        *offset = b->base_offset > min_offset ? b->base_offset : min_offset;
+        *timestamp = b->max_timestamp;
+        found = 1;
+    }
+    rb_iter_free(&it);
+    free(buf);
+    return found;
+}
+
+int plog_offset_for_timestamp(struct partition_log *pl, int64_t ts, int64_t *offset,
+                              int64_t *timestamp)
+{
+    *offset = *timestamp = -1;
+    for (size_t i = seg_for(pl, pl->log_start); i < pl->nsegs; i++) {
+        struct segment *s = pl->segs[i];
+        if (s->max_ts < ts)
+            continue;
+        int64_t from = seg_time_lookup(s, ts);
+        if (from < pl->log_start)
+            from = pl->log_start;
+        struct seg_batch b;
+        int rc = seg_find_batch(s, from, &b);
+        while (rc == 1) {
+            if (b.max_timestamp >= ts) {
+                int f = find_in_batch(pl, s, &b, ts, 0, pl->log_start, offset, timestamp);
+                if (f < 0)
+                    return KP_ERR_KAFKA_STORAGE_ERROR;
+                if (f)
+                    return 0;
+            }
+            rc = seg_batch_at(s, b.pos + b.size, &b);
+        }
+        if (rc < 0)
+            return KP_ERR_KAFKA_STORAGE_ERROR;
+    }
+    return 0;
+}
+
+int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *timestamp)
+{
+    *offset = *timestamp = -1;
+    struct segment *best = NULL;
+    for (size_t i = seg_for(pl, pl->log_start); i < pl->nsegs; i++)
+        if (pl->segs[i]->max_ts >= 0 && (!best || pl->segs[i]->max_ts > best->max_ts))
+            best = pl->segs[i];
+    if (!best)
+        return 0;
+    struct seg_batch b;
+    int rc = seg_find_batch(best, best->offset_of_max_ts, &b);
+    if (rc < 0)
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    if (rc == 0)
+        return 0;
+    int f = find_in_batch(pl, best, &b, best->max_ts, 1, pl->log_start, offset, timestamp);
+    if (f < 0)
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    if (!f) {
+        *offset = b.last_offset;
+        *timestamp = best->max_ts;
+    }
+    return 0;
+}
+
+/* ---- close / delete --------------------------------------------------- */
+
+void plog_close(struct partition_log *pl)
+{
+    if (!pl)
+        return;
+    seg_seal(active(pl));
+    int err = 0;
+    for (size_t i = 0; i < pl->nsegs; i++) {
+        struct segment *s = pl->segs[i];
+        if (!s->dirty)
+            continue;
+        if (fsync(s->log_fd) || fsync(s->idx_fd) || fsync(s->tidx_fd))
+            err = errno;
+        s->dirty = 0;
+    }
+    int64_t leo = active(pl)->next_offset;
+    write_offset_file(pl, pl->ck_recovery, leo, 1, NULL);
+    write_offset_file(pl, pl->ck_start, pl->log_start, 1, NULL);
+    write_epochs(pl, NULL);
+    if (!err) {
+        char marker[4096];
+        snprintf(marker, sizeof marker, "%s/%s", pl->dir, CLEAN_MARKER);
+        int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+    ckpt_fsync_dir(pl->dir);
+    close_all(pl);
+    pl->closed = 1;
+    pl_unref(pl);
+}
+
+static int remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) != 0 && !rc)
+            rc = -errno;
+    }
+    closedir(d);
+    if (rmdir(dir) != 0 && !rc)
+        rc = -errno;
+    return rc;
+}
+
+int plog_delete(struct partition_log *pl)
+{
+    uint8_t u[16];
+    if (getrandom(u, sizeof u, 0) != (ssize_t)sizeof u)
+        for (size_t i = 0; i < sizeof u; i++)
+            u[i] = (uint8_t)(rand() ^ (uintptr_t)pl >> (i % 8));
+    size_t n = strlen(pl->dir) + 64;
+    char *dst = (char *)malloc(n);
+    int rc = -ENOMEM;
+    if (dst) {
+        int k = snprintf(dst, n, "%s.", pl->dir);
+        for (size_t i = 0; i < sizeof u; i++)
+            k += snprintf(dst + k, n - (size_t)k, "%02x", u[i]);
+        snprintf(dst + k, n - (size_t)k, "-delete");
+    }
+    close_all(pl);
+    pl->closed = 1;
+    if (dst) {
+        rc = rename(pl->dir, dst) == 0 ? 0 : -errno;
+        rc = remove_tree(rc == 0 ? dst : pl->dir);
+        free(dst);
+    }
+    pl_unref(pl);
+    return rc;
+}

@@ -1,0 +1,165 @@
+/* The log of one partition: a directory <log.dir>/<topic>-<partition> of
+ * segments (see segment.h) plus small state files:
+ *   leader-epoch-checkpoint   Kafka's text format: "0\n<count>\n<epoch> <startOffset>\n..."
+ *   log-start-offset          "0\n<offset>\n" (Kafka keeps one file per log dir)
+ *   recovery-point-offset     "0\n<offset>\n": everything below is known fsynced
+ *   .clean-shutdown           present only between plog_close and the next open
+ *
+ * Threading: every function runs on the event-loop thread that owns the log.
+ * Appends write() to the page cache; every fsync goes to the flusher thread.
+ *
+ * Batches are stored exactly as on the wire once the broker has set
+ * baseOffset, partitionLeaderEpoch and maxTimestamp (LogAppendTime), so
+ * plog_read answers with file ranges for sendfile().  Compressed batches are
+ * stored as received (topic compression.type=producer); they are only
+ * decompressed to validate their records.
+ *
+ * Error results are Kafka error codes (KP_ERR_*). */
+#ifndef SLUICE_PARTITION_LOG_H
+#define SLUICE_PARTITION_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "storage/record_batch.h"
+
+struct flusher;
+struct partition_log;
+
+struct plog_config {
+    int64_t segment_bytes;          /* segment.bytes (1 GiB) */
+    int64_t segment_ms;             /* segment.ms (7 days) */
+    int64_t segment_index_bytes;    /* segment.index.bytes (10 MiB) */
+    int64_t index_interval_bytes;   /* index.interval.bytes (4096) */
+    int64_t retention_ms;           /* retention.ms (7 days), -1 = forever */
+    int64_t retention_bytes;        /* retention.bytes, -1 = unlimited */
+    int64_t flush_interval_messages; /* flush.messages (INT64_MAX = never) */
+    int64_t flush_interval_ms;      /* flush.ms (INT64_MAX = never) */
+    int64_t max_message_bytes;      /* max.message.bytes (1048588) */
+    int64_t file_delete_delay_ms;   /* file.delete.delay.ms (60000) */
+    int timestamp_type;             /* 0 CreateTime, 1 LogAppendTime */
+    /* message.timestamp.{before,after}.max.ms for CreateTime records;
+     * INT64_MAX (Kafka's default) or negative = no check. */
+    int64_t message_timestamp_before_max_ms;
+    int64_t message_timestamp_after_max_ms;
+};
+
+/* Kafka's defaults. */
+void plog_config_default(struct plog_config *cfg);
+
+/* Open (creating if needed) the partition directory `dir` and recover it: a
+ * missing .clean-shutdown marker means every segment at or after the
+ * recovery point is scanned, batch by batch (length, magic, CRC-32C, offset
+ * order), the tail after the last valid batch is truncated and its indexes
+ * rebuilt.  fl may be NULL: flushes are then synchronous (tests, tools). */
+struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, struct flusher *fl,
+                                int64_t now_ms, char *err, size_t errlen);
+
+/* New topic config; applies from the next append/maintain. */
+void plog_set_config(struct partition_log *pl, const struct plog_config *cfg);
+
+/* Decompressor used when reading compressed batches (timestamp lookups). */
+void plog_set_decompressor(struct partition_log *pl, rb_decompress_fn dec, void *dec_ctx);
+
+struct plog_append_result {
+    int16_t error;
+    int64_t base_offset;
+    int64_t last_offset;
+    int64_t log_append_time; /* -1 unless LogAppendTime */
+    int64_t log_start_offset;
+    int need_flush;          /* flush.messages reached: call plog_flush, ack on done */
+    char errmsg[128];
+};
+
+enum {
+    /* Broker-originated data (transaction markers): control batches allowed. */
+    PLOG_APPEND_ALLOW_CONTROL = 1,
+};
+
+/* Append a Produce "records" blob of one or more complete batches.  Every
+ * batch is validated before anything is written (nothing is appended on
+ * error); offsets, leader epoch and timestamps are assigned in place in
+ * `records`.  Returns res->error (0 or a Kafka code).
+ * Note: Kafka's Produce v3+ additionally requires exactly one batch per
+ * partition (INVALID_RECORD otherwise); the produce handler enforces that,
+ * this layer accepts several so internal writers can batch. */
+int plog_append(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
+                int64_t now_ms, rb_decompress_fn dec, void *dec_ctx,
+                struct plog_append_result *res);
+int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
+                   int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, unsigned flags,
+                   struct plog_append_result *res);
+
+#define PLOG_MAX_SPANS 8
+
+struct plog_read_result {
+    int16_t error;
+    int64_t high_watermark, log_start_offset, last_stable_offset;
+    int nspans;
+    struct {
+        int fd; /* borrowed; see plog_read */
+        off_t off;
+        size_t len;
+    } spans[PLOG_MAX_SPANS];
+    size_t bytes;
+};
+
+/* Whole batches starting with the one containing fetch_offset, up to
+ * max_bytes (but always the first batch, KIP-74), only batches whose base
+ * offset < max_offset_exclusive (-1: the log end), possibly spanning
+ * segments.  OFFSET_OUT_OF_RANGE when fetch_offset is outside
+ * [log start, log end].  Span fds stay valid until the segment is closed:
+ * at least file.delete.delay.ms after it was deleted by retention, or at
+ * plog_close/plog_delete; a send that may outlive that must dup() them. */
+int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
+              int64_t max_offset_exclusive, struct plog_read_result *out);
+
+int64_t plog_log_start_offset(const struct partition_log *pl);
+int64_t plog_log_end_offset(const struct partition_log *pl);
+int64_t plog_high_watermark(const struct partition_log *pl);
+/* == high watermark until transactions exist; the hook for them. */
+int64_t plog_last_stable_offset(const struct partition_log *pl);
+
+/* First offset >= log start whose record timestamp >= ts (time index, then a
+ * scan); *offset = *timestamp = -1 when none.  Returns 0 or a Kafka code. */
+int plog_offset_for_timestamp(struct partition_log *pl, int64_t ts, int64_t *offset,
+                              int64_t *timestamp);
+
+/* ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp
+ * (first such record); -1/-1 on an empty log. */
+int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *timestamp);
+
+/* DeleteRecords: offset -1 means the high watermark.  Moves the log start
+ * offset (never backwards), persists it and deletes the segments entirely
+ * below it.  OFFSET_OUT_OF_RANGE above the high watermark. */
+int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_log_start);
+
+/* Timer work: roll by segment.ms, retention by time and size (Kafka's rules:
+ * oldest segments first, stopping at the first one to keep; if every
+ * segment goes, a new empty active segment is rolled first), deletion of
+ * segments whose delay expired, flush by flush.ms.  Returns the number of
+ * segments deleted, or -1 on error. */
+int plog_maintain(struct partition_log *pl, int64_t now_ms);
+
+/* Queue fsync of every segment written since the last flush; done(ud, err)
+ * runs later on the loop thread (before return when the log has no flusher).
+ * err is 0 or an errno. */
+int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *ud);
+
+/* Shutdown: seal, fsync synchronously, write the clean-shutdown marker, close. */
+void plog_close(struct partition_log *pl);
+
+/* Topic deletion: close and remove the directory (renamed first to
+ * "<dir>.<uuid>-delete" like Kafka, so a crash mid-removal is recognisable).
+ * Returns 0 or -errno; the log is gone either way. */
+int plog_delete(struct partition_log *pl);
+
+/* Diagnostics for tests and tools. */
+int plog_segment_count(const struct partition_log *pl);
+int64_t plog_segment_base(const struct partition_log *pl, int i);
+/* Leader epoch cache: number of entries, and entry i. */
+int plog_epoch_count(const struct partition_log *pl);
+void plog_epoch_entry(const struct partition_log *pl, int i, int32_t *epoch, int64_t *start);
+
+#endif
