@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,13 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #define MAX_PARTITIONS 64
-#define SEQ_BYTES 8
+#define MAX_REPEAT 15
+/* Warm-up records: one per partition before the clock starts, so that
+ * connection set-up and librdkafka's first use of each partition are not
+ * charged to the broker.  They are 8 bytes of all-ones; measured records are
+ * at least 100 bytes, so the consumer tells them apart. */
+#define WARMUP_SEQ ((uintptr_t)-1)
+#define WARMUP_MARK UINT64_MAX
 
 struct opts {
     const char *sluiced;       /* path of the daemon to start */
@@ -56,6 +63,7 @@ struct opts {
     int start_timeout_s;       /* bound for sluiced to write its port file */
     int keep_tmp;
     int verbose;
+    int repeat;                /* runs per scenario and target; medians shown */
 };
 
 struct scenario {
@@ -121,6 +129,8 @@ struct client_ctx {
     rd_kafka_resp_err_t first_err;
     int64_t last_dr_us;
     long errors_logged;
+    long warmup_done;
+    long warmup_failed;
 };
 
 static int64_t now_us(void)
@@ -169,7 +179,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    fprintf(stderr, "  [rdkafka %d %s] %s\n", level, fac, buf);
+    fprintf(stderr, "  [rdkafka %.3f %d %s] %s\n", (double)now_us() / 1e6, level, fac, buf);
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -179,6 +189,13 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     int64_t t = now_us();
     uintptr_t seq = (uintptr_t)m->_private;
 
+    if (seq == WARMUP_SEQ) {
+        if (m->err)
+            cc->warmup_failed++;
+        else
+            cc->warmup_done++;
+        return;
+    }
     cc->last_dr_us = t;
     if (m->err) {
         if (!cc->failed)
@@ -197,7 +214,11 @@ static rd_kafka_conf_t *base_conf(const char *bootstrap, struct client_ctx *cc,
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, errlen) ||
         rd_kafka_conf_set(conf, "client.id", "sluice-bench", err, errlen) ||
         /* Idle connections closed by a broker are not errors here. */
-        rd_kafka_conf_set(conf, "log.connection.close", "false", err, errlen)) {
+        rd_kafka_conf_set(conf, "log.connection.close", "false", err, errlen) ||
+        /* Nagle on the client holds back the tail of a pipelined request
+         * until the broker's delayed ACK (40 ms on Linux); the Java client
+         * always sets TCP_NODELAY, so a benchmark should too. */
+        rd_kafka_conf_set(conf, "socket.nagle.disable", "true", err, errlen)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -384,7 +405,9 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
             errf(err, errlen, "mock_topic_create: %s", rd_kafka_err2str(me));
             goto out;
         }
-    } else if (admin_create_topic(rk, topic, sc->partitions, 10000, e, sizeof e)) {
+    } else if (admin_create_topic(rk, topic, sc->partitions,
+                                  o->timeout_s * 1000 / 2 < 10000 ? o->timeout_s * 1000 / 2 : 10000,
+                                  e, sizeof e)) {
         fprintf(stderr, "  [%s] %s; relying on auto-create\n", t->name, e);
     }
     r->partitions = wait_topic(rk, topic, deadline, err, errlen);
@@ -401,6 +424,26 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
     rkt = rd_kafka_topic_new(rk, topic, NULL);
     if (!rkt) {
         errf(err, errlen, "rd_kafka_topic_new: %s", rd_kafka_err2str(rd_kafka_last_error()));
+        goto out;
+    }
+
+    for (int p = 0; p < r->partitions; p++) {
+        unsigned char mark[8];
+        put_le64(mark, WARMUP_MARK);
+        rd_kafka_resp_err_t pe = rd_kafka_producev(
+            rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(p), RD_KAFKA_V_VALUE(mark, sizeof mark),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE((void *)WARMUP_SEQ),
+            RD_KAFKA_V_END);
+        if (pe) {
+            errf(err, errlen, "warm-up produce to partition %d: %s", p, rd_kafka_err2str(pe));
+            goto out;
+        }
+    }
+    while (rd_kafka_outq_len(rk) > 0 && now_us() < deadline)
+        rd_kafka_flush(rk, 100);
+    if (cc.warmup_done != r->partitions) {
+        errf(err, errlen, "warm-up: %ld of %d records delivered%s", cc.warmup_done, r->partitions,
+             cc.warmup_failed ? "" : " before timeout");
         goto out;
     }
 
@@ -494,6 +537,7 @@ static int run_consume(struct target *t, const struct opts *o, const struct scen
     int64_t deadline = now_us() + (int64_t)o->timeout_s * 1000000;
     int P = r->partitions;
     long msg_errors = 0;
+    long warmups = 0;
 
     seen = calloc((size_t)r->records / 8 + 1, 1);
     if (!seen) {
@@ -540,7 +584,11 @@ static int run_consume(struct target *t, const struct opts *o, const struct scen
     }
     int64_t t0 = now_us();
     for (int p = 0; p < P; p++) {
-        if (rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, q) == -1) {
+        /* Start at the low watermark just queried rather than at
+         * OFFSET_BEGINNING: the same offset, but librdkafka would resolve
+         * the logical offset again, and it sometimes schedules that
+         * ListOffsets 500 ms late, which would be charged to the broker. */
+        if (rd_kafka_consume_start_queue(rkt, p, lo[p], q) == -1) {
             errf(err, errlen, "consume_start %s[%d]: %s", topic, p,
                  rd_kafka_err2str(rd_kafka_last_error()));
             goto out;
@@ -562,10 +610,17 @@ static int run_consume(struct target *t, const struct opts *o, const struct scen
                  r->consumed, r->retained, o->timeout_s);
             goto out;
         }
-        ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, 1024);
+        /* The batch call waits until the batch is full or the timeout hits,
+         * which would add up to a timeout per partial batch; so take what is
+         * there, and block only for a single message when nothing is. */
+        ssize_t n = rd_kafka_consume_batch_queue(q, 0, batch, 1024);
         if (n < 0) {
             errf(err, errlen, "consume_batch_queue: %s", rd_kafka_err2str(rd_kafka_last_error()));
             goto out;
+        }
+        if (n == 0) {
+            batch[0] = rd_kafka_consume_queue(q, 100);
+            n = batch[0] ? 1 : 0;
         }
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = batch[i];
@@ -573,6 +628,11 @@ static int run_consume(struct target *t, const struct opts *o, const struct scen
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && msg_errors++ < 5)
                     fprintf(stderr, "  [%s] consume %s[%d]: %s\n", t->name, topic,
                             m->partition, rd_kafka_message_errstr(m));
+            } else if (m->len == 8 && get_le64(m->payload) == WARMUP_MARK && m->partition >= 0 &&
+                       m->partition < P) {
+                warmups++;
+                if (m->offset + 1 > next[m->partition])
+                    next[m->partition] = m->offset + 1;
             } else if (m->len != (size_t)sc->record_size || m->partition < 0 ||
                        m->partition >= P) {
                 errf(err, errlen, "bad record at %s[%d]@%" PRId64 ": %zu bytes, expected %d",
@@ -628,13 +688,15 @@ static int run_consume(struct target *t, const struct opts *o, const struct scen
         /* The mock keeps only ~5 MiB per partition; Sluice must keep all. */
         size_t len = strlen(r->note);
         snprintf(r->note + len, sizeof r->note - len,
-                 "%slog start > 0, broker kept %ld of %ld", len ? "; " : "", r->retained, r->records);
+                 "%slog start > 0, broker kept %ld of %ld", len ? "; " : "",
+                 r->consumed + r->dups, r->records);
         if (t->kind != T_MOCK) {
             errf(err, errlen, "broker dropped %ld records (log start offset > 0)", dropped);
             goto out;
         }
-        if (r->consumed + r->dups < r->retained) {
-            errf(err, errlen, "read back %ld of %ld retained records", r->consumed + r->dups, r->retained);
+        if (r->consumed + r->dups + warmups < r->retained) {
+            errf(err, errlen, "read back %ld of %ld retained records",
+                 r->consumed + r->dups + warmups, r->retained);
             goto out;
         }
     }
@@ -927,6 +989,50 @@ static void print_machine(void)
     printf("librdkafka: %s (header 0x%08x)\n", rd_kafka_version_str(), RD_KAFKA_VERSION);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_of(const struct result *v, int n, size_t field)
+{
+    double xs[MAX_REPEAT];
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (v[i].ok)
+            xs[k++] = *(const double *)((const char *)&v[i] + field);
+    if (k == 0)
+        return *(const double *)((const char *)&v[0] + field);
+    qsort(xs, (size_t)k, sizeof xs[0], cmp_dbl);
+    return k % 2 ? xs[k / 2] : (xs[k / 2 - 1] + xs[k / 2]) / 2;
+}
+
+/* Per-metric medians over the successful repetitions; the combined run is
+ * ok only if every repetition was. */
+static void combine(struct result *out, const struct result *v, int n)
+{
+    const struct result *base = &v[0];
+    for (int i = 0; i < n; i++)
+        if (!v[i].ok) {
+            base = &v[i];
+            break;
+        }
+    *out = *base;
+    out->ok = 1;
+    for (int i = 0; i < n; i++)
+        out->ok &= v[i].ok;
+    static const size_t fields[] = {
+        offsetof(struct result, prod_msgs_s), offsetof(struct result, prod_mb_s),
+        offsetof(struct result, p50_ms),      offsetof(struct result, p99_ms),
+        offsetof(struct result, p999_ms),     offsetof(struct result, cons_msgs_s),
+        offsetof(struct result, cons_mb_s),   offsetof(struct result, first_ms),
+    };
+    if (out->ok || n > 1)
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            *(double *)((char *)out + fields[f]) = median_of(v, n, fields[f]);
+}
+
 static void print_header(void)
 {
     printf("  %-7s %10s %7s %8s %8s %8s %10s %7s %7s  %s\n", "target", "prod/s", "MB/s", "p50ms",
@@ -935,6 +1041,12 @@ static void print_header(void)
 
 static void print_row(const char *name, const struct result *r, const char *err)
 {
+    if (!r->ok && r->delivered == 0) {
+        /* Nothing was measured; zeros would only look like numbers. */
+        printf("  %-7s %10s %7s %8s %8s %8s %10s %7s %7s  FAIL: %s\n", name, "-", "-", "-", "-",
+               "-", "-", "-", "-", err && *err ? err : "unknown error");
+        return;
+    }
     printf("  %-7s %10.0f %7.1f %8.2f %8.2f %8.2f %10.0f %7.1f %7.1f  %s", name, r->prod_msgs_s,
            r->prod_mb_s, r->p50_ms, r->p99_ms, r->p999_ms, r->cons_msgs_s, r->cons_mb_s,
            r->first_ms, r->ok ? "ok" : "FAIL");
@@ -978,6 +1090,7 @@ static void usage(FILE *f, const char *argv0)
             "  --skip-mock          only run against Sluice\n"
             "  --records N          records per run (default 200000 for 100 B, 100000 for 1 KiB)\n"
             "  --quick              divide record counts by 10\n"
+            "  --repeat K           run each scenario K times per target, show medians\n"
             "  --timeout S          bound of each produce/consume phase (default 120)\n"
             "  --start-timeout S    bound for sluiced to start listening (default 30)\n"
             "  --keep-tmp           keep sluiced's work directory\n"
@@ -997,6 +1110,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "quick", no_argument, 0, 'q' },
         { "timeout", required_argument, 0, 't' },
         { "start-timeout", required_argument, 0, 'T' },
+        { "repeat", required_argument, 0, 'r' },
         { "keep-tmp", no_argument, 0, 'k' },
         { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },
@@ -1018,6 +1132,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->records = strtol(optarg, &end, 10);
             if (*end || o->records < 1 || o->records > 100000000) {
                 fprintf(stderr, "--records: want 1..100000000, got %s\n", optarg);
+                return -1;
+            }
+            break;
+        case 'r':
+            o->repeat = (int)strtol(optarg, &end, 10);
+            if (*end || o->repeat < 1 || o->repeat > MAX_REPEAT) {
+                fprintf(stderr, "--repeat: want 1..%d, got %s\n", MAX_REPEAT, optarg);
                 return -1;
             }
             break;
@@ -1053,7 +1174,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
     struct opts o = { .sluiced = "./sluiced", .config_flag = "--config",
-                      .timeout_s = 120, .start_timeout_s = 30 };
+                      .timeout_s = 120, .start_timeout_s = 30, .repeat = 1 };
     static const struct scenario scenarios[] = {
         { 1024, "1", 1 },  { 1024, "1", 16 },  { 1024, "all", 1 },  { 1024, "all", 16 },
         { 100, "1", 1 },   { 100, "1", 16 },   { 100, "all", 1 },   { 100, "all", 16 },
@@ -1064,6 +1185,7 @@ int main(int argc, char **argv)
         { .name = "mock", .kind = T_MOCK },
     };
     struct result res[NSC][2];
+    struct result reps[2][MAX_REPEAT];
     char errs[NSC][2][512];
     char err[512];
     int failures = 0;
@@ -1116,29 +1238,57 @@ int main(int argc, char **argv)
                sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks, sc->partitions,
                sc->partitions == 1 ? "" : "s", n);
         print_header();
-        for (int ti = 0; ti < 2; ti++) {
-            struct target *t = &targets[ti];
-            struct result *r = &res[s][ti];
-            char *e = errs[s][ti];
-            char topic[128];
-            if (!t->enabled)
-                continue;
-            r->ran = 1;
-            r->records = n;
-            if (!t->usable) {
-                snprintf(e, sizeof errs[s][ti], "target not available");
-            } else if (t->kind == T_SLUICE && sluice_check(t, e, sizeof errs[s][ti])) {
-                t->usable = 0;
-            } else {
-                snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d", runid,
-                         sc->record_size >= 1024 ? "1k" : "100b", sc->acks, sc->partitions);
-                if (run_produce(t, &o, sc, topic, r, e, sizeof errs[s][ti]) == 0 &&
-                    run_consume(t, &o, sc, topic, r, e, sizeof errs[s][ti]) == 0)
-                    r->ok = 1;
+        fflush(stdout);
+        /* Repetitions alternate the targets so that drift of the machine
+         * (other load, page cache) hits both alike. */
+        for (int rep = 0; rep < o.repeat; rep++) {
+            for (int ti = 0; ti < 2; ti++) {
+                struct target *t = &targets[ti];
+                struct result *r = &reps[ti][rep];
+                char e[512] = "";
+                char topic[128];
+                if (!t->enabled)
+                    continue;
+                memset(r, 0, sizeof *r);
+                r->ran = 1;
+                r->records = n;
+                if (!t->usable) {
+                    snprintf(e, sizeof e, "target not available (see earlier errors)");
+                } else if (t->kind == T_SLUICE && sluice_check(t, e, sizeof e)) {
+                    t->usable = 0;
+                } else {
+                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d-r%d", runid,
+                             sc->record_size >= 1024 ? "1k" : "100b", sc->acks, sc->partitions,
+                             rep);
+                    if (run_produce(t, &o, sc, topic, r, e, sizeof e) == 0 &&
+                        run_consume(t, &o, sc, topic, r, e, sizeof e) == 0)
+                        r->ok = 1;
+                }
+                if (!r->ok && !errs[s][ti][0])
+                    snprintf(errs[s][ti], sizeof errs[s][ti], "%s", e);
+                if (!r->ok && r->delivered == 0 && t->usable) {
+                    /* Not one record got through: the target is down or
+                     * unusable, and every further run would just wait out
+                     * its timeout. */
+                    t->usable = 0;
+                    fprintf(stderr, "  [%s] nothing delivered; skipping this target from now on\n",
+                            t->name);
+                }
+                if (o.repeat > 1) {
+                    char label[32];
+                    snprintf(label, sizeof label, "%s/%d", t->name, rep + 1);
+                    print_row(label, r, e);
+                    fflush(stdout);
+                }
             }
-            if (!r->ok)
+        }
+        for (int ti = 0; ti < 2; ti++) {
+            if (!targets[ti].enabled)
+                continue;
+            combine(&res[s][ti], reps[ti], o.repeat);
+            if (!res[s][ti].ok)
                 failures++;
-            print_row(t->name, r, e);
+            print_row(targets[ti].name, &res[s][ti], errs[s][ti]);
             fflush(stdout);
         }
         if (targets[0].enabled && targets[1].enabled) {
@@ -1148,6 +1298,7 @@ int main(int argc, char **argv)
                    ratio_str(r2, sizeof r2, res[s][0].p99_ms, res[s][1].p99_ms), "",
                    ratio_str(r3, sizeof r3, res[s][0].cons_msgs_s, res[s][1].cons_msgs_s));
         }
+        fflush(stdout);
     }
 
     if (targets[0].enabled && targets[0].kind == T_SLUICE) {
