@@ -53,6 +53,8 @@ struct partition_log {
     int closed;
 };
 
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
@@ -710,6 +712,8 @@ int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_l
 }
 
 /* ---- append ----------------------------------------------------------- */
+
+static int append_fail(struct plog_append_result *res, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int append_fail(struct plog_append_result *res, int code, const char *fmt, ...)
 {

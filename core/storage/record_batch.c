@@ -7,6 +7,8 @@
 
 #include "util/crc32c.h"
 
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -134,6 +136,8 @@ int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn d
     rb_iter_free(&it);
     return rc;
 }
+
+static int iter_fail(struct rb_iter *it, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int iter_fail(struct rb_iter *it, int code, const char *fmt, ...)
 {
