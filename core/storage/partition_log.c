@@ -79,7 +79,7 @@ void plog_config_default(struct plog_config *c)
     c->file_delete_delay_ms = 60000;
     c->timestamp_type = 0;
     c->message_timestamp_before_max_ms = INT64_MAX;
-    c->message_timestamp_after_max_ms = INT64_MAX;
+    c->message_timestamp_after_max_ms = 3600000; /* Kafka 4.0 default (KIP-1030) */
 }
 
 static struct segment *active(const struct partition_log *pl)

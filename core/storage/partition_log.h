@@ -39,8 +39,9 @@ struct plog_config {
     int64_t max_message_bytes;      /* max.message.bytes (1048588) */
     int64_t file_delete_delay_ms;   /* file.delete.delay.ms (60000) */
     int timestamp_type;             /* 0 CreateTime, 1 LogAppendTime */
-    /* message.timestamp.{before,after}.max.ms for CreateTime records;
-     * INT64_MAX (Kafka's default) or negative = no check. */
+    /* message.timestamp.{before,after}.max.ms for CreateTime records
+     * (defaults INT64_MAX and 3600000, as in Kafka 4.0); INT64_MAX or
+     * negative = no check.  Violations → INVALID_TIMESTAMP. */
     int64_t message_timestamp_before_max_ms;
     int64_t message_timestamp_after_max_ms;
 };
