@@ -96,6 +96,19 @@ int main(int argc, char **argv)
     char err[1024];
     logger_init_stderr(&d.log);
     if (config_path) {
+        /* First pass silent, only to learn log.file; the second pass sends
+         * the warnings (unknown keys, ignored Kafka keys) to the log the
+         * operator configured. */
+        if (sluice_config_load(&d.cfg, config_path, NULL, err, sizeof err) < 0) {
+            fprintf(stderr, "sluiced: %s\n", err);
+            return 1;
+        }
+        if (d.cfg.log_file && !list_modules &&
+            logger_open(&d.log, d.cfg.log_file, d.cfg.log_level, err, sizeof err) < 0) {
+            fprintf(stderr, "sluiced: log.file: %s\n", err);
+            return 1;
+        }
+        sluice_config_free(&d.cfg);
         if (sluice_config_load(&d.cfg, config_path, &d.log, err, sizeof err) < 0) {
             fprintf(stderr, "sluiced: %s\n", err);
             return 1;
@@ -106,10 +119,6 @@ int main(int argc, char **argv)
     if (list_modules) {
         const char *dir = d.cfg.plugin_dir ? d.cfg.plugin_dir : SLUICE_MODULE_DIR;
         return module_list_dir(dir, stdout) < 0 ? 1 : 0;
-    }
-    if (d.cfg.log_file && logger_open(&d.log, d.cfg.log_file, d.cfg.log_level, err, sizeof err) < 0) {
-        fprintf(stderr, "sluiced: log.file: %s\n", err);
-        return 1;
     }
     logger_set_level(&d.log, d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
@@ -129,7 +138,6 @@ int main(int argc, char **argv)
             slog(&d.log, SLOG_ERROR, "broker", "%s", err);
             return 1;
         }
-        slog(&d.log, SLOG_INFO, "broker", "loaded module %s", d.cfg.module_load.items[i]);
     }
 
     if (broker_init(&d.broker, loop, &d.cfg, &d.log, &d.modules, err, sizeof err) < 0 ||
