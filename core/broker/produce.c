@@ -4,6 +4,7 @@
 #include "broker/broker.h"
 #include "plugin/module_loader.h"
 #include "storage/partition_log.h"
+#include "storage/record_batch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,14 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         return err;
     if (pd->Records.len <= 0)
         return KP_ERR_INVALID_RECORD;
+    /* Produce v3+ carries exactly one batch per partition (Kafka's
+     * ProduceRequest.validateRecords). */
+    size_t first = rb_batch_size(pd->Records.p, (size_t)pd->Records.len);
+    if (first != 0 && first < (size_t)pd->Records.len) {
+        out->ErrorMessage = rq_str(pw->rq, "Produce requests with version 3 or above must "
+                                           "contain exactly one record batch per partition");
+        return KP_ERR_INVALID_RECORD;
+    }
     /* One replica: acks=all can only be honoured if the topic asks no more. */
     const struct broker_topic *t = broker_topic(b, topic);
     if (((const struct kp_ProduceRequest *)pw->rq->body)->Acks == -1 &&
