@@ -77,7 +77,7 @@ configure_dir() {
         return 0
     fi
     rm -f "$dir/.configure-args"
-    (cd "$dir" && run_quiet "configure ($dir)" env "$@" ../configure -q) || return 1
+    (cd "$dir" && run_quiet "configure ($dir)" ../configure -q "$@") || return 1
     printf '%s' "$want" >"$dir/.configure-args"
 }
 

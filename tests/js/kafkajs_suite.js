@@ -2,7 +2,7 @@
 // kafkajs admin + producer checks for tests/integration/013-kafkajs.t.
 // kafkajs has no consumer without a group, so the .t script verifies the
 // stored records with kcat afterwards.  Prints TAP ("ok - ..." lines, which
-// lib.sh's run_client numbers).  Usage: node kafkajs_suite.js BOOTSTRAP
+// lib.sh's run_client numbers).  Usage: node kafkajs_suite.js BOOTSTRAP BASE_TIMESTAMP_MS
 'use strict';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const { Kafka, logLevel, ConfigResourceTypes } = require('kafkajs');
@@ -13,7 +13,9 @@ const TOPIC = 'kjs1';
 const NPART = 3;
 const PER_SEND = 4;
 const SENDS = 2;
-const BASE_TS = 1700000000000;
+// From the .t script, which checks the timestamps kcat reads back; recent so
+// the topic's retention.ms does not delete the records.
+const BASE_TS = Number(process.argv[3]);
 
 let failed = 0;
 function ok(cond, desc) {

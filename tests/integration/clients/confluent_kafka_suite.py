@@ -17,7 +17,9 @@ BOOT = sys.argv[1]
 T = Tap()
 TOPIC = "cf1"
 NPART = 4
-BASE_TS = 1_600_000_000_000  # fixed so offsets_for_times has known answers
+# Recent (an hour ago, whole second) so retention.ms below does not delete
+# the records, and fixed for the run so offsets_for_times has known answers.
+BASE_TS = (int(time.time()) - 3600) * 1000
 
 admin = AdminClient({"bootstrap.servers": BOOT})
 
