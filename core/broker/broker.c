@@ -20,13 +20,16 @@ static void maintenance_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct broker *b = w->data;
     int64_t now = broker_now_ms(b);
+    bool retention = now - b->last_retention_ms >= b->cfg->log_retention_check_interval_ms;
+    if (retention)
+        b->last_retention_ms = now;
     size_t it = 0;
     void *v;
     while (strmap_next(&b->topics, &it, NULL, &v)) {
         struct broker_topic *t = v;
         for (int32_t p = 0; p < t->nparts; p++)
             if (t->logs[p])
-                plog_maintain(t->logs[p], now);
+                plog_maintain(t->logs[p], now, retention);
     }
 }
 
@@ -88,6 +91,7 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         period = 1000; /* roll by segment.ms and flush.ms need ~1 s granularity */
     if (period < 10)
         period = 10;
+    b->last_retention_ms = broker_now_ms(b);
     ev_timer_init(&b->maintenance, maintenance_cb, period / 1000.0, period / 1000.0);
     b->maintenance.data = b;
     ev_timer_start(loop, &b->maintenance);

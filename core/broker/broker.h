@@ -47,6 +47,7 @@ struct broker {
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
     ev_timer maintenance;         /* retention, roll by time, time-based flush */
+    int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;
     bool stopping;
 };

@@ -649,7 +649,7 @@ static int pred_start(struct partition_log *pl, size_t i, void *arg)
     return i + 1 < pl->nsegs && pl->segs[i + 1]->base_offset <= pl->log_start;
 }
 
-int plog_maintain(struct partition_log *pl, int64_t now_ms)
+int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention)
 {
     pl->now_ms = now_ms;
     int deleted = 0;
@@ -671,9 +671,9 @@ int plog_maintain(struct partition_log *pl, int64_t now_ms)
     }
 
     deleted += delete_segments(pl, deletable(pl, pred_start, NULL));
-    if (pl->cfg.retention_ms >= 0)
+    if (retention && pl->cfg.retention_ms >= 0)
         deleted += delete_segments(pl, deletable(pl, pred_time, NULL));
-    if (pl->cfg.retention_bytes >= 0) {
+    if (retention && pl->cfg.retention_bytes >= 0) {
         int64_t total = 0;
         for (size_t i = 0; i < pl->nsegs; i++)
             total += (int64_t)pl->segs[i]->size;

@@ -18,6 +18,7 @@
 #ifndef SLUICE_PARTITION_LOG_H
 #define SLUICE_PARTITION_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -136,12 +137,13 @@ int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *times
  * below it.  OFFSET_OUT_OF_RANGE above the high watermark. */
 int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_log_start);
 
-/* Timer work: roll by segment.ms, retention by time and size (Kafka's rules:
- * oldest segments first, stopping at the first one to keep; if every
- * segment goes, a new empty active segment is rolled first), deletion of
- * segments whose delay expired, flush by flush.ms.  Returns the number of
- * segments deleted, or -1 on error. */
-int plog_maintain(struct partition_log *pl, int64_t now_ms);
+/* Timer work: roll by segment.ms, deletion of segments whose delay
+ * expired, flush by flush.ms, and — when `retention` is set, which the
+ * broker does every log.retention.check.interval.ms — retention by time and
+ * size (Kafka's rules: oldest segments first, stopping at the first one to
+ * keep; if every segment goes, a new empty active segment is rolled first).
+ * Returns the number of segments deleted, or -1 on error. */
+int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention);
 
 /* Queue fsync of every segment written since the last flush; done(ud, err)
  * runs later on the loop thread (before return when the log has no flusher).

@@ -363,7 +363,7 @@ static void test_retention(void)
     /* Keep about three segments' worth of bytes. */
     cfg.retention_bytes = 2500;
     plog_set_config(pl, &cfg);
-    int del = plog_maintain(pl, 6000);
+    int del = plog_maintain(pl, 6000, true);
     ok(del > 0, "retention.bytes deleted %d segments", del);
     is_int(plog_segment_count(pl), nseg - del, "segment count reduced");
     is_int(plog_log_start_offset(pl), plog_segment_base(pl, 0), "log start = first segment base");
@@ -380,7 +380,7 @@ static void test_retention(void)
     cfg.retention_bytes = -1;
     cfg.retention_ms = 1000;
     plog_set_config(pl, &cfg);
-    del = plog_maintain(pl, 10000);
+    del = plog_maintain(pl, 10000, true);
     ok(del > 0, "retention.ms deleted %d segments", del);
     is_int(plog_segment_count(pl), 1, "one (new, empty) segment left");
     is_int(plog_log_start_offset(pl), 120, "log start = LEO");
