@@ -6,6 +6,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_cmd kcat
+need_python_module kafka
+need_cmd timeout
 
 MODDIR=$SLUICE_TOP_BUILDDIR/modules/codec_gzip/.libs
 [ -f "$MODDIR/codec_gzip.so" ] || skip_all "codec_gzip.so not built in $MODDIR"
@@ -28,8 +30,14 @@ like "$out" "codec_nope" "missing module: the error names the module"
 # Loaded through module.load: gzip batches round-trip byte for byte.
 broker_start "plugin.dir=$MODDIR" "module.load=codec_gzip" "num.partitions=1"
 for i in $(seq 1 50); do printf 'key-%02d:value %02d %s\n' "$i" "$i" "$(printf 'x%.0s' $(seq 1 $i))"; done > "$T_TMP/in.txt"
-$KC "$BOOTSTRAP" -q -P -t gz -K: -z gzip -X linger.ms=50 < "$T_TMP/in.txt"
-ok $? "kcat -z gzip: 50 records acknowledged"
+# A raw Produce v3 with one gzip batch (librdkafka 2.0.2 only compresses
+# when the broker's Produce range includes v0, which this broker does not
+# advertise); prints "ERROR BASE_OFFSET".
+GZ="timeout 60 $PY $T_CLIENTS/gzip_produce.py"
+# Produce never creates topics (Kafka's rule); a Metadata request does.
+create() { $KC "$BOOTSTRAP" -q -L -t "$1" >/dev/null 2>&1; }
+create gz
+is "$($GZ "$BROKER_PORT" gz "$T_TMP/in.txt")" "0 0" "gzip batch of 50 records acknowledged at offset 0"
 got=$($KC "$BOOTSTRAP" -q -C -t gz -p 0 -o beginning -e -f '%k:%s\n')
 is "$got" "$(cat "$T_TMP/in.txt")" "gzip records read back with exact keys and values, in order"
 offs=$($KC "$BOOTSTRAP" -q -C -t gz -p 0 -o beginning -e -f '%o ' | tr -s ' ')
@@ -39,10 +47,9 @@ broker_stop
 # Without the module the same producer is refused, and nothing is stored.
 rm -rf "$BROKER_DATA"
 broker_start "num.partitions=1"
-# (librdkafka sends a batch uncompressed when gzip would not shrink it, so
-# send the same compressible records as above.)
-out=$($KC "$BOOTSTRAP" -P -t gz2 -K: -z gzip -X linger.ms=50 -X message.send.max.retries=0 < "$T_TMP/in.txt" 2>&1)
-like "$out" "UNSUPPORTED_COMPRESSION_TYPE|compression type is not supported|Unsupported compression" \
+create gz2
+out=$($GZ "$BROKER_PORT" gz2 "$T_TMP/in.txt")
+is "$out" "76 -1" \
     "without codec_gzip: produce refused with UNSUPPORTED_COMPRESSION_TYPE"
 hw=$($KC "$BOOTSTRAP" -q -Q -t gz2:0:-1 2>&1)
 like "$hw" "offset 0" "nothing was appended"
@@ -53,8 +60,8 @@ rm -rf "$BROKER_DATA"
 mkdir -p "$T_TMP/modules.d"
 printf 'module.load=codec_gzip\n' > "$T_TMP/modules.d/codec_gzip.conf"
 broker_start "plugin.dir=$MODDIR" "num.partitions=1"
-printf 'k:compressed by a drop-in\n' | $KC "$BOOTSTRAP" -q -P -t gz3 -K: -z gzip
-ok $? "drop-in module: gzip produce acknowledged"
+create gz3
+is "$($GZ "$BROKER_PORT" gz3 "$T_TMP/in.txt")" "0 0" "drop-in module: gzip batch acknowledged"
 got=$($KC "$BOOTSTRAP" -q -C -t gz3 -p 0 -o beginning -e -f '%k:%s\n')
-is "$got" "k:compressed by a drop-in" "drop-in module: record read back"
+is "$got" "$(cat "$T_TMP/in.txt")" "drop-in module: records read back"
 done_testing
