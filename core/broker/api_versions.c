@@ -28,14 +28,19 @@ void handle_api_versions(struct broker *b, struct request *rq)
             }
         }
     }
+    api_versions_fill(rq, &resp);
+    rq_respond(rq, &resp);
+}
+
+void api_versions_fill(struct request *rq, struct kp_ApiVersionsResponse *resp)
+{
     size_t n;
     const struct api_entry *e = api_table_entries(&n);
-    resp.ApiKeys.items = rq_alloc(rq, sizeof *resp.ApiKeys.items, (int32_t)n);
-    resp.ApiKeys.count = (int32_t)n;
+    resp->ApiKeys.items = rq_alloc(rq, sizeof *resp->ApiKeys.items, (int32_t)n);
+    resp->ApiKeys.count = (int32_t)n;
     for (size_t i = 0; i < n; i++) {
-        resp.ApiKeys.items[i].ApiKey = e[i].api_key;
-        resp.ApiKeys.items[i].MinVersion = e[i].min_version;
-        resp.ApiKeys.items[i].MaxVersion = e[i].max_version;
+        resp->ApiKeys.items[i].ApiKey = e[i].api_key;
+        resp->ApiKeys.items[i].MinVersion = e[i].min_version;
+        resp->ApiKeys.items[i].MaxVersion = e[i].max_version;
     }
-    rq_respond(rq, &resp);
 }

@@ -77,6 +77,7 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
             slog(log, SLOG_WARN, "broker", "stored dynamic config %s ignored: %s",
                  dyn->v[i].name, e);
     }
+    logger_set_level(log, cfg->log_level);
     if (broker_load_topics(b) < 0) {
         snprintf(err, errlen, "cannot load topics");
         return -1;

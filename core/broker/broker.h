@@ -144,6 +144,10 @@ int16_t broker_validate_topic_name(const char *name, char *errmsg, size_t errlen
 /* Fetch waiters (fetch.c): wake long-polling fetches after an append. */
 void broker_fetch_wake(struct broker *b);
 
+/* The advertised ranges, from the api table (ApiVersions and its
+ * UNSUPPORTED_VERSION answer). */
+void api_versions_fill(struct request *rq, struct kp_ApiVersionsResponse *resp);
+
 /* Handlers, one per API (one file per API family). */
 void handle_api_versions(struct broker *b, struct request *rq);
 void handle_metadata(struct broker *b, struct request *rq);

@@ -101,15 +101,7 @@ static void respond_api_versions_unsupported(struct request *rq)
     memset(&resp, 0, sizeof resp);
     kp_struct_defaults(kp_response_message(KP_API_API_VERSIONS)->body, &resp);
     resp.ErrorCode = KP_ERR_UNSUPPORTED_VERSION;
-    size_t n;
-    const struct api_entry *e = api_table_entries(&n);
-    resp.ApiKeys.items = rq_alloc(rq, sizeof *resp.ApiKeys.items, (int32_t)n);
-    resp.ApiKeys.count = (int32_t)n;
-    for (size_t i = 0; i < n; i++) {
-        resp.ApiKeys.items[i].ApiKey = e[i].api_key;
-        resp.ApiKeys.items[i].MinVersion = e[i].min_version;
-        resp.ApiKeys.items[i].MaxVersion = e[i].max_version;
-    }
+    api_versions_fill(rq, &resp);
     rq->hdr.ApiVersion = 0;
     rq_respond(rq, &resp);
 }

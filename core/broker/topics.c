@@ -396,54 +396,52 @@ size_t broker_topic_overrides(struct broker *b, struct request *rq, const struct
     return *out ? overrides_kv(&mt->configs, *out, n) : 0;
 }
 
-/* Builds the records that turn `current` into the requested state. */
-static int16_t config_changes(const struct meta_configs *current, const struct kv *set, size_t n,
-                              bool replace_all, int8_t rtype, const char *rname,
-                              struct kp_ConfigRecord **out, size_t *nout)
+/* Writes the ConfigRecords that turn `current` into the requested state
+ * (value NULL removes; replace_all also removes every override not
+ * listed).  on_change, when set, sees each (name, value) written. */
+static int16_t write_config_changes(struct broker *b, const struct meta_configs *current,
+                                    const struct kv *set, size_t n, bool replace_all, int8_t rtype,
+                                    const char *rname,
+                                    void (*on_change)(struct broker *, const char *, const char *),
+                                    char *errmsg, size_t errlen)
 {
     size_t cap = n + (current ? current->n : 0) + 1, k = 0;
     struct kp_ConfigRecord *crs = calloc(cap, sizeof *crs);
-    if (!crs)
+    struct meta_record *recs = calloc(cap, sizeof *recs);
+    if (!crs || !recs) {
+        free(crs);
+        free(recs);
         return KP_ERR_UNKNOWN_SERVER_ERROR;
-    if (replace_all) {
-        for (size_t i = 0; current && i < current->n; i++) {
-            bool kept = false;
-            for (size_t j = 0; j < n && !kept; j++)
-                kept = set[j].value && strcmp(set[j].key, current->v[i].name) == 0;
-            if (!kept) {
-                crs[k].ResourceType = rtype;
-                crs[k].ResourceName = cstr(rname);
-                crs[k].Name = cstr(current->v[i].name);
-                crs[k].Value = cstr(NULL);
-                k++;
-            }
-        }
     }
-    for (size_t j = 0; j < n; j++) {
-        crs[k].ResourceType = rtype;
-        crs[k].ResourceName = cstr(rname);
-        crs[k].Name = cstr(set[j].key);
-        crs[k].Value = cstr(set[j].value);
-        k++;
+    /* Removed names are copied: they belong to the image's list, which
+     * applying the records frees. */
+    char **removed = calloc(current ? current->n + 1 : 1, sizeof *removed);
+    size_t nremoved = 0;
+    for (size_t i = 0; removed && replace_all && current && i < current->n; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < n && !kept; j++)
+            kept = set[j].value && strcmp(set[j].key, current->v[i].name) == 0;
+        if (!kept && (removed[nremoved] = strdup(current->v[i].name)))
+            crs[k++] = (struct kp_ConfigRecord){ rtype, cstr(rname), cstr(removed[nremoved++]),
+                                                 cstr(NULL) };
     }
-    *out = crs;
-    *nout = k;
-    return KP_ERR_NONE;
-}
-
-static int16_t append_config_records(struct broker *b, struct kp_ConfigRecord *crs, size_t k,
-                                     char *errmsg, size_t errlen)
-{
-    if (k == 0)
-        return KP_ERR_NONE;
-    struct meta_record *recs = calloc(k, sizeof *recs);
-    if (!recs)
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    for (size_t j = 0; j < n; j++)
+        crs[k++] = (struct kp_ConfigRecord){ rtype, cstr(rname), cstr(set[j].key),
+                                             cstr(set[j].value) };
     for (size_t i = 0; i < k; i++)
         recs[i] = (struct meta_record){ META_REC_CONFIG, 0, &crs[i] };
-    int rc = meta_store_append(b->meta, recs, k, broker_now_ms(b), errmsg, errlen);
+    int16_t ec = removed ? KP_ERR_NONE : KP_ERR_UNKNOWN_SERVER_ERROR;
+    if (ec == KP_ERR_NONE && k &&
+        meta_store_append(b->meta, recs, k, broker_now_ms(b), errmsg, errlen) < 0)
+        ec = KP_ERR_KAFKA_STORAGE_ERROR;
+    for (size_t i = 0; ec == KP_ERR_NONE && on_change && i < k; i++)
+        on_change(b, crs[i].Name.s, crs[i].Value.s);
+    for (size_t i = 0; i < nremoved; i++)
+        free(removed[i]);
+    free(removed);
     free(recs);
-    return rc < 0 ? KP_ERR_KAFKA_STORAGE_ERROR : KP_ERR_NONE;
+    free(crs);
+    return ec;
 }
 
 int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, const struct kv *set,
@@ -475,14 +473,8 @@ int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, con
         return KP_ERR_INVALID_CONFIG;
     if (validate_only)
         return KP_ERR_NONE;
-    struct kp_ConfigRecord *crs;
-    size_t k;
-    int16_t ec = config_changes(mt ? &mt->configs : NULL, set, n, replace_all, META_RESOURCE_TOPIC,
-                                t->name, &crs, &k);
-    if (ec)
-        return ec;
-    ec = append_config_records(b, crs, k, errmsg, errlen);
-    free(crs);
+    int16_t ec = write_config_changes(b, mt ? &mt->configs : NULL, set, n, replace_all,
+                                      META_RESOURCE_TOPIC, t->name, NULL, errmsg, errlen);
     if (ec)
         return ec;
     broker_topic_reconfigure(b, t);
@@ -504,6 +496,17 @@ void broker_topic_reconfigure(struct broker *b, struct broker_topic *t)
             plog_set_config(t->logs[p], &pc);
 }
 
+/* A persisted broker config change takes effect now (NULL value: back to
+ * the static or default value). */
+static void apply_broker_config(struct broker *b, const char *name, const char *value)
+{
+    char err[256];
+    if (sluice_config_set(b->cfg, name, value, err, sizeof err) != 0)
+        slog(b->log, SLOG_WARN, "config", "dynamic config %s not applied: %s", name, err);
+    if (strcmp(name, "log.level") == 0)
+        logger_set_level(b->log, b->cfg->log_level);
+}
+
 int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size_t n,
                                     bool replace_all, bool validate_only, char *errmsg,
                                     size_t errlen)
@@ -522,19 +525,12 @@ int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size
         return KP_ERR_NONE;
     char node[16];
     snprintf(node, sizeof node, "%d", b->cfg->node_id);
-    struct kp_ConfigRecord *crs;
-    size_t k;
     struct meta_image *img = meta_store_image(b->meta);
-    int16_t ec = config_changes(&img->broker_configs, set, n, replace_all, META_RESOURCE_BROKER,
-                                node, &crs, &k);
+    int16_t ec = write_config_changes(b, &img->broker_configs, set, n, replace_all,
+                                      META_RESOURCE_BROKER, node, apply_broker_config, errmsg,
+                                      errlen);
     if (ec)
         return ec;
-    ec = append_config_records(b, crs, k, errmsg, errlen);
-    free(crs);
-    if (ec)
-        return ec;
-    for (size_t i = 0; i < n; i++)
-        sluice_config_set(b->cfg, set[i].key, set[i].value, errmsg, errlen);
     /* Topic defaults may derive from what changed. */
     size_t it = 0;
     void *v;
