@@ -187,6 +187,64 @@ static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluic
 }
 
 /* ---------------------------------------------------------------------- */
+/* Assignor registration                                                   */
+
+static int valid_assignor_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int host_register_assignor(struct sluice_module_ctx *ctx,
+                                  const struct sluice_assignor_ops *ops, void *state)
+{
+    if (!(ctx->desc.kinds & SLUICE_KIND_ASSIGNOR))
+        return codec_fail(
+            ctx, SLUICE_ERR_INVALID,
+            "register_assignor called but the module does not declare SLUICE_KIND_ASSIGNOR");
+    if (!ops || ops->struct_size < SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1)
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "assignor ops struct_size %zu is smaller than the ABI 1.1 minimum %zu",
+                          ops ? ops->struct_size : (size_t)0,
+                          (size_t)SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1);
+    struct sluice_assignor_ops copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
+    copy.struct_size = sizeof copy;
+    if (!valid_assignor_name(copy.name))
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "assignor name '%s' is not [a-z0-9._-]{1,64}",
+                          copy.name ? copy.name : "(null)");
+    if (!copy.assign)
+        return codec_fail(ctx, SLUICE_ERR_INVALID, "assignor '%s': assign is required", copy.name);
+    struct module_registry *reg = ctx->reg;
+    const struct module_assignor *dup = module_registry_assignor(reg, copy.name);
+    if (dup)
+        return codec_fail(ctx, SLUICE_ERR_EXISTS,
+                          "assignor '%s' is already provided by module '%s'", copy.name,
+                          dup->owner->name);
+    if (reg->nassignors == reg->cap_assignors) {
+        size_t cap = reg->cap_assignors ? reg->cap_assignors * 2 : 8;
+        struct module_assignor *a = realloc(reg->assignors, cap * sizeof *a);
+        if (!a)
+            return codec_fail(ctx, SLUICE_ERR_NOMEM, "assignor '%s': out of memory", copy.name);
+        reg->assignors = a;
+        reg->cap_assignors = cap;
+    }
+    reg->assignors[reg->nassignors++] =
+        (struct module_assignor){.ops = copy, .state = state, .owner = ctx};
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Memory: a 16-byte header keeps the size so free can account for it.    */
 
 #define ALLOC_HDR 16
@@ -483,6 +541,7 @@ static const struct sluice_host_api host_api_v1 = {
     .io_start = host_io_start,
     .io_stop = host_io_stop,
     .post = host_post,
+    .register_assignor = host_register_assignor,
 };
 
 const struct sluice_host_api *host_api_table(void) { return &host_api_v1; }

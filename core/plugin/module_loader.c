@@ -267,10 +267,20 @@ static void drop_codecs(struct module_registry *reg, struct sluice_module_ctx *c
             memset(&reg->codecs[i], 0, sizeof reg->codecs[i]);
 }
 
+static void drop_assignors(struct module_registry *reg, struct sluice_module_ctx *ctx)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < reg->nassignors; i++)
+        if (reg->assignors[i].owner != ctx)
+            reg->assignors[j++] = reg->assignors[i];
+    reg->nassignors = j;
+}
+
 /* Unregisters, finis (when init succeeded), releases and closes one module. */
 static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ctx)
 {
     drop_codecs(reg, ctx);
+    drop_assignors(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
         ctx->desc.fini(host_api_table(), ctx);
     host_ctx_release(ctx);
@@ -391,6 +401,9 @@ void module_registry_free(struct module_registry *reg)
     host_posts_stop(reg);
     reg->loop = NULL;
     memset(reg->codecs, 0, sizeof reg->codecs);
+    free(reg->assignors);
+    reg->assignors = NULL;
+    reg->nassignors = reg->cap_assignors = 0;
 }
 
 const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id)
@@ -398,6 +411,17 @@ const struct module_codec *module_registry_codec(const struct module_registry *r
     if (codec_id <= SLUICE_CODEC_NONE || codec_id > SLUICE_CODEC_ID_MAX)
         return NULL;
     return reg->codecs[codec_id].owner ? &reg->codecs[codec_id] : NULL;
+}
+
+const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
+                                                       const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < reg->nassignors; i++)
+        if (strcmp(reg->assignors[i].ops.name, name) == 0)
+            return &reg->assignors[i];
+    return NULL;
 }
 
 size_t module_registry_count(const struct module_registry *reg)

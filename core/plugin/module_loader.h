@@ -3,9 +3,9 @@
  * indexed by Kafka codec id) in an explicit registry the broker owns.
  *
  * Threads: load/free and the loop setters run on the broker's loop thread;
- * module_registry_codec/compress/decompress may be called from any thread
- * once loading is over (the codec table is not modified after startup
- * except by module_registry_free). */
+ * module_registry_codec/compress/decompress/assignor may be called from any
+ * thread once loading is over (the codec and assignor tables are not
+ * modified after startup except by module_registry_free). */
 #ifndef SLUICE_MODULE_LOADER_H
 #define SLUICE_MODULE_LOADER_H
 
@@ -37,6 +37,13 @@ struct module_codec {
     struct sluice_module_ctx *owner;
 };
 
+/* One registered assignor name: a private copy of the module's ops. */
+struct module_assignor {
+    struct sluice_assignor_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
 struct module_registry {
     struct sluice_module_ctx *modules; /* load order; newest last */
     struct module_codec codecs[SLUICE_CODEC_ID_MAX + 1];
@@ -50,6 +57,11 @@ struct module_registry {
 
     struct ev_loop *loop;          /* NULL until module_registry_set_loop */
     struct host_post_queue *posts; /* post() queue + ev_async, with the loop */
+
+    /* Assignors in registration order (few: a linear search by name is
+     * fine).  Written only while modules load/unload on the loop thread. */
+    struct module_assignor *assignors;
+    size_t nassignors, cap_assignors;
 };
 
 /* Zeroes the registry; no allocation.  Free with module_registry_free. */
@@ -87,6 +99,11 @@ void module_registry_free(struct module_registry *reg);
 
 /* The codec registered for a Kafka codec id, or NULL. */
 const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id);
+
+/* The assignor registered under `name` (exact, case-sensitive), or NULL.
+ * Any thread once loading is over.  See plugin/assignor.h for running one. */
+const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
+                                                       const char *name);
 
 /* Number of loaded modules and lookup by name (NULL when absent). */
 size_t module_registry_count(const struct module_registry *reg);

@@ -29,6 +29,7 @@ extern "C" {
 
 struct sluice_module_ctx;
 struct sluice_codec_ops;
+struct sluice_assignor_ops;
 struct sluice_buf;
 
 /* Opaque handles for loop watchers.  No libev type crosses the ABI. */
@@ -128,6 +129,21 @@ struct sluice_host_api {
      * unloaded are dropped without being called, so the module must not
      * rely on one to free `ud` after fini has started. */
     int (*post)(struct sluice_module_ctx *ctx, sluice_cb_fn cb, void *ud);
+
+    /* --- ABI 1.1 --- */
+
+    /* Registers a partition assignor under ops->name (module kinds must
+     * include SLUICE_KIND_ASSIGNOR); a module may register several names.
+     * `ops` is copied (see <sluice/assignor.h>); `state` is borrowed and
+     * handed to every ops call, possibly from several threads at once, until
+     * fini; the module frees it in fini.  Returns 0, SLUICE_ERR_EXISTS when
+     * another assignor already has that name, or SLUICE_ERR_INVALID (bad
+     * name, size or missing assign).  On failure the host remembers the
+     * reason and fails the module load with it even if init returns 0.
+     * Loop thread, from init only.  Check SLUICE_HOST_HAS(host,
+     * register_assignor) when the module must also load on a 1.0 host. */
+    int (*register_assignor)(struct sluice_module_ctx *ctx, const struct sluice_assignor_ops *ops,
+                             void *state);
 };
 
 /* True when the host table has `member` (it was added in a minor no newer

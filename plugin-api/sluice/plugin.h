@@ -27,6 +27,15 @@
  *
  * Changelog (newest first; every entry names what was added or removed)
  * ---------
+ * 2026-11-29  1.1  Partition assignors.
+ *                  Added: <sluice/assignor.h> with struct sluice_assignor_ops
+ *                  (name, then assign, next_step; the 1.0 placeholder was
+ *                  size + name, so the layout only grew),
+ *                  sluice_assignor_group, sluice_assignor_member,
+ *                  sluice_assignor_topic, sluice_assignor_result,
+ *                  SLUICE_ASSIGNOR_UNASSIGNED, SLUICE_ASSIGNOR_NO_RACK,
+ *                  SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1, SLUICE_ASSIGNOR_HAS.
+ *                  Added: sluice_host_api.register_assignor (appended).
  * 2026-11-22  1.0  First cut.
  *                  Added: struct sluice_module (frozen header: abi_major,
  *                  abi_minor, struct_size, name, version, kinds, flags;
@@ -56,7 +65,7 @@ extern "C" {
 /* Versions                                                                */
 
 #define SLUICE_ABI_MAJOR 1
-#define SLUICE_ABI_MINOR 0
+#define SLUICE_ABI_MINOR 1
 
 /* The one symbol the loader looks up with dlsym(). */
 #define SLUICE_MODULE_SYMBOL "sluice_module"
@@ -101,9 +110,10 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 /* Module kinds: bit flags in sluice_module.kinds saying which ops vtables
  * the module registers from init().  A module may provide several kinds.
- * Only SLUICE_KIND_CODEC has a registration function in ABI 1.0; the other
- * bits are reserved now so their values never move, and are usable once
- * the minor that adds their register_* host function ships.              */
+ * SLUICE_KIND_CODEC has a registration function since ABI 1.0 and
+ * SLUICE_KIND_ASSIGNOR since 1.1; the other bits are reserved now so their
+ * values never move, and are usable once the minor that adds their
+ * register_* host function ships.                                         */
 
 #define SLUICE_KIND_CODEC (1u << 0)          /* compression codec (struct sluice_codec_ops) */
 #define SLUICE_KIND_TRANSPORT (1u << 1)      /* listener transport, e.g. TLS */
@@ -217,6 +227,7 @@ struct sluice_module {
 }
 #endif
 
+#include <sluice/assignor.h>
 #include <sluice/codec.h>
 #include <sluice/host.h>
 #include <sluice/kinds.h>
