@@ -646,37 +646,43 @@ static int balance_chains(struct sk *s)
     /* Every shift lowers sum(load^2) by at least 2, so this terminates; the
      * cap only guards against a bug turning into a hang on a broker
      * thread. */
-    size_t cap = 0;
+    size_t cap = 0, shifts = 0;
     for (uint32_t t = 0; t < s->T; t++)
         cap += (size_t)g->topics[t]->num_partitions;
     cap = cap * 4 + 1024;
-    for (size_t shifts = 0; na && shifts < cap; shifts++) {
+    /* Passes over the members, heaviest first.  Within a pass, "done"
+     * marks from failed searches may go stale once a shift changes
+     * ownership, so a pass that shifted anything is followed by another
+     * one with fresh marks; a pass that shifts nothing proves that no
+     * chain is left. */
+    while (na && shifts < cap) {
         qsort_r(c.order, na, sizeof *c.order, cmp_load_desc, s);
+        /* Loads only ever rise above the minimum, so this stays a lower
+         * bound during the pass. */
         int64_t minload = s->load[c.order[na - 1]];
         uint32_t dgen = ++c.done_gen;
-        long w = -1;
-        uint32_t u = 0;
-        for (uint32_t i = 0; i < na; i++) {
-            u = c.order[i];
-            if (s->load[u] - minload <= 1)
-                break;
-            if (c.done[u] == dgen)
-                continue;
-            w = chain_bfs(s, &c, u);
-            if (w >= 0)
-                break;
-            /* Nobody reachable from u is 2 below u; whoever is reachable
-             * and no heavier than u reaches a subset of that: skip them. */
-            for (uint32_t k = 0; k < c.qlen; k++)
-                if (s->load[c.queue[k]] <= s->load[u])
-                    c.done[c.queue[k]] = dgen;
+        size_t before = shifts;
+        for (uint32_t i = 0; i < na && shifts < cap; i++) {
+            uint32_t u = c.order[i];
+            while (s->load[u] - minload > 1 && c.done[u] != dgen && shifts < cap) {
+                long w = chain_bfs(s, &c, u);
+                if (w < 0) {
+                    /* Nobody reachable from u is 2 below u; whoever is
+                     * reachable and no heavier reaches a subset of that. */
+                    for (uint32_t k = 0; k < c.qlen; k++)
+                        if (s->load[c.queue[k]] <= s->load[u])
+                            c.done[c.queue[k]] = dgen;
+                    break;
+                }
+                for (uint32_t y = (uint32_t)w; y != u; y = c.par_m[y])
+                    move_one(s, &c, c.par_t[y], c.par_m[y], y);
+                s->load[u]--;
+                s->load[w]++;
+                shifts++;
+            }
         }
-        if (w < 0)
+        if (shifts == before)
             break;
-        for (uint32_t y = (uint32_t)w; y != u; y = c.par_m[y])
-            move_one(s, &c, c.par_t[y], c.par_m[y], y);
-        s->load[u]--;
-        s->load[w]++;
     }
 out:
     free(c.mt_off);

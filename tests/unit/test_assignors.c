@@ -705,7 +705,7 @@ static void test_sticky_heterogeneous(const struct module_assignor *a)
 {
     int cases = 0, bad_valid = 0, bad_bal = 0, bad_det = 0, bad_idem = 0, uneven_possible = 0;
     char why[256] = "", balwhy[256] = "";
-    for (int it = 0; it < 150; it++) {
+    for (int it = 0; it < 200; it++) {
         struct fx *f = fx_new();
         uint32_t nt = 1 + rnd(12), nm = 2 + rnd(14);
         for (uint32_t t = 0; t < nt; t++) {
@@ -729,6 +729,13 @@ static void test_sticky_heterogeneous(const struct module_assignor *a)
         for (uint32_t t = 0; t < nt; t++)
             for (int32_t p = 0; p < f->topics[t].n; p++)
                 f->topics[t].cur[p] = rnd(4) == 0 ? -1 : (int32_t)rnd(nm);
+        /* every seventh: one member subscribed to everything owns it all */
+        if (it % 7 == 0)
+            for (uint32_t t = 0; t < nt; t++) {
+                fx_sub(f, 0, t);
+                for (int32_t p = 0; p < f->topics[t].n; p++)
+                    f->topics[t].cur[p] = 0;
+            }
         const struct sluice_assignor_group *g = fx_finish(f);
         struct assignor_result r, r2;
         if (!run(a, g, &r, "heterogeneous")) {
