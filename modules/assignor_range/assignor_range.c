@@ -246,11 +246,12 @@ static int range_assign(void *state, const struct sluice_assignor_group *g,
         return SLUICE_ERR_INVALID;
     }
     uint32_t M = g->num_members, T = g->num_topics;
-    uint32_t *order = malloc((M ? M : 1) * sizeof *order);
+    uint32_t *order = malloc((M ? M : 1) * sizeof *order), *mark = NULL;
     uint32_t *topics = malloc((T ? T : 1) * sizeof *topics);
     c.rank = malloc((M ? M : 1) * sizeof *c.rank);
     c.sorted = malloc(((size_t)c.ac.sub_off[T] + 1) * sizeof *c.sorted);
-    if (!order || !topics || !c.rank || !c.sorted) {
+    mark = calloc(M ? M : 1, sizeof *mark);
+    if (!order || !topics || !c.rank || !c.sorted || !mark) {
         rc = SLUICE_ERR_NOMEM;
         ac_err(err, errlen, "out of memory");
         goto done;
@@ -260,9 +261,23 @@ static int range_assign(void *state, const struct sluice_assignor_group *g,
     qsort_r(order, M, sizeof *order, cmp_member_idx, &c);
     for (uint32_t i = 0; i < M; i++)
         c.rank[order[i]] = i;
-    memcpy(c.sorted, c.ac.sub, (size_t)c.ac.sub_off[T] * sizeof *c.sorted);
-    for (uint32_t t = 0; t < T; t++)
-        qsort_r(c.sorted + c.ac.sub_off[t], nsubs(&c, t), sizeof *c.sorted, cmp_rank, &c);
+    /* Subscribers of each topic in member order: one pass over the sorted
+     * members per topic with many subscribers, a small sort otherwise. */
+    for (uint32_t t = 0; t < T; t++) {
+        uint32_t n = nsubs(&c, t), *dst = c.sorted + c.ac.sub_off[t];
+        const uint32_t *src = c.ac.sub + c.ac.sub_off[t];
+        if ((uint64_t)n * 16 < M) {
+            memcpy(dst, src, n * sizeof *dst);
+            qsort_r(dst, n, sizeof *dst, cmp_rank, &c);
+            continue;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            mark[src[k]] = t + 1;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < M; i++)
+            if (mark[order[i]] == t + 1)
+                dst[k++] = order[i];
+    }
     uint32_t nt = 0;
     for (uint32_t t = 0; t < T; t++)
         if (nsubs(&c, t) > 0 && g->topics[t]->num_partitions > 0)
@@ -290,6 +305,7 @@ static int range_assign(void *state, const struct sluice_assignor_group *g,
     rc = 0;
 done:
     free(order);
+    free(mark);
     free(topics);
     free(c.rank);
     free(c.sorted);

@@ -305,7 +305,7 @@ static int assign_free(struct sk *s, const uint32_t *order, uint32_t nt)
     const struct sluice_assignor_group *g = s->g;
     struct heap h = {0};
     int32_t *freep = NULL;
-    uint32_t *give = NULL;
+    uint32_t *give = NULL, *cand = NULL;
     size_t freecap = 0, givecap = 0;
     int rc = 0;
     for (uint32_t i = 0; i < nt; i++) {
@@ -332,6 +332,10 @@ static int assign_free(struct sk *s, const uint32_t *order, uint32_t nt)
             if (!gv)
                 goto nomem;
             give = gv;
+            uint32_t *cv = realloc(cand, givecap * sizeof *cv);
+            if (!cv)
+                goto nomem;
+            cand = cv;
         }
         /* How many each subscriber gets: always the least loaded next. */
         h.n = 0;
@@ -348,18 +352,25 @@ static int assign_free(struct sk *s, const uint32_t *order, uint32_t nt)
             if (heap_push(&h, KEY(s->load[sb[j]], j)))
                 goto nomem;
         }
-        /* Which partition goes to whom: a replica's rack first. */
+        /* Which partition goes to whom: a replica's rack first.  Only the
+         * (at most nfree) subscribers that receive something are scanned. */
         if (s->ac.racks) {
+            size_t ncand = 0;
+            for (uint32_t j = 0; j < S; j++)
+                if (give[j])
+                    cand[ncand++] = j;
             for (size_t k = 0; k < nfree; k++) {
                 int32_t p = freep[k];
                 if (!ac_has_rack_info(tp, p))
                     continue;
-                for (uint32_t j = 0; j < S; j++)
+                for (size_t c = 0; c < ncand; c++) {
+                    uint32_t j = cand[c];
                     if (give[j] && ac_rack_local(tp, p, member_rack(s, sb[j]))) {
                         s->own[t][p] = (int32_t)sb[j];
                         give[j]--;
                         break;
                     }
+                }
             }
         }
         uint32_t j = 0;
@@ -380,6 +391,7 @@ out:
     free(h.v);
     free(freep);
     free(give);
+    free(cand);
     return rc;
 }
 

@@ -404,7 +404,9 @@ static void test_range_random(const struct module_assignor *range)
     char why[256] = "";
     for (int it = 0; it < 60; it++) {
         struct fx *f = fx_new();
-        uint32_t nt = 1 + rnd(40), nm = 1 + rnd(12);
+        /* every fourth: 48 members, each topic with only a few of them */
+        int big = it % 4 == 3;
+        uint32_t nt = 1 + rnd(40), nm = big ? 48 : 1 + rnd(12);
         for (uint32_t t = 0; t < nt; t++) {
             char name[32];
             snprintf(name, sizeof name, "topic-%u", t);
@@ -415,9 +417,9 @@ static void test_range_random(const struct module_assignor *range)
             char id[32];
             snprintf(id, sizeof id, "member-%02u", (i * 7) % nm); /* not in index order */
             uint32_t mi = fx_member(f, id, NULL, NULL);
-            int all = rnd(3) == 0; /* some members subscribe to everything */
+            int all = !big && rnd(3) == 0; /* some members subscribe to everything */
             for (uint32_t t = 0; t < nt; t++)
-                if (all || rnd(2))
+                if (all || (big ? rnd(16) == 0 : rnd(2)))
                     fx_sub(f, mi, t);
         }
         const struct sluice_assignor_group *g = fx_finish(f);
@@ -716,7 +718,8 @@ static void test_sticky_heterogeneous(const struct module_assignor *a)
         for (uint32_t i = 0; i < nm; i++) {
             char id[32];
             snprintf(id, sizeof id, "m%u", i);
-            uint32_t m = fx_member(f, id, NULL, NULL);
+            /* a third of the groups use racks: they must never cost balance */
+            uint32_t m = fx_member(f, id, NULL, it % 3 == 1 ? rack_names[rnd(3)] : NULL);
             /* disjoint islands, single-topic members, overlaps */
             int style = (int)rnd(4);
             for (uint32_t t = 0; t < nt; t++)
@@ -729,6 +732,10 @@ static void test_sticky_heterogeneous(const struct module_assignor *a)
         for (uint32_t t = 0; t < nt; t++)
             for (int32_t p = 0; p < f->topics[t].n; p++)
                 f->topics[t].cur[p] = rnd(4) == 0 ? -1 : (int32_t)rnd(nm);
+        if (it % 3 == 1)
+            for (uint32_t t = 0; t < nt; t++)
+                for (int32_t p = 0; p < f->topics[t].n; p++)
+                    one_rack(f, t, p, (int)rnd(3));
         /* every seventh: one member subscribed to everything owns it all */
         if (it % 7 == 0)
             for (uint32_t t = 0; t < nt; t++) {
