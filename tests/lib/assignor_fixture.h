@@ -211,7 +211,8 @@ static inline const struct sluice_assignor_group *fx_finish(struct fx *f)
     }
     for (uint32_t i = 0; i < f->nm; i++) {
         struct fx_member *m = &f->members[i];
-        qsort(m->topics, m->ntopics, sizeof *m->topics, fx_cmp_u32);
+        if (m->ntopics)
+            qsort(m->topics, m->ntopics, sizeof *m->topics, fx_cmp_u32);
         m->m = (struct sluice_assignor_member){
             .struct_size = sizeof m->m,
             .member_id = m->id,
