@@ -33,7 +33,12 @@ for m in codec_lz4 codec_snappy codec_zstd; do
 done
 
 broker_start "plugin.dir=$MODS" "module.load=codec_snappy" "module.load=codec_lz4" \
-    "module.load=codec_zstd" "num.partitions=1"
+    "module.load=codec_zstd" "num.partitions=1" "compression.lz4.level=12" \
+    "compression.zstd.level=-5" "log.level=debug"
+like "$(cat "$(broker_log)")" '\[codec_lz4\] lz4 codec ready \(liblz4 [0-9.]+, level 12\)' \
+    "codec_lz4 got compression.lz4.level=12 from the broker config"
+like "$(cat "$(broker_log)")" '\[codec_zstd\] zstd codec ready \(libzstd [0-9.]+, level -5\)' \
+    "codec_zstd got compression.zstd.level=-5"
 
 # log_bytes TOPIC: bytes in the partition's segment files.
 log_bytes() { cat "$BROKER_DATA/$1-0/"*.log | wc -c; }
@@ -71,6 +76,13 @@ size=$(log_bytes kz)
 raw=$(wc -c < "$T_TMP/in.txt")
 ok $((size * 2 < raw ? 0 : 1)) "zstd batches stored compressed ($size bytes on disk for $raw bytes of keys and values)"
 broker_stop
+
+# Kafka's level ranges are enforced when the config is read.
+printf 'listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/lv\ncompression.lz4.level=18\n' "$T_TMP" \
+    > "$T_TMP/lv.properties"
+out=$("$SLUICED" -c "$T_TMP/lv.properties" 2>&1)
+is "$out" "sluiced: $T_TMP/lv.properties:3: compression.lz4.level: value must be at most 17 (got '18')" \
+    "compression.lz4.level=18 stops start-up with the range"
 
 # Without the modules every codec is refused and nothing is stored.
 rm -rf "$BROKER_DATA"
