@@ -198,9 +198,11 @@ static int lz4_decompress_cb(void *state, const uint8_t *in, size_t inlen, size_
         goto done;
     }
     /* A declared size (0 means none) sizes the first step exactly, + 1 to
-     * see the end mark without another reservation. */
-    size_t chunk = fi.contentSize ? (size_t)fi.contentSize + 1
-                                  : (inlen * 4 < LZ4_MIN_CHUNK ? LZ4_MIN_CHUNK : inlen * 4);
+     * see the end mark without another reservation -- unless it is beyond
+     * what LZ4 can expand to (255x), then it is only checked at the end. */
+    size_t chunk = fi.contentSize && fi.contentSize / 256 <= inlen
+                       ? (size_t)fi.contentSize + 1
+                       : (inlen * 4 < LZ4_MIN_CHUNK ? LZ4_MIN_CHUNK : inlen * 4);
     for (;;) {
         if (out->len >= limit) {
             snprintf(err, errlen, "lz4 payload decompresses to more than %zu bytes", max_out);

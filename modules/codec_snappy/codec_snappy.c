@@ -103,6 +103,12 @@ static int raw_block(struct snappy_state *st, const uint8_t *in, size_t inlen, s
         snprintf(err, errlen, "snappy payload decompresses to more than %zu bytes", max_out);
         return SLUICE_ERR_TOO_LARGE;
     }
+    /* No snappy element expands more than 64 bytes out of 3 in, so a
+     * length beyond 22x the block is a lie: refuse it before reserving. */
+    if (n / 22 > inlen) {
+        snprintf(err, errlen, "snappy block of %zu bytes claims %zu uncompressed bytes", inlen, n);
+        return SLUICE_ERR_CORRUPT;
+    }
     if (n == 0) {
         /* Still validate: the block must be exactly the zero-length varint. */
         if (snappy_validate_compressed_buffer((const char *)in, inlen) != SNAPPY_OK) {

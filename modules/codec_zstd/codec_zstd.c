@@ -196,7 +196,9 @@ static int zstd_decompress_cb(void *state, const uint8_t *in, size_t inlen, size
         snprintf(err, errlen, "cannot create a zstd decompression context");
         return SLUICE_ERR_NOMEM;
     }
-    if (total == ZSTD_CONTENTSIZE_UNKNOWN) {
+    /* Declared sizes beyond what zstd can expand to (an RLE block: 128 KiB
+     * from 4 bytes) are not trusted for the one-shot reservation. */
+    if (total == ZSTD_CONTENTSIZE_UNKNOWN || total / 32768 > inlen) {
         rc = decode_stream(st, d, in, inlen, max_out, out, err, errlen);
     } else if (total > 0 && st->host->buf_reserve(out, (size_t)total) != 0) {
         snprintf(err, errlen, "out of memory reserving %llu bytes", total);

@@ -432,6 +432,18 @@ static void test_snappy(struct module_registry *reg, struct fixture *f, const ui
     bomb(reg, 2, "1 MiB at a 1 MiB - 1 limit", zc, zlen, mib - 1, SLUICE_ERR_TOO_LARGE);
     free(zc);
     bomb(reg, 2, "raw 1 MiB at a 1 MiB - 1 limit", raw, rawlen, mib - 1, SLUICE_ERR_TOO_LARGE);
+    /* A 5-byte block claiming 10 MiB (more than snappy can expand to):
+     * refused before anything is reserved. */
+    {
+        static const uint8_t liar[] = {0x80, 0x80, 0x80, 0x05, 0x00};
+        const struct module_codec *mc = module_registry_codec(reg, 2);
+        struct sluice_buf b = {0};
+        char err[256];
+        is_int(mc->ops.decompress(mc->state, liar, sizeof liar, 64 * mib, &b, err, sizeof err),
+               SLUICE_ERR_CORRUPT, "5-byte raw block claiming 10 MiB -> CORRUPT");
+        ok(b.cap == 0, "... nothing reserved (cap %zu)", b.cap);
+        free(b.data);
+    }
     free(raw);
     free(zeros);
 }
