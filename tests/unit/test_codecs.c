@@ -730,6 +730,7 @@ static void test_zstd(struct module_registry *reg, struct fixture *f, const uint
     memcpy(cat + alen, "junk!", 5);
     is_int(dec(reg, 4, cat, alen + 5, &d, &dlen), 2, "sized frame + trailing garbage -> 2");
     free(cat);
+    free(a);
     free(b);
 
     if (have_cmd("zstd")) {
