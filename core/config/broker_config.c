@@ -232,6 +232,13 @@ static const struct cfg_row rows[] = {
     {.name = "compression.type", .type = T_ENUM, .def = "producer", .enums = cv_compression_names,
      .off = FLD(compression_type), .flags = F_DYNAMIC | F_TOPIC_DEFAULT,
      .doc = "Final compression of stored batches; producer keeps the producer's codec."},
+    /* Kafka's ranges; the codec modules read these (they refuse gzip 0). */
+    INT_ROW("compression.gzip.level", "-1", -1, 9, FLD(compression_gzip_level), 0,
+            "gzip level of the codec_gzip module: -1 (zlib default) or 1..9."),
+    INT_ROW("compression.lz4.level", "9", 1, 17, FLD(compression_lz4_level), 0,
+            "lz4 level of the codec_lz4 module: 1..17 (9, the default, is LZ4's fast mode)."),
+    INT_ROW("compression.zstd.level", "3", -131072, 22, FLD(compression_zstd_level), 0,
+            "zstd level of the codec_zstd module: -131072..22."),
     {.name = "log.cleanup.policy", .type = T_LIST, .def = "delete", .off = FLD(log_cleanup_policy_list),
      .flags = F_DYNAMIC | F_TOPIC_DEFAULT, .check = check_cleanup_policy,
      .doc = "delete, compact, or both (comma-separated)."},
