@@ -89,8 +89,11 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->segment_ms = tc->segment_ms;
     pc->segment_index_bytes = tc->segment_index_bytes;
     pc->index_interval_bytes = tc->index_interval_bytes;
-    pc->retention_ms = tc->retention_ms;
-    pc->retention_bytes = tc->retention_bytes;
+    /* Kafka deletes old segments only when cleanup.policy includes delete;
+     * a compact-only topic (__consumer_offsets) keeps them for compaction. */
+    bool del = tc->cleanup_policy & SLUICE_CLEANUP_DELETE;
+    pc->retention_ms = del ? tc->retention_ms : -1;
+    pc->retention_bytes = del ? tc->retention_bytes : -1;
     pc->flush_interval_messages = tc->flush_messages;
     pc->flush_interval_ms = tc->flush_ms;
     pc->max_message_bytes = tc->max_message_bytes;
