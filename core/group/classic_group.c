@@ -308,39 +308,43 @@ static bool supports_protocols(const struct classic_group *g, const char *protoc
 
 /* selectProtocol: candidates are the protocols every member supports; each
  * member votes for its most preferred candidate; most votes wins (ties go
- * to the one voted first in join order). */
+ * to the one voted first in join order).  O(members x protocols). */
 static const char *select_protocol(const struct classic_group *g)
 {
+    const struct cg_member *first = g->head;
+    if (!first)
+        return NULL;
+    /* Every candidate is one of the first member's protocols. */
+    int nc = first->nprotocols;
+    bool *cand = calloc(nc > 0 ? (size_t)nc : 1, sizeof *cand);
+    int *votes = calloc(nc > 0 ? (size_t)nc : 1, sizeof *votes);
     const char *best = NULL;
+    if (!cand || !votes)
+        goto out;
+    for (int i = 0; i < nc; i++) {
+        cand[i] = true;
+        for (const struct cg_member *m = first->next; m && cand[i]; m = m->next)
+            cand[i] = member_supports(m, first->protocols[i].name);
+    }
     int best_votes = 0;
-    for (struct cg_member *m = g->head; m; m = m->next) {
-        const char *vote = NULL;
-        for (int i = 0; i < m->nprotocols && !vote; i++) {
-            bool all = true;
-            for (struct cg_member *o = g->head; o && all; o = o->next)
-                all = member_supports(o, m->protocols[i].name);
-            if (all)
-                vote = m->protocols[i].name;
-        }
-        if (!vote)
-            continue;
-        int votes = 0;
-        for (struct cg_member *o = g->head; o; o = o->next) {
-            for (int i = 0; i < o->nprotocols; i++) {
-                bool all = true;
-                for (struct cg_member *x = g->head; x && all; x = x->next)
-                    all = member_supports(x, o->protocols[i].name);
-                if (all) {
-                    votes += strcmp(o->protocols[i].name, vote) == 0;
-                    break;
-                }
+    for (const struct cg_member *m = g->head; m; m = m->next) {
+        for (int j = 0; j < m->nprotocols; j++) {
+            int c = -1;
+            for (int i = 0; i < nc && c < 0; i++)
+                if (cand[i] && strcmp(first->protocols[i].name, m->protocols[j].name) == 0)
+                    c = i;
+            if (c < 0)
+                continue;
+            if (++votes[c] > best_votes) {
+                best_votes = votes[c];
+                best = first->protocols[c].name;
             }
-        }
-        if (votes > best_votes) {
-            best = vote;
-            best_votes = votes;
+            break;
         }
     }
+out:
+    free(cand);
+    free(votes);
     return best;
 }
 
