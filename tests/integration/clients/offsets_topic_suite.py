@@ -140,6 +140,14 @@ def phase_write():
     got = m.committed([TopicPartition(TOPIC, part) for part in range(3)], 10)
     t.is_([x.offset for x in got], [5, 5, 5], "member group committed 5,5,5")
     m.close()  # static: no LeaveGroup, the member stays until its session expires
+    # clients cannot write into the coordinator's log
+    errs = []
+    pr = Producer({"bootstrap.servers": BOOT, "retries": 0})
+    pr.produce("__consumer_offsets", value=b"junk", partition=0,
+               on_delivery=lambda e, msg: errs.append(e))
+    pr.flush(30)
+    t.is_([e.code() if e else None for e in errs], [17],
+          "produce to __consumer_offsets: INVALID_TOPIC_EXCEPTION")
 
 
 def read_topic():
