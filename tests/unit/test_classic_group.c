@@ -52,7 +52,7 @@ static void sync_cb(void *ud, const struct gc_sync_result *r)
              r->assignment ? (const char *)r->assignment : "");
 }
 
-static const struct gc_protocol range = { "range", (const uint8_t *)"\0\0\0\0\0\1\0\1t\0\0\0\0", 15 };
+static const struct gc_protocol range = { "range", (const uint8_t *)"\0\0\0\0\0\1\0\1t\0\0\0\0", 13 };
 static const struct gc_protocol rr = { "roundrobin", (const uint8_t *)"meta", 4 };
 
 static void join(const char *group, const char *member, const char *instance,
