@@ -2,6 +2,7 @@
  * through the metadata store first (records appended, then applied), and
  * the partition logs follow the image. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
 #include "storage/partition_log.h"
 
 #include <errno.h>
@@ -341,6 +342,8 @@ int16_t broker_delete_topic(struct broker *b, const char *name, char *errmsg, si
     if (meta_store_append(b->meta, &rec, 1, broker_now_ms(b), errmsg, errlen) < 0)
         return KP_ERR_KAFKA_STORAGE_ERROR;
     topic_detach(b, t, true);
+    if (b->groups)
+        gc_topic_deleted(b->groups, name);
     slog(b->log, SLOG_INFO, "topics", "deleted topic '%s'", name);
     return KP_ERR_NONE;
 }

@@ -452,6 +452,29 @@ int16_t gc_delete_offsets(struct group_coordinator *gc, const char *group_id,
     return KP_ERR_NONE;
 }
 
+void gc_topic_deleted(struct group_coordinator *gc, const char *topic)
+{
+    if (!gc->active)
+        return;
+    size_t git = 0;
+    const char *gid;
+    while ((gid = offset_store_next_group(&gc->offsets, &git))) {
+        struct tombstones t = { 0 };
+        char *id = strdup(gid);
+        size_t it = 0;
+        struct offset_slot *sl;
+        while (id && (sl = offset_store_next(&gc->offsets, id, &it))) {
+            if (strcmp(sl->topic, topic) != 0)
+                continue;
+            tomb_add_offset(&t, id, sl->topic, sl->partition);
+            offset_store_delete(&gc->offsets, id, topic, sl->partition);
+        }
+        if (id)
+            tomb_flush(gc, id, &t);
+        free(id);
+    }
+}
+
 /* GroupMetadata.removeExpiredOffsets + cleanupGroupMetadata */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now)
 {

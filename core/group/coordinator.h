@@ -207,6 +207,10 @@ int16_t gc_delete_offsets(struct group_coordinator *gc, const char *group_id,
 /* DeleteGroups, one group: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP... */
 int16_t gc_delete_group(struct group_coordinator *gc, const char *group_id);
 
+/* A topic was deleted: drop every group's offsets for it, with tombstones
+ * (Kafka's onPartitionsDeleted). */
+void gc_topic_deleted(struct group_coordinator *gc, const char *topic);
+
 /* Expiry pass (normally on its timer; exposed for tests). */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now_ms);
 

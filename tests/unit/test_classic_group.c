@@ -285,6 +285,13 @@ int main(void)
     is_int(gc_delete_group(&gc, "del"), 0, "empty group deleted");
     ok(offset_store_get(&gc.offsets, "del", "t", 0) == NULL, "its offsets are gone");
 
+    /* ---- a deleted topic takes its offsets along ---- */
+    is_int(commit("keep", "", -1, "t", 1), 0, "commit on t");
+    is_int(commit("keep", "", -1, "u", 2), 0, "commit on u");
+    gc_topic_deleted(&gc, "t");
+    ok(offset_store_get(&gc.offsets, "keep", "t", 0) == NULL, "offsets of the deleted topic gone");
+    ok(offset_store_get(&gc.offsets, "keep", "u", 0) != NULL, "other topics' offsets stay");
+
     gc_shutdown(&gc);
     is_int(a.done + b.done >= 2, 1, "callbacks ran");
     done_testing();
