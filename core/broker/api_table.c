@@ -3,16 +3,28 @@
  * advertise and serve.  Versions below min are ones Kafka 4 dropped too
  * (message formats v0/v1: Produce < 3, Fetch < 4). */
 #include "broker/broker.h"
+#include "group/group_api.h"
 
 static const struct api_entry api_table[] = {
     { KP_API_PRODUCE, 3, 11, handle_produce },
     { KP_API_FETCH, 4, 17, handle_fetch },
     { KP_API_LIST_OFFSETS, 1, 10, handle_list_offsets },
     { KP_API_METADATA, 0, 12, handle_metadata },
+    { KP_API_OFFSET_COMMIT, 0, 9, handle_offset_commit },
+    { KP_API_OFFSET_FETCH, 0, 9, handle_offset_fetch },
+    { KP_API_FIND_COORDINATOR, 0, 6, handle_find_coordinator },
+    { KP_API_JOIN_GROUP, 0, 9, handle_join_group },
+    { KP_API_HEARTBEAT, 0, 4, handle_heartbeat },
+    { KP_API_LEAVE_GROUP, 0, 5, handle_leave_group },
+    { KP_API_SYNC_GROUP, 0, 5, handle_sync_group },
+    { KP_API_DESCRIBE_GROUPS, 0, 5, handle_describe_groups },
+    { KP_API_LIST_GROUPS, 0, 5, handle_list_groups },
     { KP_API_API_VERSIONS, 0, 4, handle_api_versions },
     { KP_API_CREATE_TOPICS, 0, 7, handle_create_topics },
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { KP_API_DELETE_GROUPS, 0, 2, handle_delete_groups },
+    { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
     { KP_API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },

@@ -1,6 +1,8 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
+#include "group/offsets_topic.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -82,6 +84,8 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         snprintf(err, errlen, "cannot load topics");
         return -1;
     }
+    if (offsets_topic_start(b, err, errlen) < 0)
+        return -1;
     /* One timer drives retention, time-based rolls and time-based flushes;
      * its period is the finest of the intervals that need it. */
     double period = (double)cfg->log_retention_check_interval_ms;
@@ -245,6 +249,9 @@ void broker_shutdown(struct broker *b)
     if (b->net)
         net_server_stop_accepting(b->net);
     broker_fetch_release_all(b);
+    /* Waiting JoinGroup/SyncGroup requests are answered before the
+     * connections go. */
+    offsets_topic_stop(b);
     if (b->net) {
         net_server_free(b->net);
         b->net = NULL;
@@ -257,4 +264,7 @@ void broker_shutdown(struct broker *b)
         flusher_free(b->flusher);
         b->flusher = NULL;
     }
+    /* Freed last: flush completions of offset commits still refer to it. */
+    free(b->groups);
+    b->groups = NULL;
 }

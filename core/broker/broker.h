@@ -24,6 +24,7 @@ struct partition_log;
 struct flusher;
 struct module_registry;
 struct fetch_waiter;
+struct group_coordinator;
 
 /* A topic as the data plane sees it: the metadata image's topic plus its
  * resolved config and one open log per partition. */
@@ -46,6 +47,7 @@ struct broker {
     struct strmap topics; /* name -> struct broker_topic * */
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
+    struct group_coordinator *groups; /* core/group: consumer groups and offsets */
     ev_timer maintenance;         /* retention, roll by time, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;

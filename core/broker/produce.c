@@ -6,6 +6,7 @@
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,17 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
     struct partition_log *pl = broker_partition(b, topic, pd->Index, &err);
     if (!pl)
         return err;
+    /* Internal topics are written by their coordinators only (Kafka lets
+     * just its own admin client id through). */
+    if (strcmp(topic, "__consumer_offsets") == 0 || strcmp(topic, "__transaction_state") == 0) {
+        const char *cid = pw->rq->hdr.ClientId.s;
+        if (!cid || strcmp(cid, "__admin_client") != 0) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "Cannot append to internal topic %s", topic);
+            out->ErrorMessage = rq_str(pw->rq, msg);
+            return KP_ERR_INVALID_TOPIC_EXCEPTION;
+        }
+    }
     if (pd->Records.len <= 0)
         return KP_ERR_INVALID_RECORD;
     /* Produce v3+ carries exactly one batch per partition (Kafka's

@@ -2,6 +2,7 @@
  * through the metadata store first (records appended, then applied), and
  * the partition logs follow the image. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
 #include "storage/partition_log.h"
 
 #include <errno.h>
@@ -89,8 +90,11 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->segment_ms = tc->segment_ms;
     pc->segment_index_bytes = tc->segment_index_bytes;
     pc->index_interval_bytes = tc->index_interval_bytes;
-    pc->retention_ms = tc->retention_ms;
-    pc->retention_bytes = tc->retention_bytes;
+    /* Kafka deletes old segments only when cleanup.policy includes delete;
+     * a compact-only topic (__consumer_offsets) keeps them for compaction. */
+    bool del = tc->cleanup_policy & SLUICE_CLEANUP_DELETE;
+    pc->retention_ms = del ? tc->retention_ms : -1;
+    pc->retention_bytes = del ? tc->retention_bytes : -1;
     pc->flush_interval_messages = tc->flush_messages;
     pc->flush_interval_ms = tc->flush_ms;
     pc->max_message_bytes = tc->max_message_bytes;
@@ -338,6 +342,8 @@ int16_t broker_delete_topic(struct broker *b, const char *name, char *errmsg, si
     if (meta_store_append(b->meta, &rec, 1, broker_now_ms(b), errmsg, errlen) < 0)
         return KP_ERR_KAFKA_STORAGE_ERROR;
     topic_detach(b, t, true);
+    if (b->groups)
+        gc_topic_deleted(b->groups, name);
     slog(b->log, SLOG_INFO, "topics", "deleted topic '%s'", name);
     return KP_ERR_NONE;
 }

@@ -291,6 +291,13 @@ static const struct cfg_row rows[] = {
             "Smallest session timeout a consumer may ask for."),
     INT_ROW("group.max.session.timeout.ms", "1800000", 0, INT32_MAX, FLD(group_max_session_timeout_ms), 0,
             "Largest session timeout a consumer may ask for."),
+    INT_ROW("group.max.size", "2147483647", 1, INT32_MAX, FLD(group_max_size), 0,
+            "The maximum number of members a classic group can have."),
+    LONG_ROW("offsets.retention.check.interval.ms", "600000", 1, INT64_MAX,
+             FLD(offsets_retention_check_interval_ms), 0,
+             "How often the coordinator looks for expired offsets."),
+    INT_ROW("offset.metadata.max.bytes", "4096", 0, INT32_MAX, FLD(offset_metadata_max_bytes), 0,
+            "The maximum size of the metadata string of an offset commit."),
 
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,
