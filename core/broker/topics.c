@@ -87,6 +87,7 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     plog_config_default(pc);
     pc->segment_bytes = tc->segment_bytes;
     pc->segment_ms = tc->segment_ms;
+    pc->segment_jitter_ms = tc->segment_jitter_ms;
     pc->segment_index_bytes = tc->segment_index_bytes;
     pc->index_interval_bytes = tc->index_interval_bytes;
     pc->retention_ms = tc->retention_ms;
