@@ -1,6 +1,8 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "broker/log_dirs.h"
+#include "broker/log_mover.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -57,9 +59,9 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     b->log = log;
     b->modules = modules;
     strmap_init(&b->topics);
-    for (size_t i = 0; i < cfg->log_dirs.n; i++)
-        mkdirs(cfg->log_dirs.items[i]);
     mkdirs(cfg->metadata_log_dir);
+    if (log_dirs_init(b, err, errlen) < 0)
+        return -1;
     b->flusher = flusher_new(loop);
     if (!b->flusher) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -68,7 +70,13 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     if (meta_store_open(&b->meta, cfg->metadata_log_dir, b->flusher, log, broker_now_ms(b), err,
                         errlen) < 0)
         return -1;
+    meta_store_set_io_error_cb(b->meta, log_dirs_io_error, b);
     snprintf(b->cluster_id, sizeof b->cluster_id, "%s", meta_store_cluster_id(b->meta));
+    b->mover = log_mover_new(b);
+    if (!b->mover) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     /* Dynamic broker configs persisted by AlterConfigs win over the file. */
     const struct meta_configs *dyn = &meta_store_image(b->meta)->broker_configs;
     for (size_t i = 0; i < dyn->n; i++) {
@@ -250,6 +258,9 @@ void broker_shutdown(struct broker *b)
         b->net = NULL;
     }
     ev_timer_stop(b->loop, &b->maintenance);
+    /* Before the topics close: a move in its switch owns a log. */
+    log_mover_free(b->mover);
+    b->mover = NULL;
     broker_close_topics(b);
     meta_store_close(b->meta);
     b->meta = NULL;
@@ -257,4 +268,5 @@ void broker_shutdown(struct broker *b)
         flusher_free(b->flusher);
         b->flusher = NULL;
     }
+    log_dirs_free(b);
 }

@@ -127,7 +127,7 @@ void plog_set_io_error_cb(struct partition_log *pl, plog_io_error_fn fn, void *u
 static void io_error(struct partition_log *pl, int err, const char *what)
 {
     if (pl->on_io_error && !pl->closed)
-        pl->on_io_error(pl->io_error_ud, err < 0 ? -err : err, what);
+        pl->on_io_error(pl->io_error_ud, pl, err < 0 ? -err : err, what);
 }
 
 /* Kafka's LogConfig.randomSegmentJitter, drawn for each new active segment
@@ -491,7 +491,7 @@ struct flush_op {
 static void flush_finished(struct partition_log *pl, int64_t upto, int err)
 {
     if (err)
-        io_error(pl, err, "fsync");
+        io_error(pl, err, "flushing");
     if (pl->closed || err || upto <= pl->recovery_point)
         return;
     pl->recovery_point = upto;
@@ -598,7 +598,7 @@ static int roll(struct partition_log *pl)
     char err[256];
     struct segment *s = seg_create(pl->dir, old->next_offset, pl->now_ms, err, sizeof err);
     if (!s) {
-        io_error(pl, errno ? errno : EIO, "roll");
+        io_error(pl, errno ? errno : EIO, "rolling a new segment of");
         return -EIO;
     }
     if (push_seg(&pl->segs, &pl->nsegs, &pl->segs_cap, s) != 0) {
@@ -621,7 +621,7 @@ static void delete_oldest(struct partition_log *pl, size_t n)
         struct segment *s = pl->segs[i];
         int rrc = seg_rename_deleted(s);
         if (rrc)
-            io_error(pl, rrc, "rename segment for deletion");
+            io_error(pl, rrc, "deleting a segment of");
         s->delete_at_ms = pl->now_ms + (pl->cfg.file_delete_delay_ms > 0 ? pl->cfg.file_delete_delay_ms : 0);
         if (push_seg(&pl->grave, &pl->ngrave, &pl->grave_cap, s) != 0) {
             s->delete_at_ms = 0;
@@ -640,7 +640,7 @@ static void set_log_start(struct partition_log *pl, int64_t ls)
     pl->log_start = ls;
     int wrc = write_offset_file(pl, pl->ck_start, ls, 1, pl->fl);
     if (wrc)
-        io_error(pl, wrc, "write log-start-offset");
+        io_error(pl, wrc, "writing the log start offset of");
     if (trim_epochs(pl, active(pl)->next_offset, ls))
         write_epochs(pl, pl->fl);
 }
@@ -914,7 +914,7 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     }
     int wrc = seg_append(a, records, len, cfg->index_interval_bytes);
     if (wrc) {
-        io_error(pl, wrc, "append");
+        io_error(pl, wrc, "appending records to");
         return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "write: %s", strerror(-wrc));
     }
     pl->hw = a->next_offset;
@@ -976,7 +976,7 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
         struct seg_batch b;
         int rc = first ? seg_find_batch(s, fetch_offset, &b) : seg_batch_at(s, 0, &b);
         if (rc < 0) {
-            io_error(pl, rc, "read");
+            io_error(pl, rc, "reading from");
             out->error = KP_ERR_KAFKA_STORAGE_ERROR;
             return out->error;
         }
@@ -1006,7 +1006,7 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
             rc = seg_batch_at(s, span_end, &b);
         }
         if (rc < 0) {
-            io_error(pl, rc, "read");
+            io_error(pl, rc, "reading from");
             out->error = KP_ERR_KAFKA_STORAGE_ERROR;
             return out->error;
         }
@@ -1099,7 +1099,7 @@ int plog_offset_for_timestamp(struct partition_log *pl, int64_t ts, int64_t *off
             rc = seg_batch_at(s, b.pos + b.size, &b);
         }
         if (rc < 0) {
-            io_error(pl, rc, "read");
+            io_error(pl, rc, "reading from");
             return KP_ERR_KAFKA_STORAGE_ERROR;
         }
     }

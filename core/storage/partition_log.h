@@ -53,7 +53,7 @@ struct plog_config {
  * what names the operation.  The broker takes the log's directory offline
  * (Kafka's LogDirFailureChannel); it must not close the log from inside
  * the callback. */
-typedef void (*plog_io_error_fn)(void *ud, int err, const char *what);
+typedef void (*plog_io_error_fn)(void *ud, struct partition_log *pl, int err, const char *what);
 
 
 /* Kafka's defaults. */
