@@ -9,10 +9,16 @@ no DescribeLogDirs/AlterReplicaLogDirs) or hide the exact codes.
   log_tool.py produce PORT TOPIC PART VERSION TS [TS ...] one batch, a record per TS
   log_tool.py fetch PORT TOPIC PART OFFSET                Fetch v5
   log_tool.py offsets PORT TOPIC PART TIMESTAMP           ListOffsets v1
+  log_tool.py config PORT TOPIC KEY=VALUE|KEY= ...        IncrementalAlterConfigs v0
+  log_tool.py delete_records PORT TOPIC PART OFFSET       DeleteRecords v0
+  log_tool.py fill PORT TOPIC PART COUNT SIZE [TS_OFFSET] COUNT one-record batches
+
+Produced values are "v<index>" padded to $LOG_TOOL_VALUE_SIZE bytes if set.
 
 Timestamps "now", "now-N" and "now+N" (ms) are relative to this clock;
 "lat:TS" sets the batch's LogAppendTime attribute."""
 import json
+import os
 import sys
 import time
 
@@ -179,8 +185,10 @@ def produce(port, topic, part, version, stamps):
     b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False,
                                   producer_id=-1, producer_epoch=-1, base_sequence=-1,
                                   batch_size=1 << 24)
+    size = int(os.environ.get("LOG_TOOL_VALUE_SIZE", "0"))
     for i, s in enumerate(stamps):
-        b.append(i, timestamp=parse_ts(s, now), key=b"k%d" % i, value=b"v%d" % i, headers=[])
+        v = (b"v%d" % i).ljust(size, b".")
+        b.append(i, timestamp=parse_ts(s, now), key=b"k%d" % i, value=v, headers=[])
     batch = bytearray(b.build())
     if lat:
         # attributes (offset 21..22) bit 3, then the CRC-32C over attributes..end
@@ -223,6 +231,50 @@ def offsets(port, topic, part, ts):
     return {"p": r.i32(), "error": r.i16(), "ts": r.i64(), "offset": r.i64()}
 
 
+def config(port, topic, kvs):
+    body = i32(1) + i8(2) + string(topic) + i32(len(kvs))
+    for kv in kvs:
+        k, v = kv.split("=", 1)
+        body += string(k) + (i8(0) + string(v) if v else i8(1) + string(None))
+    body += i8(0)
+    r = call(port, 44, 0, body)
+    r.i32()
+    res = r.array(lambda: {"error": r.i16(), "message": r.string(), "type": r.i8(),
+                           "name": r.string()})
+    return res[0]
+
+
+def delete_records(port, topic, part, offset):
+    body = i32(1) + string(topic) + i32(1) + i32(part) + i64(offset) + i32(30000)
+    r = call(port, 21, 0, body)
+    r.i32()
+    assert r.i32() == 1 and r.string() == topic and r.i32() == 1
+    return {"p": r.i32(), "low": r.i64(), "error": r.i16()}
+
+
+def fill(port, topic, part, count, size, ts_offset=0):
+    """count single-record batches in one connection, timestamps now +
+    ts_offset; returns how many got each error code."""
+    s = kwire.connect(port)
+    errors = {}
+    for n in range(count):
+        b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False,
+                                      producer_id=-1, producer_epoch=-1, base_sequence=-1,
+                                      batch_size=1 << 24)
+        b.append(0, timestamp=int(time.time() * 1000) + ts_offset, key=b"k%d" % n,
+                 value=(b"r%06d" % n).ljust(size, b"."), headers=[])
+        batch = bytes(b.build())
+        body = i16(-1) + i16(-1) + i32(30000) + i32(1) + string(topic) + i32(1) + i32(part)
+        body += i32(len(batch)) + batch
+        s.sendall(kwire.request(0, 3, n, body))
+        r = kwire.Reader(kwire.recv_frame(s))
+        r.i32()
+        r.i32(); r.string(); r.i32(); r.i32()
+        e = r.i16()
+        errors[e] = errors.get(e, 0) + 1
+    return {str(k): v for k, v in errors.items()}
+
+
 def main(argv):
     cmd, port = argv[1], int(argv[2])
     if cmd == "describe":
@@ -237,6 +289,13 @@ def main(argv):
         res = fetch(port, argv[3], int(argv[4]), int(argv[5]))
     elif cmd == "offsets":
         res = offsets(port, argv[3], int(argv[4]), int(argv[5]))
+    elif cmd == "config":
+        res = config(port, argv[3], argv[4:])
+    elif cmd == "delete_records":
+        res = delete_records(port, argv[3], int(argv[4]), int(argv[5]))
+    elif cmd == "fill":
+        res = fill(port, argv[3], int(argv[4]), int(argv[5]), int(argv[6]),
+                   int(argv[7]) if len(argv) > 7 else 0)
     else:
         raise SystemExit("unknown command " + cmd)
     print(json.dumps(res, sort_keys=True))
