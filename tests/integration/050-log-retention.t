@@ -103,6 +103,19 @@ is "$(nlogs sm-0)" 1 "no roll while idle past segment.ms (Kafka rolls on append)
 $LT fill "$BROKER_PORT" sm 0 1 10 >/dev/null
 is "$(bases sm-0 | tr '\n' ' ')" "0 2 " "the next append after segment.ms rolled a new segment at offset 2"
 
+# ---- segment.index.bytes -----------------------------------------------------
+# An index entry per batch (index.interval.bytes=0); a 24-byte index holds
+# 3 offset or 2 time entries, and a full index rolls the segment (Kafka).
+is "$($AT "$BOOTSTRAP" create si 1 segment.index.bytes=24 index.interval.bytes=0)" NO_ERROR \
+    "create si (segment.index.bytes=24)"
+is "$($AT "$BOOTSTRAP" create si2 1 index.interval.bytes=0)" NO_ERROR "create si2 (default index size)"
+$LT fill "$BROKER_PORT" si 0 20 10 >/dev/null
+$LT fill "$BROKER_PORT" si2 0 20 10 >/dev/null
+okc "$(nlogs si-0) >= 5" "segment.index.bytes=24: 20 batches rolled into $(nlogs si-0) segments"
+is "$(find "$(pdir si-0)" \( -name '*.index' -o -name '*.timeindex' \) -size +24c | wc -l)" 0 \
+    "no index file grew past 24 bytes"
+is "$(nlogs si2-0)" 1 "with the default index size the same appends stay in one segment"
+
 # ---- DeleteRecords -----------------------------------------------------------
 is "$($AT "$BOOTSTRAP" create dr 1 segment.bytes=1000)" NO_ERROR "create dr"
 $LT fill "$BROKER_PORT" dr 0 60 100 >/dev/null
