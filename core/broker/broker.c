@@ -90,14 +90,14 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         snprintf(err, errlen, "cannot load topics");
         return -1;
     }
-    /* One timer drives retention, time-based rolls and time-based flushes;
+    /* One timer drives retention, delayed file deletion and time-based flushes;
      * its period is the finest of the intervals that need it. */
     double period = (double)cfg->log_retention_check_interval_ms;
     if (cfg->log_flush_scheduler_interval_ms > 0 &&
         (double)cfg->log_flush_scheduler_interval_ms < period)
         period = (double)cfg->log_flush_scheduler_interval_ms;
     if (period > 1000)
-        period = 1000; /* roll by segment.ms and flush.ms need ~1 s granularity */
+        period = 1000; /* file.delete.delay.ms and flush.ms need ~1 s granularity */
     if (period < 10)
         period = 10;
     b->last_retention_ms = broker_now_ms(b);

@@ -58,7 +58,7 @@ struct broker {
     struct log_mover *mover; /* AlterReplicaLogDirs moves (log_mover.h) */
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
-    ev_timer maintenance;         /* retention, roll by time, time-based flush */
+    ev_timer maintenance;         /* retention, delayed deletion, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;
     bool stopping;

@@ -159,11 +159,12 @@ int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *times
  * below it.  OFFSET_OUT_OF_RANGE above the high watermark. */
 int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_log_start);
 
-/* Timer work: roll by segment.ms, deletion of segments whose delay
- * expired, flush by flush.ms, and — when `retention` is set, which the
+/* Timer work: deletion of segments whose delay expired, flush by flush.ms,
+ * and — when `retention` is set, which the
  * broker does every log.retention.check.interval.ms — retention by time and
  * size (Kafka's rules: oldest segments first, stopping at the first one to
  * keep; if every segment goes, a new empty active segment is rolled first).
+ * No roll by segment.ms here: like Kafka, that happens on the next append.
  * Returns the number of segments deleted, or -1 on error. */
 int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention);
 
