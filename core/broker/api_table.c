@@ -27,6 +27,8 @@ static const struct api_entry api_table[] = {
     { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
     { KP_API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
+    { KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, handle_alter_replica_log_dirs },
+    { KP_API_DESCRIBE_LOG_DIRS, 0, 4, handle_describe_log_dirs },
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
     { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },

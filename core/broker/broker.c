@@ -3,6 +3,8 @@
 #include "broker/broker.h"
 #include "group/coordinator.h"
 #include "group/offsets_topic.h"
+#include "broker/log_dirs.h"
+#include "broker/log_mover.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -59,9 +61,9 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     b->log = log;
     b->modules = modules;
     strmap_init(&b->topics);
-    for (size_t i = 0; i < cfg->log_dirs.n; i++)
-        mkdirs(cfg->log_dirs.items[i]);
     mkdirs(cfg->metadata_log_dir);
+    if (log_dirs_init(b, err, errlen) < 0)
+        return -1;
     b->flusher = flusher_new(loop);
     if (!b->flusher) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -70,7 +72,13 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     if (meta_store_open(&b->meta, cfg->metadata_log_dir, b->flusher, log, broker_now_ms(b), err,
                         errlen) < 0)
         return -1;
+    meta_store_set_io_error_cb(b->meta, log_dirs_io_error, b);
     snprintf(b->cluster_id, sizeof b->cluster_id, "%s", meta_store_cluster_id(b->meta));
+    b->mover = log_mover_new(b);
+    if (!b->mover) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     /* Dynamic broker configs persisted by AlterConfigs win over the file. */
     const struct meta_configs *dyn = &meta_store_image(b->meta)->broker_configs;
     for (size_t i = 0; i < dyn->n; i++) {
@@ -86,14 +94,14 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     }
     if (offsets_topic_start(b, err, errlen) < 0)
         return -1;
-    /* One timer drives retention, time-based rolls and time-based flushes;
+    /* One timer drives retention, delayed file deletion and time-based flushes;
      * its period is the finest of the intervals that need it. */
     double period = (double)cfg->log_retention_check_interval_ms;
     if (cfg->log_flush_scheduler_interval_ms > 0 &&
         (double)cfg->log_flush_scheduler_interval_ms < period)
         period = (double)cfg->log_flush_scheduler_interval_ms;
     if (period > 1000)
-        period = 1000; /* roll by segment.ms and flush.ms need ~1 s granularity */
+        period = 1000; /* file.delete.delay.ms and flush.ms need ~1 s granularity */
     if (period < 10)
         period = 10;
     b->last_retention_ms = broker_now_ms(b);
@@ -257,6 +265,9 @@ void broker_shutdown(struct broker *b)
         b->net = NULL;
     }
     ev_timer_stop(b->loop, &b->maintenance);
+    /* Before the topics close: a move in its switch owns a log. */
+    log_mover_free(b->mover);
+    b->mover = NULL;
     broker_close_topics(b);
     meta_store_close(b->meta);
     b->meta = NULL;
@@ -264,6 +275,7 @@ void broker_shutdown(struct broker *b)
         flusher_free(b->flusher);
         b->flusher = NULL;
     }
+    log_dirs_free(b);
     /* Freed last: flush completions of offset commits still refer to it. */
     free(b->groups);
     b->groups = NULL;

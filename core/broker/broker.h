@@ -25,6 +25,15 @@ struct flusher;
 struct module_registry;
 struct fetch_waiter;
 struct group_coordinator;
+struct log_dirs;
+struct log_mover;
+struct plog_config;
+
+/* Where one partition's log lives (log_dirs.h). */
+struct broker_replica {
+    int16_t dir; /* index in log.dirs; -1 when unknown (only an offline directory can hold it) */
+    bool moving; /* its log is with the log mover for the switch of AlterReplicaLogDirs */
+};
 
 /* A topic as the data plane sees it: the metadata image's topic plus its
  * resolved config and one open log per partition. */
@@ -32,7 +41,8 @@ struct broker_topic {
     char *name;
     struct meta_uuid id;
     struct topic_config cfg;
-    struct partition_log **logs;
+    struct partition_log **logs; /* NULL: offline (failed directory) or moving */
+    struct broker_replica *replicas;
     int32_t nparts;
 };
 
@@ -45,10 +55,12 @@ struct broker {
     struct module_registry *modules;
     struct meta_store *meta;
     struct strmap topics; /* name -> struct broker_topic * */
+    struct log_dirs *dirs;   /* log.dirs state (log_dirs.h) */
+    struct log_mover *mover; /* AlterReplicaLogDirs moves (log_mover.h) */
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
     struct group_coordinator *groups; /* core/group: consumer groups and offsets */
-    ev_timer maintenance;         /* retention, roll by time, time-based flush */
+    ev_timer maintenance;         /* retention, delayed deletion, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;
     bool stopping;
@@ -129,6 +141,8 @@ int16_t broker_create_partitions(struct broker *b, const char *name, int32_t cou
 int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, const struct kv *set,
                                    size_t n, bool replace_all, bool validate_only, char *errmsg,
                                    size_t errlen);
+/* The storage config the topic's logs run with. */
+void broker_topic_plog_config(const struct broker_topic *t, struct plog_config *pc);
 /* Re-resolve a topic's config after an override changed. */
 void broker_topic_reconfigure(struct broker *b, struct broker_topic *t);
 /* Same for dynamic broker configs (resource type BROKER, this node). */
@@ -164,5 +178,7 @@ void handle_alter_configs(struct broker *b, struct request *rq);
 void handle_incremental_alter_configs(struct broker *b, struct request *rq);
 void handle_delete_records(struct broker *b, struct request *rq);
 void handle_describe_cluster(struct broker *b, struct request *rq);
+void handle_describe_log_dirs(struct broker *b, struct request *rq);
+void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
 
 #endif

@@ -43,6 +43,44 @@ static void produce_flushed(void *ud, int err)
     produce_finish(pw);
 }
 
+struct record_error_list {
+    struct request *rq;
+    struct kp_ProduceResponse_BatchIndexAndErrorMessage *items;
+    int32_t n, cap;
+};
+
+static void add_record_error(void *ud, int32_t index, const char *msg)
+{
+    struct record_error_list *l = ud;
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 8;
+        struct kp_ProduceResponse_BatchIndexAndErrorMessage *n =
+            rq_alloc(l->rq, sizeof *n, cap);
+        if (!n)
+            return;
+        if (l->n)
+            memcpy(n, l->items, (size_t)l->n * sizeof *n);
+        l->items = n;
+        l->cap = cap;
+    }
+    l->items[l->n].BatchIndex = index;
+    l->items[l->n].BatchIndexErrorMessage = rq_str(l->rq, msg);
+    l->n++;
+}
+
+/* Kafka's RecordErrors (v8+): every record of the refused batch whose
+ * timestamp broke the topic's rules, by index within the batch. */
+static void record_errors(struct broker *b, struct request *rq, struct partition_log *pl,
+                          const struct kp_ProduceRequest_PartitionProduceData *pd, size_t pos,
+                          int64_t now, struct kp_ProduceResponse_PartitionProduceResponse *out)
+{
+    struct record_error_list l = { rq, NULL, 0, 0 };
+    plog_timestamp_errors(pl, (const uint8_t *)pd->Records.p + pos, (size_t)pd->Records.len - pos,
+                          now, module_registry_decompress, b->modules, add_record_error, &l);
+    out->RecordErrors.items = l.items;
+    out->RecordErrors.count = l.n;
+}
+
 static int16_t append_partition(struct broker *b, struct produce_wait *pw, const char *topic,
                                 const struct kp_ProduceRequest_PartitionProduceData *pd,
                                 struct kp_ProduceResponse_PartitionProduceResponse *out)
@@ -81,12 +119,18 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
     memset(&res, 0, sizeof res);
     /* The records point into the request buffer, which this request owns:
      * offsets are assigned in place and the bytes written as they are. */
+    int64_t now = broker_now_ms(b);
     plog_append(pl, (uint8_t *)pd->Records.p, (size_t)pd->Records.len,
-                0 /* leader epoch: single node, never changes yet */, broker_now_ms(b),
+                0 /* leader epoch: single node, never changes yet */, now,
                 module_registry_decompress, b->modules, &res);
     if (res.error) {
-        if (res.errmsg[0])
+        /* Kafka answers a custom ErrorMessage only for record validation
+         * errors; size and storage errors carry the code alone. */
+        if (res.errmsg[0] && res.error != KP_ERR_MESSAGE_TOO_LARGE &&
+            res.error != KP_ERR_RECORD_LIST_TOO_LARGE && res.error != KP_ERR_KAFKA_STORAGE_ERROR)
             out->ErrorMessage = rq_str(pw->rq, res.errmsg);
+        if (res.error == KP_ERR_INVALID_TIMESTAMP && res.bad_batch_pos >= 0)
+            record_errors(b, pw->rq, pl, pd, (size_t)res.bad_batch_pos, now, out);
         slog(b->log, SLOG_DEBUG, "produce", "%s-%d: append refused: %s (%s)", topic, pd->Index,
              kp_error_name(res.error), res.errmsg);
         out->LogStartOffset = plog_log_start_offset(pl);

@@ -210,7 +210,8 @@ static const struct cfg_row rows[] = {
     LONG_ROW("log.message.timestamp.before.max.ms", LMAX, 0, INT64_MAX,
              FLD(log_message_timestamp_before_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
              "How far in the past a CreateTime timestamp may be."),
-    LONG_ROW("log.message.timestamp.after.max.ms", LMAX, 0, INT64_MAX,
+    /* Kafka 4.0's default (KIP-1030); 3.x had no bound. */
+    LONG_ROW("log.message.timestamp.after.max.ms", "3600000", 0, INT64_MAX,
              FLD(log_message_timestamp_after_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
              "How far in the future a CreateTime timestamp may be."),
     LONG_ROW("log.message.timestamp.difference.max.ms", LMAX, 0, INT64_MAX,

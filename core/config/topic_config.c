@@ -207,6 +207,33 @@ static void broker_defaults(const struct sluice_config *b, struct topic_config *
     t->remote_storage_enable = false;
 }
 
+/* Is key set for this topic: as a topic override, else (broker_key) in the
+ * broker's file or dynamic config? */
+static bool key_set(const struct sluice_config *b, const struct kv *ov, size_t n, const char *key,
+                    const char *broker_key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ov[i].key && ov[i].value && strcmp(ov[i].key, key) == 0)
+            return true;
+    struct sluice_config_entry e;
+    return sluice_config_describe_key(b, broker_key, &e) == 0 && e.source != SLUICE_CS_DEFAULT_CONFIG;
+}
+
+/* message.timestamp.difference.max.ms, deprecated by KIP-937, still bounds
+ * each side that its successor (before/after.max.ms) leaves unset, as in
+ * Kafka 3.6-3.9; unset itself (Long.MAX_VALUE) it changes nothing. */
+static void timestamp_difference_fallback(const struct sluice_config *b, const struct kv *ov,
+                                          size_t n, struct topic_config *t)
+{
+    if (t->message_timestamp_difference_max_ms == INT64_MAX)
+        return;
+    if (!key_set(b, ov, n, "message.timestamp.before.max.ms",
+                 "log.message.timestamp.before.max.ms"))
+        t->message_timestamp_before_max_ms = t->message_timestamp_difference_max_ms;
+    if (!key_set(b, ov, n, "message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"))
+        t->message_timestamp_after_max_ms = t->message_timestamp_difference_max_ms;
+}
+
 int topic_config_resolve(const struct sluice_config *broker, const struct kv *overrides, size_t n,
                          struct topic_config *out, char *err, size_t errlen)
 {
@@ -225,6 +252,7 @@ int topic_config_resolve(const struct sluice_config *broker, const struct kv *ov
         if (rc)
             return rc;
     }
+    timestamp_difference_fallback(broker, overrides, n, &t);
     if (t.min_compaction_lag_ms > t.max_compaction_lag_ms) {
         snprintf(err, errlen,
                  "conflict topic config setting min.compaction.lag.ms (%lld) > "

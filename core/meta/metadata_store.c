@@ -309,6 +309,14 @@ int meta_store_append(struct meta_store *ms, const struct meta_record *recs, siz
     return 0;
 }
 
+void meta_store_set_io_error_cb(struct meta_store *ms,
+                                void (*fn)(void *ud, struct partition_log *pl, int err,
+                                           const char *what),
+                                void *ud)
+{
+    plog_set_io_error_cb(ms->log, fn, ud);
+}
+
 int meta_store_sync(struct meta_store *ms, void (*cb)(void *ud, int err), void *ud)
 {
     return plog_flush(ms->log, cb, ud);

@@ -50,6 +50,14 @@ int meta_store_sync(struct meta_store *ms, void (*cb)(void *ud, int err), void *
  * name and keys: version, node.id, cluster.id) and created on first start. */
 const char *meta_store_cluster_id(const struct meta_store *ms);
 
+/* I/O errors of the metadata log go to fn (plog_io_error_fn): the broker
+ * halts, as Kafka does when its metadata log directory fails. */
+struct partition_log;
+void meta_store_set_io_error_cb(struct meta_store *ms,
+                                void (*fn)(void *ud, struct partition_log *pl, int err,
+                                           const char *what),
+                                void *ud);
+
 void meta_store_close(struct meta_store *ms);
 
 #endif
