@@ -7,7 +7,8 @@ files hold one KEY:VALUE record per line.
                                                      "TIMESTAMP KEY:VALUE" with ts
   compression_tool.py consume-kp BOOT TOPIC N        same with kafka-python
   compression_tool.py produce-kp BOOT TOPIC FILE CODEC API   kafka-python producer
-      (CODEC none|gzip|..., API e.g. 0.9 / 0.10 or auto) -> "ok N" or the error
+      (CODEC none|gzip|..., API e.g. 0.9 / 0.10 or auto) -> "ok N" or the error;
+      with KP_DEBUG_LOG=FILE kafka-python's debug log (requests sent) goes to FILE
   compression_tool.py produce-ck BOOT TOPIC FILE CODEC [k=v...]  confluent-kafka
       producer -> "ok N" or the error
   compression_tool.py batches LOGDIR                 stored batches of one partition
@@ -77,6 +78,10 @@ def consume_kp(boot, topic, n):
 
 def produce_kp(boot, topic, path, codec, api):
     from kafka import KafkaProducer
+    if os.environ.get("KP_DEBUG_LOG"):
+        # kafka.conn logs every request it sends, e.g. "ProduceRequest_v2".
+        import logging
+        logging.basicConfig(filename=os.environ["KP_DEBUG_LOG"], level=logging.DEBUG)
     p = KafkaProducer(bootstrap_servers=boot,
                       api_version=None if api == "auto" else tuple(int(x) for x in api.split(".")),
                       compression_type=None if codec == "none" else codec,
