@@ -18,7 +18,7 @@ KC="timeout 90 kcat -b $BOOTSTRAP -q"
 CT="timeout 90 $PY $T_CLIENTS/compression_tool.py"
 N=300
 for i in $(seq 1 $N); do
-    printf 'key-%03d:value %03d %s\n' "$i" "$i" "$(printf 'abc%.0s' $(seq 1 $((i % 40))))"
+    printf 'key-%03d:value %03d %s\n' "$i" "$i" "$(printf 'abc%.0s' $(seq 1 $((30 + i % 40))))"
 done > "$T_TMP/in.txt"
 want=$(cat "$T_TMP/in.txt")
 
@@ -26,7 +26,7 @@ like "$($CT api-max "$BROKER_PORT" 0)" '^11$' "ApiVersions: Produce up to v11"
 # librdkafka's ZSTD feature needs Produce v7 and Fetch v10 (gzip and
 # snappy have no feature flag: the msgset writer checks Produce v0 is
 # supported, which the stored codecs below prove).
-dbg=$($KC -L -X debug=feature,broker 2>&1)
+dbg=$(timeout 90 kcat -b "$BOOTSTRAP" -L -X debug=feature,broker 2>&1)
 like "$dbg" 'Updated enabled protocol features to .*MsgVer2.*ZSTD' "librdkafka enables MsgVer2 and ZSTD"
 
 # stored TOPIC: the distinct codecs of the stored batches and the record total.

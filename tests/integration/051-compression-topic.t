@@ -21,7 +21,7 @@ CT="timeout 90 $PY $T_CLIENTS/compression_tool.py"
 AD="timeout 90 $PY $T_CLIENTS/admin_tool.py $BOOTSTRAP"
 N=200
 for i in $(seq 1 $N); do
-    printf 'k%03d:value %03d %s\n' "$i" "$i" "$(printf 'lorem ipsum %.0s' $(seq 1 $((i % 25))))"
+    printf 'k%03d:value %03d %s\n' "$i" "$i" "$(printf 'lorem ipsum %.0s' $(seq 1 $((8 + i % 25))))"
 done > "$T_TMP/in.txt"
 want=$(cat "$T_TMP/in.txt")
 

@@ -18,7 +18,7 @@ KC="timeout 90 kcat -b $BOOTSTRAP -q"
 CT="timeout 90 $PY $T_CLIENTS/compression_tool.py"
 AD="timeout 90 $PY $T_CLIENTS/admin_tool.py $BOOTSTRAP"
 N=50
-for i in $(seq 1 $N); do printf 'key%02d:legacy value %02d %s\n' "$i" "$i" "$(printf 'z%.0s' $(seq 1 $i))"; done > "$T_TMP/in.txt"
+for i in $(seq 1 $N); do printf 'key%02d:legacy value %02d %s\n' "$i" "$i" "$(printf 'z%.0s' $(seq 1 $((40 + i))))"; done > "$T_TMP/in.txt"
 want=$(cat "$T_TMP/in.txt")
 codecs() {
     $CT batches "$BROKER_DATA/$1-0" | awk '{ if (!($3 in c)) { c[$3] = 1; s = s (s ? "," : "") $3 } n += $2 } END { print s, n }'

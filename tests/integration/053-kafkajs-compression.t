@@ -16,7 +16,7 @@ CT="timeout 90 $PY $T_CLIENTS/compression_tool.py"
 JS="timeout 90 node $T_JS/kafkajs_compress.js $BOOTSTRAP"
 N=120
 for i in $(seq 1 $N); do
-    printf 'js%03d:kafkajs value %03d %s\n' "$i" "$i" "$(printf 'pad %.0s' $(seq 1 $((i % 30))))"
+    printf 'js%03d:kafkajs value %03d %s\n' "$i" "$i" "$(printf 'pad %.0s' $(seq 1 $((10 + i % 30))))"
 done > "$T_TMP/in.txt"
 want=$(cat "$T_TMP/in.txt")
 codecs() {
