@@ -39,7 +39,10 @@ int batch_target_codec(int target_cfg, int source_codec);
  * has the target codec (nothing is done), 0 with *out a malloc'd new batch
  * of *outlen bytes, or a Kafka error code with detail in err:
  *   CORRUPT_MESSAGE       framing, CRC or undecodable compressed data;
- *   UNSUPPORTED_COMPRESSION_TYPE  no module for the source or target codec;
+ *   UNSUPPORTED_COMPRESSION_TYPE  no module for the source or target codec
+ *     (Kafka has every codec built in; its LogValidator's one "target codec
+ *     unusable" case, zstd under inter.broker.protocol < 2.1, throws
+ *     UnsupportedCompressionTypeException, so the producer gets this code);
  *   MESSAGE_TOO_LARGE     the rebuilt batch would exceed INT32_MAX bytes. */
 int batch_recompress(const uint8_t *batch, size_t size, int target_codec, int level,
                      rb_decompress_fn dec, rb_compress_fn comp, void *ctx, uint8_t **out,
