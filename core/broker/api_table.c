@@ -1,12 +1,14 @@
 /* The one table that drives dispatch and ApiVersions.  A row is added only
  * when the API is implemented over its whole range: min..max are what we
- * advertise and serve.  Versions below min are ones Kafka 4 dropped too
- * (message formats v0/v1: Produce < 3, Fetch < 4). */
+ * advertise and serve.  Produce v0-v2 (message formats v0/v1) are served by
+ * up-converting to record batches v2 (storage/message_format_legacy.h);
+ * librdkafka only compresses gzip/snappy when Produce v0 is advertised.
+ * Fetch below v4 would need down-conversion, which Kafka 4 dropped too. */
 #include "broker/broker.h"
 #include "group/group_api.h"
 
 static const struct api_entry api_table[] = {
-    { KP_API_PRODUCE, 3, 11, handle_produce },
+    { KP_API_PRODUCE, 0, 11, handle_produce },
     { KP_API_FETCH, 4, 17, handle_fetch },
     { KP_API_LIST_OFFSETS, 1, 10, handle_list_offsets },
     { KP_API_METADATA, 0, 12, handle_metadata },

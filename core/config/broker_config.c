@@ -90,6 +90,17 @@ static int check_module_name(const char *value, char *why, size_t whylen)
     return 0;
 }
 
+/* Kafka's gzip level validator: Deflater's 1..9, or -1 for its default
+ * (0, "no compression", is refused like Kafka does). */
+static int check_gzip_level(const char *value, char *why, size_t whylen)
+{
+    if (strcmp(value, "-1") != 0 && (strcmp(value, "0") == 0 || value[0] == '-')) {
+        snprintf(why, whylen, "must be in the range [1, 9] or -1");
+        return -1;
+    }
+    return 0;
+}
+
 static int check_nonempty(const char *value, char *why, size_t whylen)
 {
     if (!*value) {
@@ -233,13 +244,14 @@ static const struct cfg_row rows[] = {
     {.name = "compression.type", .type = T_ENUM, .def = "producer", .enums = cv_compression_names,
      .off = FLD(compression_type), .flags = F_DYNAMIC | F_TOPIC_DEFAULT,
      .doc = "Final compression of stored batches; producer keeps the producer's codec."},
-    /* Kafka's ranges; the codec modules read these (they refuse gzip 0). */
-    INT_ROW("compression.gzip.level", "-1", -1, 9, FLD(compression_gzip_level), 0,
-            "gzip level of the codec_gzip module: -1 (zlib default) or 1..9."),
-    INT_ROW("compression.lz4.level", "9", 1, 17, FLD(compression_lz4_level), 0,
-            "lz4 level of the codec_lz4 module: 1..17 (9, the default, is LZ4's fast mode)."),
-    INT_ROW("compression.zstd.level", "3", -131072, 22, FLD(compression_zstd_level), 0,
-            "zstd level of the codec_zstd module: -131072..22."),
+    {.name = "compression.gzip.level", .type = T_INT, .def = "-1", RANGE(-1, 9),
+     .off = FLD(compression_gzip_level), .flags = F_DYNAMIC | F_TOPIC_DEFAULT | F_RANGE,
+     .check = check_gzip_level,
+     .doc = "Level used when the broker compresses with gzip: 1..9, or -1 for zlib's default."},
+    INT_ROW("compression.lz4.level", "9", 1, 17, FLD(compression_lz4_level),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Level used when the broker compresses with lz4 (1..17)."),
+    INT_ROW("compression.zstd.level", "3", -131072, 22, FLD(compression_zstd_level),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Level used when the broker compresses with zstd (-131072..22)."),
     {.name = "log.cleanup.policy", .type = T_LIST, .def = "delete", .off = FLD(log_cleanup_policy_list),
      .flags = F_DYNAMIC | F_TOPIC_DEFAULT, .check = check_cleanup_policy,
      .doc = "delete, compact, or both (comma-separated)."},

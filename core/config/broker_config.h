@@ -138,11 +138,9 @@ struct sluice_config {
     int64_t log_flush_scheduler_interval_ms;
     bool log_preallocate;
     int compression_type;    /* enum sluice_compression */
-    /* Codec levels (KIP-390): read by the codec modules through the host's
-     * config lookup, kept here so the broker validates their range. */
-    int32_t compression_gzip_level;
-    int32_t compression_lz4_level;
-    int32_t compression_zstd_level;
+    int32_t compression_gzip_level; /* -1 (zlib default) or 1..9 (KIP-390) */
+    int32_t compression_lz4_level;  /* 1..17, default 9 */
+    int32_t compression_zstd_level; /* -131072..22, default 3 */
     unsigned log_cleanup_policy; /* SLUICE_CLEANUP_* bits */
     struct sluice_strlist log_cleanup_policy_list;
     int64_t log_cleaner_delete_retention_ms;

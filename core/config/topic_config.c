@@ -27,6 +27,12 @@ static const struct trow trows[] = {
      "delete, compact, or both."},
     {"compression.type", TT_COMPRESSION, 0, 0, TF(compression_type), SYN("compression.type"),
      "Final compression of stored batches: uncompressed, zstd, lz4, snappy, gzip or producer."},
+    {"compression.gzip.level", TT_INT, -1, 9, TF(compression_gzip_level), SYN("compression.gzip.level"),
+     "Level used when the broker compresses with gzip: 1..9, or -1 for zlib's default."},
+    {"compression.lz4.level", TT_INT, 1, 17, TF(compression_lz4_level), SYN("compression.lz4.level"),
+     "Level used when the broker compresses with lz4 (1..17)."},
+    {"compression.zstd.level", TT_INT, -131072, 22, TF(compression_zstd_level),
+     SYN("compression.zstd.level"), "Level used when the broker compresses with zstd (-131072..22)."},
     {"delete.retention.ms", TT_LONG, 0, INT64_MAX, TF(delete_retention_ms),
      SYN("log.cleaner.delete.retention.ms"), "How long tombstones are kept on compacted topics."},
     {"file.delete.delay.ms", TT_LONG, 0, INT64_MAX, TF(file_delete_delay_ms),
@@ -119,6 +125,11 @@ static int apply(const struct trow *r, const char *value, struct topic_config *o
     case TT_LONG: {
         int64_t v;
         rc = cv_parse_int(value, r->min, r->max, &v, why, sizeof why);
+        /* Kafka's gzip level validator: 1..9 or -1, not 0. */
+        if (rc == 0 && r->off == TF(compression_gzip_level) && v == 0) {
+            snprintf(why, sizeof why, "must be in the range [1, 9] or -1");
+            rc = -1;
+        }
         if (rc == 0 && f) {
             if (r->type == TT_INT)
                 *(int32_t *)f = (int32_t)v;
@@ -180,6 +191,9 @@ static void broker_defaults(const struct sluice_config *b, struct topic_config *
     memset(t, 0, sizeof *t);
     t->cleanup_policy = b->log_cleanup_policy;
     t->compression_type = b->compression_type;
+    t->compression_gzip_level = b->compression_gzip_level;
+    t->compression_lz4_level = b->compression_lz4_level;
+    t->compression_zstd_level = b->compression_zstd_level;
     t->delete_retention_ms = b->log_cleaner_delete_retention_ms;
     t->file_delete_delay_ms = b->log_segment_delete_delay_ms;
     t->flush_messages = b->log_flush_interval_messages;

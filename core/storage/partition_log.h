@@ -8,11 +8,12 @@
  * Threading: every function runs on the event-loop thread that owns the log.
  * Appends write() to the page cache; every fsync goes to the flusher thread.
  *
- * Batches are stored exactly as on the wire once the broker has set
+ * Batches are stored exactly as given (the produce path has already
+ * up-converted v0/v1 message sets and re-compressed to the topic codec,
+ * see storage/batch_recompress.h) once the broker has set
  * baseOffset, partitionLeaderEpoch and maxTimestamp (LogAppendTime), so
- * plog_read answers with file ranges for sendfile().  Compressed batches are
- * stored as received (topic compression.type=producer); they are only
- * decompressed to validate their records.
+ * plog_read answers with file ranges for sendfile().  This layer never
+ * re-encodes: compressed batches are only decompressed to validate them.
  *
  * Error results are Kafka error codes (KP_ERR_*). */
 #ifndef SLUICE_PARTITION_LOG_H

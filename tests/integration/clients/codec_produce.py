@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Produce the lines of a file (KEY:VALUE) to partition 0 as ONE compressed
-record batch in a raw ProduceRequest v3 and print the partition's error
+record batch in a raw ProduceRequest v7 and print the partition's error
 code and base offset ("0 0" on success).  The compressed bytes come from
 producers other than Sluice's modules:
   snappy-xerial  kafka-python's builder (xerial framing, like the Java client)
@@ -66,7 +66,8 @@ assert batch[22] & 7 == CODEC_ID
 body = (kwire.i16(-1) + kwire.i16(-1) + kwire.i32(30000) + kwire.i32(1) +
         kwire.string(topic) + kwire.i32(1) + kwire.i32(0) + kwire.i32(len(batch)) + bytes(batch))
 s = kwire.connect(port)
-s.sendall(kwire.request(0, 3, 7, body))
+# v7: zstd needs Produce v7+ (KIP-110); the layout is the same as v3.
+s.sendall(kwire.request(0, 7, 7, body))
 r = kwire.Reader(kwire.recv_frame(s))
 assert r.i32() == 7, "correlation id"
 assert r.i32() == 1 and r.string() == topic and r.i32() == 1 and r.i32() == 0
