@@ -2,6 +2,7 @@
  * acknowledge — after fsync when the partition's flush policy asks for it,
  * so log.flush.interval.messages=1 means an acknowledged write is on disk. */
 #include "broker/broker.h"
+#include "broker/broker_metrics.h"
 #include "plugin/module_loader.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
@@ -80,6 +81,7 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         out->LogStartOffset = plog_log_start_offset(pl);
         return res.error;
     }
+    broker_metrics_bytes_in(b, (size_t)pd->Records.len);
     out->BaseOffset = res.base_offset;
     out->LogAppendTimeMs = res.log_append_time;
     out->LogStartOffset = res.log_start_offset;
