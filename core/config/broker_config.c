@@ -83,8 +83,10 @@ static int check_cleanup_policy(const char *value, char *why, size_t whylen)
 
 static int check_module_name(const char *value, char *why, size_t whylen)
 {
-    if (!*value || strpbrk(value, ", \t/")) {
-        snprintf(why, whylen, "expected one module name per module.load line");
+    /* A name, or an absolute path to a .so (the loader resolves both). */
+    if (!*value || strpbrk(value, ", \t") || (value[0] != '/' && strchr(value, '/'))) {
+        snprintf(why, whylen,
+                 "expected one module name (or absolute path to a .so) per module.load line");
         return -1;
     }
     return 0;
