@@ -158,10 +158,9 @@ int main(int argc, char **argv)
         return startup_failed(&d, err);
 
     /* broker_init loads the modules (after opening the metadata log);
-     * their services start once the listeners are bound. */
+     * broker_listen starts their services once the listeners are bound. */
     if (broker_init(&d.broker, loop, &d.cfg, &d.log, &d.modules, err, sizeof err) < 0 ||
-        broker_listen(&d.broker, port_file, err, sizeof err) < 0 ||
-        module_registry_start_services(&d.modules, err, sizeof err) < 0)
+        broker_listen(&d.broker, port_file, err, sizeof err) < 0)
         return startup_failed(&d, err);
     d.broker.metrics_file = metrics_file;
     slog(&d.log, SLOG_INFO, "broker", "sluiced %s started (node.id %d, cluster id %s)",

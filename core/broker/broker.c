@@ -160,6 +160,11 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     free(specs);
     if (rc < 0)
         return -1;
+    /* Module services start once the listeners are bound and before the
+     * port file says the broker is up, so a service that fails to start
+     * never looks like a broker that started. */
+    if (b->modules && module_registry_start_services(b->modules, err, errlen) < 0)
+        return -1;
     if (port_file) {
         /* "NAME PORT" per listener, written atomically so a test that polls
          * for the file never reads half of it. */

@@ -86,8 +86,8 @@ const struct api_entry *api_table_entries(size_t *n);
 
 /* Opens the metadata log, creates the metrics registry, then loads the
  * modules of cfg->module_load into `modules` (so module init can already
- * use records and metrics), then the topics.  Module services are started
- * by the caller (module_registry_start_services) once listening. */
+ * use records and metrics), then the topics.  broker_listen binds the
+ * listeners, starts the module services, then writes the port file. */
 int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cfg,
                 struct sluice_logger *log, struct module_registry *modules, char *err,
                 size_t errlen);

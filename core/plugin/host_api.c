@@ -143,16 +143,36 @@ static void *host_get_data(struct sluice_module_ctx *ctx) { return ctx->data; }
 /* ---------------------------------------------------------------------- */
 /* Codec registration                                                      */
 
-int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+static void reg_fail_v(struct sluice_module_ctx *ctx, const char *fmt, va_list ap)
+    SLUICE_PRINTF(2, 0);
+
+static void reg_fail_v(struct sluice_module_ctx *ctx, const char *fmt, va_list ap)
 {
     /* Keep the first failure: it is the one worth reporting. */
     if (!ctx->reg_failed) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(ctx->reg_err, sizeof ctx->reg_err, fmt, ap);
-        va_end(ap);
         ctx->reg_failed = 1;
     }
+}
+
+int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reg_fail_v(ctx, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+    SLUICE_PRINTF(3, 4);
+
+static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reg_fail_v(ctx, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -160,10 +180,10 @@ static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluic
                                void *state)
 {
     if (!(ctx->desc.kinds & SLUICE_KIND_CODEC))
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
                           "register_codec called but the module does not declare SLUICE_KIND_CODEC");
     if (!ops || ops->struct_size < SLUICE_CODEC_OPS_MIN_SIZE_V1_0)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
                           "codec ops struct_size %zu is smaller than the ABI 1.0 minimum %zu",
                           ops ? ops->struct_size : (size_t)0,
                           (size_t)SLUICE_CODEC_OPS_MIN_SIZE_V1_0);
@@ -172,15 +192,15 @@ static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluic
     memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
     copy.struct_size = sizeof copy;
     if (copy.codec_id <= SLUICE_CODEC_NONE || copy.codec_id > SLUICE_CODEC_ID_MAX)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "codec id %d is out of range 1..%d",
+        return codec_fail(ctx, SLUICE_ERR_INVALID, "codec id %d is out of range 1..%d",
                           copy.codec_id, SLUICE_CODEC_ID_MAX);
     if (!copy.name || !copy.compress || !copy.decompress)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
                           "codec id %d: name, compress and decompress are all required",
                           copy.codec_id);
     struct module_codec *slot = &ctx->reg->codecs[copy.codec_id];
     if (slot->owner)
-        return host_reg_fail(ctx, SLUICE_ERR_EXISTS,
+        return codec_fail(ctx, SLUICE_ERR_EXISTS,
                           "codec id %d (%s) is already provided by module '%s'", copy.codec_id,
                           copy.name, slot->owner->name);
     slot->ops = copy;
