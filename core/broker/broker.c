@@ -5,6 +5,8 @@
 #include "group/offsets_topic.h"
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
+#include "broker/broker_metrics.h"
+#include "plugin/module_loader.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -88,6 +90,28 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
                  dyn->v[i].name, e);
     }
     logger_set_level(log, cfg->log_level);
+    /* Modules come after the metadata log and the core metrics (their init
+     * may read records, and the broker's metric names must be taken first)
+     * but before the topics, so a codec a log needs is there. */
+    if (broker_metrics_init(b, err, errlen) < 0)
+        return -1;
+    if (modules) {
+        module_registry_set_metrics(modules, b->metrics);
+        module_registry_set_meta(modules, b->meta);
+        for (size_t i = 0; i < cfg->module_load.n; i++)
+            if (module_load(modules, cfg->module_load.items[i], cfg->plugin_dir, err, errlen) < 0)
+                return -1;
+        for (size_t i = 0; i < cfg->module_opts.n; i++) {
+            const char *kv = cfg->module_opts.items[i];
+            size_t nl = 0;
+            sluice_config_is_module_option(kv, &nl);
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)nl, kv + 7);
+            if (!module_registry_find(modules, name))
+                slog(log, SLOG_WARN, "config", "option %.*s ignored: module '%s' is not loaded",
+                     (int)strcspn(kv, "="), kv, name);
+        }
+    }
     if (broker_load_topics(b) < 0) {
         snprintf(err, errlen, "cannot load topics");
         return -1;
@@ -147,6 +171,11 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     int rc = net_server_listen(b->net, specs, n, err, errlen);
     free(specs);
     if (rc < 0)
+        return -1;
+    /* Module services start once the listeners are bound and before the
+     * port file says the broker is up, so a service that fails to start
+     * never looks like a broker that started. */
+    if (b->modules && module_registry_start_services(b->modules, err, errlen) < 0)
         return -1;
     if (port_file) {
         /* "NAME PORT" per listener, written atomically so a test that polls
@@ -264,6 +293,14 @@ void broker_shutdown(struct broker *b)
         net_server_free(b->net);
         b->net = NULL;
     }
+    /* Services stop and modules unload while the metadata log and the
+     * metrics registry are still open: stop() and fini may write records
+     * and update metrics.  The dump in between still has module series. */
+    if (b->modules)
+        module_registry_stop_services(b->modules);
+    broker_metrics_dump(b, b->metrics_file);
+    if (b->modules)
+        module_registry_free(b->modules);
     ev_timer_stop(b->loop, &b->maintenance);
     /* Before the topics close: a move in its switch owns a log. */
     log_mover_free(b->mover);
@@ -276,6 +313,7 @@ void broker_shutdown(struct broker *b)
         b->flusher = NULL;
     }
     log_dirs_free(b);
+    broker_metrics_free(b);
     /* Freed last: flush completions of offset commits still refer to it. */
     free(b->groups);
     b->groups = NULL;

@@ -34,6 +34,8 @@ struct broker_replica {
     int16_t dir; /* index in log.dirs; -1 when unknown (only an offline directory can hold it) */
     bool moving; /* its log is with the log mover for the switch of AlterReplicaLogDirs */
 };
+struct metrics_registry;
+struct broker_metrics;
 
 /* A topic as the data plane sees it: the metadata image's topic plus its
  * resolved config and one open log per partition. */
@@ -64,6 +66,9 @@ struct broker {
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;
     bool stopping;
+    struct metrics_registry *metrics; /* core + module metrics (core/metrics) */
+    struct broker_metrics *bmetrics;  /* the broker's own series (broker_metrics.c) */
+    const char *metrics_file;         /* --metrics-file: dumped at shutdown; may be NULL */
 };
 
 /* A request being handled.  It owns the decoded request (in the arena) and
@@ -77,6 +82,7 @@ struct request {
     void *body;                /* struct kp_<Api>Request */
     struct kp_arena arena;
     int64_t received_ms;
+    int64_t received_mono_ns;  /* CLOCK_MONOTONIC, for the latency histogram */
     struct request *next;      /* for lists of waiting requests */
 };
 
@@ -92,6 +98,10 @@ struct api_entry {
 const struct api_entry *api_table_lookup(int16_t api_key);
 const struct api_entry *api_table_entries(size_t *n);
 
+/* Opens the metadata log, creates the metrics registry, then loads the
+ * modules of cfg->module_load into `modules` (so module init can already
+ * use records and metrics), then the topics.  broker_listen binds the
+ * listeners, starts the module services, then writes the port file. */
 int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cfg,
                 struct sluice_logger *log, struct module_registry *modules, char *err,
                 size_t errlen);

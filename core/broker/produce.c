@@ -11,6 +11,7 @@
  * (internal writers — metadata, markers — must never be re-encoded; Kafka
  * does not compress control records either). */
 #include "broker/broker.h"
+#include "broker/broker_metrics.h"
 #include "plugin/module_loader.h"
 #include "storage/batch_recompress.h"
 #include "storage/message_format_legacy.h"
@@ -243,6 +244,7 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         return res.error;
     }
     free(owned);
+    broker_metrics_bytes_in(b, (size_t)pd->Records.len);
     out->BaseOffset = res.base_offset;
     out->LogAppendTimeMs = res.log_append_time;
     out->LogStartOffset = res.log_start_offset;

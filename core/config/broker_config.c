@@ -83,8 +83,10 @@ static int check_cleanup_policy(const char *value, char *why, size_t whylen)
 
 static int check_module_name(const char *value, char *why, size_t whylen)
 {
-    if (!*value || strpbrk(value, ", \t/")) {
-        snprintf(why, whylen, "expected one module name per module.load line");
+    /* A name, or an absolute path to a .so (the loader resolves both). */
+    if (!*value || strpbrk(value, ", \t") || (value[0] != '/' && strchr(value, '/'))) {
+        snprintf(why, whylen,
+                 "expected one module name (or absolute path to a .so) per module.load line");
         return -1;
     }
     return 0;
@@ -598,6 +600,7 @@ static void free_fields(struct sluice_config *cfg)
 void sluice_config_free(struct sluice_config *cfg)
 {
     free_fields(cfg);
+    cv_strlist_free(&cfg->module_opts);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -673,6 +676,32 @@ static const char *suggest(const char *key)
         }
     }
     return best;
+}
+
+bool sluice_config_is_module_option(const char *key, size_t *name_len)
+{
+    if (strncmp(key, "module.", 7) != 0)
+        return false;
+    const char *name = key + 7, *dot = strchr(name, '.');
+    if (!dot || dot == name || !dot[1])
+        return false;
+    for (const char *c = name; c < dot; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    if (name_len)
+        *name_len = (size_t)(dot - name);
+    return true;
+}
+
+const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = cfg->module_opts.n; i-- > 0;) {
+        const char *e = cfg->module_opts.items[i];
+        if (strncmp(e, key, kl) == 0 && e[kl] == '=')
+            return e + kl + 1;
+    }
+    return NULL;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -777,6 +806,19 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
         const struct prop *p = &pl.items[i];
         size_t idx;
         const struct cfg_row *r = find_row(p->key, &idx);
+        if (!r && sluice_config_is_module_option(p->key, NULL)) {
+            /* Kept for the module; unknown ones are reported once the
+             * modules are loaded (a module not loaded owns none). */
+            size_t n = strlen(p->key) + strlen(p->value) + 2;
+            char *kv = malloc(n);
+            if (!kv || (snprintf(kv, n, "%s=%s", p->key, p->value),
+                        cv_strlist_append(&cfg->module_opts, kv) < 0)) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+            }
+            free(kv);
+            continue;
+        }
         if (!r) {
             const char *s = suggest(p->key);
             if (s) {

@@ -171,6 +171,9 @@ struct sluice_config {
     int log_level;   /* enum sluice_log_level */
     char *plugin_dir;
     struct sluice_strlist module_load; /* one entry per module.load line */
+    /* "module.<name>.<key>=<value>" lines, file order (later wins): module
+     * options, read by modules through host->config_get_*. */
+    struct sluice_strlist module_opts;
 
     /* Path given to sluice_config_load (NULL for defaults). */
     char *config_path;
@@ -187,6 +190,14 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
                        char *err, size_t errlen);
 
 void sluice_config_free(struct sluice_config *cfg);
+
+/* The value of a module option "module.<name>.<key>" (the last one given),
+ * or NULL.  Such keys are not in the table: modules define them. */
+const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key);
+
+/* True for "module.<name>.<key>" with a valid module name and a key; sets
+ * *name_len to the length of <name>. */
+bool sluice_config_is_module_option(const char *key, size_t *name_len);
 
 /* Dynamic per-broker update (IncrementalAlterConfigs SET; value NULL = DELETE,
  * reverting to the static or default value).  Returns 0, or a Kafka error

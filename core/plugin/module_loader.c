@@ -57,6 +57,16 @@ void module_registry_set_log(struct module_registry *reg, module_log_fn fn, void
     reg->log_ud = ud;
 }
 
+void module_registry_set_metrics(struct module_registry *reg, struct metrics_registry *m)
+{
+    reg->metrics = m;
+}
+
+void module_registry_set_meta(struct module_registry *reg, struct meta_store *ms)
+{
+    reg->meta = ms;
+}
+
 int module_registry_set_loop(struct module_registry *reg, struct ev_loop *loop, char *err,
                              size_t errlen)
 {
@@ -276,9 +286,26 @@ static void drop_assignors(struct module_registry *reg, struct sluice_module_ctx
     reg->nassignors = j;
 }
 
+static void drop_services(struct module_registry *reg, struct sluice_module_ctx *ctx)
+{
+    struct module_service **pp = &reg->services;
+    while (*pp) {
+        struct module_service *sv = *pp;
+        if (sv->owner == ctx) {
+            if (sv->started && sv->ops.stop)
+                sv->ops.stop(sv->state);
+            *pp = sv->next;
+            free(sv);
+        } else {
+            pp = &sv->next;
+        }
+    }
+}
+
 /* Unregisters, finis (when init succeeded), releases and closes one module. */
 static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ctx)
 {
+    drop_services(reg, ctx);
     drop_codecs(reg, ctx);
     drop_assignors(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
@@ -389,8 +416,47 @@ int module_load_list(struct module_registry *reg, const char *list, const char *
     return 0;
 }
 
+int module_registry_start_services(struct module_registry *reg, char *err, size_t errlen)
+{
+    for (struct module_service *sv = reg->services; sv; sv = sv->next) {
+        if (sv->started)
+            continue;
+        char serr[512] = "";
+        int rc = sv->ops.start(sv->state, serr, sizeof serr);
+        serr[sizeof serr - 1] = '\0';
+        if (rc != 0) {
+            snprintf(err, errlen, "module '%s' (%s): service %s failed to start (%d): %s",
+                     sv->owner->name, sv->owner->path, sv->ops.name, rc,
+                     serr[0] ? serr : "no reason given");
+            module_registry_stop_services(reg);
+            return -1;
+        }
+        sv->started = 1;
+        reg_log(reg, SLUICE_LOG_INFO, "[%s] service %s started", sv->owner->name, sv->ops.name);
+    }
+    return 0;
+}
+
+void module_registry_stop_services(struct module_registry *reg)
+{
+    /* Newest first: walk for the last started one until none is left. */
+    for (;;) {
+        struct module_service *last = NULL;
+        for (struct module_service *sv = reg->services; sv; sv = sv->next)
+            if (sv->started)
+                last = sv;
+        if (!last)
+            return;
+        last->started = 0;
+        if (last->ops.stop)
+            last->ops.stop(last->state);
+        reg_log(reg, SLUICE_LOG_INFO, "[%s] service %s stopped", last->owner->name, last->ops.name);
+    }
+}
+
 void module_registry_free(struct module_registry *reg)
 {
+    module_registry_stop_services(reg);
     /* Newest first, so a module never outlives one it was loaded after. */
     while (reg->modules) {
         struct sluice_module_ctx *last = reg->modules;
@@ -404,6 +470,7 @@ void module_registry_free(struct module_registry *reg)
     free(reg->assignors);
     reg->assignors = NULL;
     reg->nassignors = reg->cap_assignors = 0;
+    reg->services = NULL;
 }
 
 const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id)

@@ -54,13 +54,8 @@ struct sluice_remote_storage_ops {
     const char *name;
 };
 
-/* SLUICE_KIND_SERVICE: a background service that only needs the loop API
- * (timers, io, post) it already has in 1.0; later minors may add
- * start/stop/reload hooks here. */
-struct sluice_service_ops {
-    size_t struct_size;
-    const char *name;
-};
+/* SLUICE_KIND_SERVICE: struct sluice_service_ops is in <sluice/service.h>
+ * (ABI 1.1). */
 
 #ifdef __cplusplus
 }
