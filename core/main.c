@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "  -c, --config FILE     broker properties (Kafka names: listeners, log.dirs, ...)\n"
             "      --port-file FILE  write 'LISTENER PORT' lines once listening\n"
             "      --list-modules    list the modules in plugin.dir and exit\n"
+            "      --plugin-dir DIR  look modules up in DIR (overrides plugin.dir)\n"
             "  -V, --version         print the version and exit\n");
 }
 
@@ -71,17 +72,19 @@ int main(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "port-file", required_argument, NULL, 'p' },
         { "list-modules", no_argument, NULL, 'l' },
+        { "plugin-dir", required_argument, NULL, 'P' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *config_path = NULL, *port_file = NULL;
+    const char *config_path = NULL, *port_file = NULL, *plugin_dir = NULL;
     int list_modules = 0, c;
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config_path = optarg; break;
         case 'p': port_file = optarg; break;
         case 'l': list_modules = 1; break;
+        case 'P': plugin_dir = optarg; break;
         case 'V': printf("sluiced %s\n", PACKAGE_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -115,6 +118,17 @@ int main(int argc, char **argv)
         }
     } else {
         sluice_config_defaults(&d.cfg);
+    }
+    if (plugin_dir) {
+        /* A build tree's modules (tools/start-broker.sh) without editing
+         * the config. */
+        char *dup = strdup(plugin_dir);
+        if (!dup) {
+            fprintf(stderr, "sluiced: out of memory\n");
+            return 1;
+        }
+        free(d.cfg.plugin_dir);
+        d.cfg.plugin_dir = dup;
     }
     if (list_modules) {
         const char *dir = d.cfg.plugin_dir ? d.cfg.plugin_dir : SLUICE_MODULE_DIR;

@@ -25,7 +25,7 @@ fi
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       libev-dev libjansson-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev
-      libsnappy-dev)
+      libsnappy-dev libpcre2-dev)
 if [ "$build_only" -eq 0 ]; then
     # python3-snappy: kafka-python's xerial snappy encoder (codec tests);
     # lz4, zstd: reference encoders for the codec tests.
@@ -73,8 +73,13 @@ if [ "$build_only" -eq 0 ]; then
     fi
     jsdir="$top/tests/js"
     # Skip npm when the lockfile's packages are already in place.
+    # node-rdkafka compiles its bundled librdkafka (2.12, KIP-848 capable)
+    # from source: about 4 minutes on 2 cores.  JOBS=1 keeps its make
+    # sequential (reproducible, bounded memory); nodedir points node-gyp at
+    # Debian's node headers so nothing is downloaded.
     if [ ! -f "$jsdir/node_modules/.package-lock.json" ] ||
        [ ! -d "$jsdir/node_modules/kafkajs" ] ||
+       [ ! -f "$jsdir/node_modules/node-rdkafka/build/Release/node-librdkafka.node" ] ||
        [ "$jsdir/package-lock.json" -nt "$jsdir/node_modules/.package-lock.json" ]; then
         log=$(mktemp)
         if [ -f "$jsdir/package-lock.json" ]; then
@@ -82,7 +87,12 @@ if [ "$build_only" -eq 0 ]; then
         else
             npm_cmd=(npm install --no-audit --no-fund --loglevel=error)
         fi
-        if ! (cd "$jsdir" && "${npm_cmd[@]}") >"$log" 2>&1; then
+        npm_env=(JOBS=1)
+        if [ -f /usr/include/node/node_version.h ]; then
+            npm_env+=(npm_config_nodedir=/usr)
+        fi
+        echo "install-deps.sh: ${npm_cmd[*]} in tests/js (node-rdkafka builds librdkafka, ~4 min)" >&2
+        if ! (cd "$jsdir" && env "${npm_env[@]}" "${npm_cmd[@]}") >"$log" 2>&1; then
             cat "$log" >&2
             rm -f "$log"
             echo "install-deps.sh: ${npm_cmd[*]} failed in tests/js" >&2
