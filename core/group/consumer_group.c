@@ -1128,7 +1128,18 @@ static void heartbeat_leave(struct group_coordinator *gc, struct consumer_group 
          * same instance id or its session expires. */
         slog(gc->log, SLOG_INFO, "group", "[GroupId %s] static member %s with instance id %s "
              "temporarily left the consumer group", g->base.id, member_id, instance_id);
-        m->a.member_epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+        struct cgr_member next;
+        memset(&next, 0, sizeof next);
+        if (cgr_member_copy(&next, &m->a) < 0) {
+            hb_fail(resp, KP_ERR_UNKNOWN_SERVER_ERROR, NULL, a, cb, ud);
+            return;
+        }
+        next.member_epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+        /* Its partitions now carry epoch -2 (maybePartitionEpoch update). */
+        if (cgr_epochs_update(&g->epochs, &m->a, &next) != 0)
+            r.oom = true;
+        cgr_member_free(&m->a);
+        m->a = next;
         rec_current(&r, g, m, a);
     } else {
         slog(gc->log, SLOG_INFO, "group", "[GroupId %s] member %s left the consumer group",
