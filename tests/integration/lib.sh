@@ -212,7 +212,9 @@ broker_render() {
         case "$l" in
             plugin.dir=*)
                 local pd=${l#plugin.dir=} so
-                if [ -d "$pd" ] && [ -w "$pd" ]; then
+                # Only the test's own temp dirs: never write into the build
+                # tree (a test may point plugin.dir at a build directory).
+                if [ -d "$pd" ] && [ "${pd#"$T_TMP"/}" != "$pd" ]; then
                     for so in "$T_PLUGINS"/assignor_*.so; do
                         [ -e "$so" ] && [ ! -e "$pd/${so##*/}" ] && ln -sf "$(readlink -f "$so")" "$pd/${so##*/}"
                     done
