@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # kafkajs producing compressed batches — gzip (built in), snappy, lz4 and
 # zstd through the kafkajs-snappy, kafkajs-lz4 and @kafkajs/zstd packages —
-# stored as sent and read back exactly by confluent-kafka (and kafka-python
-# for gzip).  kafkajs consumers need consumer groups, which come later.
+# stored as sent and read back exactly by confluent-kafka and kafka-python
+# (every codec its python modules support).  kafkajs consuming other
+# clients' compressed batches is 049.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$T_DIR/codecs.sh"
@@ -19,6 +20,7 @@ for i in $(seq 1 $N); do
     printf 'js%03d:kafkajs value %03d %s\n' "$i" "$i" "$(printf 'pad %.0s' $(seq 1 $((10 + i % 30))))"
 done > "$T_TMP/in.txt"
 want=$(cat "$T_TMP/in.txt")
+kp_has() { "$PY" -c "import sys, kafka.codec as c; sys.exit(0 if c.has_$1() else 1)"; }
 codecs() {
     $CT batches "$BROKER_DATA/$1-0" | awk '{ if (!($3 in c)) { c[$3] = 1; s = s (s ? "," : "") $3 } n += $2 } END { print s, n }'
 }
@@ -39,8 +41,10 @@ for c in gzip snappy lz4 zstd; do
     is "$out" "ok $N" "kafkajs $c producer: $N records acknowledged (acks=-1)"
     is "$(codecs "js_$c")" "$c $N" "stored as one $c batch of $N records"
     is "$($CT consume-ck "$BOOTSTRAP" "js_$c" $N)" "$want" "confluent-kafka reads kafkajs's $c records exactly"
-    if [ "$c" = gzip ]; then
-        is "$($CT consume-kp "$BOOTSTRAP" "js_$c" $N)" "$want" "kafka-python reads kafkajs's gzip records exactly"
+    if kp_has "$c"; then
+        is "$($CT consume-kp "$BOOTSTRAP" "js_$c" $N)" "$want" "kafka-python reads kafkajs's $c records exactly"
+    else
+        skip "kafka-python reads kafkajs's $c records" "kafka-python has no $c codec here (its python module is not installed)"
     fi
 done
 done_testing

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kafkajs compressed producer for tests/integration/053-kafkajs-compression.t:
+// kafkajs compressed producer for tests/integration/045-kafkajs-compression.t:
 // sends the KEY:VALUE lines of FILE to partition 0 of TOPIC in one
 // compressed batch and prints "ok N", or "error NAME MESSAGE".  gzip is
 // built into kafkajs; snappy, lz4 and zstd come from kafkajs-snappy,

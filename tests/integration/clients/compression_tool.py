@@ -9,6 +9,9 @@ files hold one KEY:VALUE record per line.
   compression_tool.py produce-kp BOOT TOPIC FILE CODEC API   kafka-python producer
       (CODEC none|gzip|..., API e.g. 0.9 / 0.10 or auto) -> "ok N" or the error;
       with KP_DEBUG_LOG=FILE kafka-python's debug log (requests sent) goes to FILE
+  compression_tool.py produce-kp-spec BOOT TOPIC SPEC CODEC   kafka-python producer of
+      a SPEC file, "PARTITION<TAB>KEY<TAB>VALUE<TAB>HEADERS" lines (HEADERS: "k=v"
+      pairs separated by spaces); one batch per partition -> "ok N" or the error
   compression_tool.py produce-ck BOOT TOPIC FILE CODEC [k=v...]  confluent-kafka
       producer -> "ok N" or the error
   compression_tool.py batches LOGDIR                 stored batches of one partition
@@ -94,6 +97,35 @@ def produce_kp(boot, topic, path, codec, api):
         print("ok %d" % len(futs))
     except Exception as e:  # noqa: BLE001 - the error is the result
         print("error %s" % type(e).__name__)
+    p.close(10)
+
+
+def spec_records(path):
+    """(partition, key, value, [(header key, header value)]) of a SPEC file."""
+    out = []
+    with open(path, "rb") as f:
+        for line in f.read().splitlines():
+            p, k, v, h = line.split(b"\t")
+            hs = [tuple(x.split(b"=", 1)) for x in h.split(b" ") if x]
+            out.append((int(p), k, v, [(hk.decode(), hv) for hk, hv in hs]))
+    return out
+
+
+def produce_kp_spec(boot, topic, path, codec):
+    from kafka import KafkaProducer
+    # linger and batch size large enough that each partition's records go
+    # in one compressed batch; headers need record batches v2 (api auto).
+    p = KafkaProducer(bootstrap_servers=boot, compression_type=codec,
+                      linger_ms=200, batch_size=1 << 20, retries=0, acks=-1)
+    futs = [p.send(topic, key=k, value=v, headers=h, partition=part)
+            for part, k, v, h in spec_records(path)]
+    p.flush(30)
+    try:
+        for f in futs:
+            f.get(timeout=30)
+        print("ok %d" % len(futs))
+    except Exception as e:  # noqa: BLE001 - the error is the result
+        print("error %s %s" % (type(e).__name__, e))
     p.close(10)
 
 
@@ -343,6 +375,8 @@ def main():
         consume_kp(a[0], a[1], int(a[2]))
     elif cmd == "produce-kp":
         produce_kp(a[0], a[1], a[2], a[3], a[4])
+    elif cmd == "produce-kp-spec":
+        produce_kp_spec(a[0], a[1], a[2], a[3])
     elif cmd == "produce-ck":
         produce_ck(a[0], a[1], a[2], a[3], a[4:])
     elif cmd == "batches":
