@@ -4,6 +4,9 @@
  *   log-start-offset          "0\n<offset>\n" (Kafka keeps one file per log dir)
  *   recovery-point-offset     "0\n<offset>\n": everything below is known fsynced
  *   .clean-shutdown           present only between plog_close and the next open
+ *   <offset>.snapshot         producer state below <offset> (Kafka's format, see
+ *                             producer_state.h): written at each roll and at close,
+ *                             deleted with the segment starting at <offset>
  *
  * Threading: every function runs on the event-loop thread that owns the log.
  * Appends write() to the page cache; every fsync goes to the flusher thread.
@@ -157,6 +160,10 @@ void plog_close(struct partition_log *pl);
  * "<dir>.<uuid>-delete" like Kafka, so a crash mid-removal is recognisable).
  * Returns 0 or -errno; the log is gone either way. */
 int plog_delete(struct partition_log *pl);
+
+/* The partition's idempotent-producer state (producer_state.h): checked
+ * by every append, snapshotted at roll and close, rebuilt at open. */
+struct producer_state *plog_producer_state(struct partition_log *pl);
 
 /* Diagnostics for tests and tools. */
 int plog_segment_count(const struct partition_log *pl);
