@@ -13,6 +13,7 @@ static const struct api_entry api_table[] = {
     { KP_API_CREATE_TOPICS, 0, 7, handle_create_topics },
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { KP_API_INIT_PRODUCER_ID, 0, 5, handle_init_producer_id },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
     { KP_API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },

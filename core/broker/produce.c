@@ -73,13 +73,23 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
                 0 /* leader epoch: single node, never changes yet */, broker_now_ms(b),
                 module_registry_decompress, b->modules, &res);
     if (res.error) {
-        if (res.errmsg[0])
+        /* Kafka sends no message with producer state errors (only record
+         * validation errors carry one); the detail goes to the log. */
+        bool pstate_err = res.error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+                          res.error == KP_ERR_INVALID_PRODUCER_EPOCH ||
+                          res.error == KP_ERR_INVALID_TXN_STATE;
+        if (res.errmsg[0] && !pstate_err)
             out->ErrorMessage = rq_str(pw->rq, res.errmsg);
         slog(b->log, SLOG_DEBUG, "produce", "%s-%d: append refused: %s (%s)", topic, pd->Index,
              kp_error_name(res.error), res.errmsg);
         out->LogStartOffset = plog_log_start_offset(pl);
         return res.error;
     }
+    if (res.duplicate)
+        slog(b->log, SLOG_DEBUG, "produce",
+             "%s-%d: retried batch of producer %lld already stored at offsets %lld..%lld",
+             topic, pd->Index, (long long)rb_get_i64(pd->Records.p + RB_OFF_PRODUCER_ID),
+             (long long)res.base_offset, (long long)res.last_offset);
     out->BaseOffset = res.base_offset;
     out->LogAppendTimeMs = res.log_append_time;
     out->LogStartOffset = res.log_start_offset;
@@ -92,6 +102,22 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         }
     }
     return KP_ERR_NONE;
+}
+
+/* ProduceRequest.hasTransactionalRecords: a partition's first batch has
+ * the transactional attribute. */
+static bool has_transactional_records(const struct kp_ProduceRequest *req)
+{
+    for (int32_t i = 0; i < req->TopicData.count; i++) {
+        const struct kp_ProduceRequest_TopicProduceData *td = &req->TopicData.items[i];
+        for (int32_t j = 0; j < td->PartitionData.count; j++) {
+            const struct kp_ProduceRequest_PartitionProduceData *pd = &td->PartitionData.items[j];
+            if (pd->Records.len >= RB_HEADER_SIZE && pd->Records.p[RB_OFF_MAGIC] == RB_MAGIC &&
+                (rb_get_i16(pd->Records.p + RB_OFF_ATTRIBUTES) & RB_ATTR_TRANSACTIONAL))
+                return true;
+        }
+    }
+    return false;
 }
 
 void handle_produce(struct broker *b, struct request *rq)
@@ -120,9 +146,11 @@ void handle_produce(struct broker *b, struct request *rq)
     int16_t global = KP_ERR_NONE;
     if (req->Acks != 0 && req->Acks != 1 && req->Acks != -1)
         global = KP_ERR_INVALID_REQUIRED_ACKS;
-    else if (req->TransactionalId.s)
+    else if (req->TransactionalId.s || has_transactional_records(req))
         /* Transactions arrive with the exactly-once work; until then a
-         * transactional producer is refused rather than half-served. */
+         * transactional producer is refused rather than half-served.
+         * Kafka refuses transactional batches without a TransactionalId
+         * with this same code. */
         global = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
     pw->resp.Responses.count = req->TopicData.count;

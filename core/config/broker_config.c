@@ -284,6 +284,15 @@ static const struct cfg_row rows[] = {
             "Smallest session timeout a consumer may ask for."),
     INT_ROW("group.max.session.timeout.ms", "1800000", 0, INT32_MAX, FLD(group_max_session_timeout_ms), 0,
             "Largest session timeout a consumer may ask for."),
+    INT_ROW("transaction.max.timeout.ms", "900000", 1, INT32_MAX, FLD(transaction_max_timeout_ms), 0,
+            "Largest transaction timeout a producer may ask for in InitProducerId."),
+    INT_ROW("transactional.id.expiration.ms", "604800000", 1, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
+            "Accepted for compatibility; transactional ids arrive with the transaction coordinator."),
+    INT_ROW("producer.id.expiration.ms", "86400000", 1, INT32_MAX, FLD(producer_id_expiration_ms),
+            F_DYNAMIC, "A producer id with no write for this long is forgotten by each partition."),
+    INT_ROW("producer.id.expiration.check.interval.ms", "600000", 1, INT32_MAX,
+            FLD(producer_id_expiration_check_interval_ms), 0,
+            "How often partitions look for expired producer ids."),
 
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,

@@ -159,6 +159,10 @@ struct sluice_config {
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
+    int32_t transaction_max_timeout_ms;
+    /* --- idempotent producers --- */
+    int32_t producer_id_expiration_ms;
+    int32_t producer_id_expiration_check_interval_ms;
 
     /* --- Sluice's own --- */
     char *log_file;  /* NULL: stderr */

@@ -23,10 +23,12 @@ enum {
     META_REC_PARTITION = 3,
     META_REC_CONFIG = 4,
     META_REC_REMOVE_TOPIC = 9,
+    META_REC_PRODUCER_IDS = 15,
 };
 
 /* One record to append: msg is the generated struct for its type (struct
- * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord). */
+ * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord,
+ * kp_ProducerIdsRecord). */
 struct meta_record {
     int16_t type;
     int16_t version;

@@ -834,6 +834,7 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
             res->base_offset = pstate_batch_first_offset(&dup);
             res->last_offset = dup.last_offset;
             res->log_append_time = dup.timestamp;
+            res->duplicate = 1;
             res->need_flush = cfg->flush_interval_messages != INT64_MAX &&
                               dup.last_offset >= pl->recovery_point;
             return 0;

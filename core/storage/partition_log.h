@@ -74,6 +74,8 @@ struct plog_append_result {
     int64_t log_append_time; /* -1 unless LogAppendTime */
     int64_t log_start_offset;
     int need_flush;          /* flush.messages reached: call plog_flush, ack on done */
+    int duplicate;           /* a producer's retry of stored batches: nothing written,
+                                the offsets are the stored ones (producer_state.h) */
     char errmsg[128];
 };
 
