@@ -64,12 +64,15 @@ struct opts {
     int keep_tmp;
     int verbose;
     int repeat;                /* runs per scenario and target; medians shown */
+    int idempotence;           /* also run the acks=all scenarios with enable.idempotence */
 };
 
 struct scenario {
     int record_size;
     const char *acks;          /* librdkafka "acks" value */
     int partitions;
+    int idempotent;            /* enable.idempotence=true (needs acks=all) */
+    int plain;                 /* index of the same scenario without idempotence */
 };
 
 struct result {
@@ -384,7 +387,9 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
         rd_kafka_conf_set(conf, "acks", sc->acks, e, sizeof e) ||
         rd_kafka_conf_set(conf, "linger.ms", "5", e, sizeof e) ||
         rd_kafka_conf_set(conf, "batch.num.messages", "10000", e, sizeof e) ||
-        rd_kafka_conf_set(conf, "message.timeout.ms", num, e, sizeof e)) {
+        rd_kafka_conf_set(conf, "message.timeout.ms", num, e, sizeof e) ||
+        (sc->idempotent &&
+         rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof e))) {
         if (conf)
             rd_kafka_conf_destroy(conf);
         errf(err, errlen, "producer config: %s", e);
@@ -1094,6 +1099,8 @@ static void usage(FILE *f, const char *argv0)
             "  --timeout S          bound of each produce/consume phase (default 120)\n"
             "  --start-timeout S    bound for sluiced to start listening (default 30)\n"
             "  --keep-tmp           keep sluiced's work directory\n"
+            "  --idempotence        also run the acks=all scenarios with enable.idempotence=true\n"
+            "                       and compare them with the plain ones\n"
             "  --verbose            librdkafka debug logging\n",
             argv0);
 }
@@ -1113,6 +1120,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "repeat", required_argument, 0, 'r' },
         { "keep-tmp", no_argument, 0, 'k' },
         { "verbose", no_argument, 0, 'v' },
+        { "idempotence", no_argument, 0, 'I' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -1128,6 +1136,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'q': o->quick = 1; break;
         case 'k': o->keep_tmp = 1; break;
         case 'v': o->verbose = 1; break;
+        case 'I': o->idempotence = 1; break;
         case 'n':
             o->records = strtol(optarg, &end, 10);
             if (*end || o->records < 1 || o->records > 100000000) {
@@ -1175,23 +1184,41 @@ int main(int argc, char **argv)
 {
     struct opts o = { .sluiced = "./sluiced", .config_flag = "--config",
                       .timeout_s = 120, .start_timeout_s = 30, .repeat = 1 };
-    static const struct scenario scenarios[] = {
-        { 1024, "1", 1 },  { 1024, "1", 16 },  { 1024, "all", 1 },  { 1024, "all", 16 },
-        { 100, "1", 1 },   { 100, "1", 16 },   { 100, "all", 1 },   { 100, "all", 16 },
+    static const struct scenario base_scenarios[] = {
+        { 1024, "1", 1, 0, 0 },  { 1024, "1", 16, 0, 0 },  { 1024, "all", 1, 0, 0 },
+        { 1024, "all", 16, 0, 0 }, { 100, "1", 1, 0, 0 },  { 100, "1", 16, 0, 0 },
+        { 100, "all", 1, 0, 0 },  { 100, "all", 16, 0, 0 },
     };
-    enum { NSC = sizeof scenarios / sizeof scenarios[0] };
+    enum { NBASE = sizeof base_scenarios / sizeof base_scenarios[0], MAXSC = 2 * NBASE };
+    /* --idempotence adds an idempotent twin of every acks=all scenario
+     * (librdkafka's idempotent producer requires acks=all). */
+    struct scenario scenarios[MAXSC];
+    int NSC = 0;
     struct target targets[2] = {
         { .name = "sluice", .kind = T_SLUICE },
         { .name = "mock", .kind = T_MOCK },
     };
-    struct result res[NSC][2];
+    struct result res[MAXSC][2];
     struct result reps[2][MAX_REPEAT];
-    char errs[NSC][2][512];
+    char errs[MAXSC][2][512];
     char err[512];
     int failures = 0;
 
     if (parse_opts(argc, argv, &o))
         return 2;
+    for (int i = 0; i < NBASE; i++) {
+        scenarios[NSC] = base_scenarios[i];
+        scenarios[NSC].plain = NSC;
+        NSC++;
+    }
+    for (int i = 0; o.idempotence && i < NBASE; i++) {
+        if (strcmp(base_scenarios[i].acks, "all") != 0)
+            continue;
+        scenarios[NSC] = base_scenarios[i];
+        scenarios[NSC].idempotent = 1;
+        scenarios[NSC].plain = i;
+        NSC++;
+    }
     signal(SIGPIPE, SIG_IGN);
     memset(res, 0, sizeof res);
     memset(errs, 0, sizeof errs);
@@ -1234,8 +1261,9 @@ int main(int argc, char **argv)
         long n = o.records ? o.records : (sc->record_size >= 1024 ? 100000 : 200000);
         if (o.quick)
             n = n / 10 > 0 ? n / 10 : 1;
-        printf("\n== %s records, acks=%s, %d partition%s, %ld records ==\n",
-               sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks, sc->partitions,
+        printf("\n== %s records, acks=%s%s, %d partition%s, %ld records ==\n",
+               sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks,
+               sc->idempotent ? ", idempotent" : "", sc->partitions,
                sc->partitions == 1 ? "" : "s", n);
         print_header();
         fflush(stdout);
@@ -1257,9 +1285,9 @@ int main(int argc, char **argv)
                 } else if (t->kind == T_SLUICE && sluice_check(t, e, sizeof e)) {
                     t->usable = 0;
                 } else {
-                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d-r%d", runid,
-                             sc->record_size >= 1024 ? "1k" : "100b", sc->acks, sc->partitions,
-                             rep);
+                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s%s-p%d-r%d", runid,
+                             sc->record_size >= 1024 ? "1k" : "100b", sc->acks,
+                             sc->idempotent ? "-idem" : "", sc->partitions, rep);
                     if (run_produce(t, &o, sc, topic, r, e, sizeof e) == 0 &&
                         run_consume(t, &o, sc, topic, r, e, sizeof e) == 0)
                         r->ok = 1;
@@ -1314,8 +1342,8 @@ int main(int argc, char **argv)
         const struct scenario *sc = &scenarios[s];
         char label[64];
         const struct result *a = &res[s][0], *b = &res[s][1];
-        snprintf(label, sizeof label, "%s acks=%s p=%d", sc->record_size >= 1024 ? "1KiB" : "100B",
-                 sc->acks, sc->partitions);
+        snprintf(label, sizeof label, "%s acks=%s p=%d%s", sc->record_size >= 1024 ? "1KiB" : "100B",
+                 sc->acks, sc->partitions, sc->idempotent ? " idem" : "");
         char v[9][24];
         printf("  %-24s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", label,
                num_str(v[0], 24, a, a->prod_msgs_s, 0), num_str(v[1], 24, b, b->prod_msgs_s, 0),
@@ -1324,6 +1352,28 @@ int main(int argc, char **argv)
                ratio_str(v[5], 24, a->p99_ms, b->p99_ms),
                num_str(v[6], 24, a, a->cons_msgs_s, 0), num_str(v[7], 24, b, b->cons_msgs_s, 0),
                ratio_str(v[8], 24, a->cons_msgs_s, b->cons_msgs_s));
+    }
+    if (o.idempotence) {
+        /* The cost of idempotence: each idempotent scenario against the
+         * same scenario without it, per target. */
+        printf("\n== idempotent vs plain producer (acks=all; ratio = idempotent/plain) ==\n");
+        printf("  %-24s %10s %10s %7s %10s %10s %7s\n", "scenario", "plain sl", "idem sl", "ratio",
+               "plain mock", "idem mock", "ratio");
+        for (int s = 0; s < NSC; s++) {
+            const struct scenario *sc = &scenarios[s];
+            if (!sc->idempotent)
+                continue;
+            char label[64], v[6][24];
+            const struct result *ps = &res[sc->plain][0], *is = &res[s][0];
+            const struct result *pm = &res[sc->plain][1], *im = &res[s][1];
+            snprintf(label, sizeof label, "%s p=%d", sc->record_size >= 1024 ? "1KiB" : "100B",
+                     sc->partitions);
+            printf("  %-24s %10s %10s %7s %10s %10s %7s\n", label,
+                   num_str(v[0], 24, ps, ps->prod_msgs_s, 0), num_str(v[1], 24, is, is->prod_msgs_s, 0),
+                   ratio_str(v[2], 24, is->prod_msgs_s, ps->prod_msgs_s),
+                   num_str(v[3], 24, pm, pm->prod_msgs_s, 0), num_str(v[4], 24, im, im->prod_msgs_s, 0),
+                   ratio_str(v[5], 24, im->prod_msgs_s, pm->prod_msgs_s));
+        }
     }
     printf("\n%s: %d failure%s\n", failures ? "FAIL" : "OK", failures, failures == 1 ? "" : "s");
     return failures ? 1 : 0;
