@@ -55,6 +55,7 @@ struct meta_image {
     /* First producer id of the next block to hand out (Kafka's
      * ProducerIdControlManager: ProducerIdsRecord.NextProducerId). */
     int64_t next_producer_id;
+    struct strmap module_records; /* "<module>:<key>" -> value (meta/module_record.h) */
     uint64_t version;      /* number of records applied */
 };
 

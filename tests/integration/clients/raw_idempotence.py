@@ -4,8 +4,12 @@ way of the exact error codes): InitProducerId v0-5 and its request checks,
 then hand-made idempotent batches (kafka-python's batch encoder) sent with
 Produce v8 and v9: duplicates, OUT_OF_ORDER_SEQUENCE_NUMBER,
 INVALID_PRODUCER_EPOCH, unknown producers, transactional batches without a
-TransactionalId.  Prints TAP.  Usage: raw_idempotence.py PORT TOPIC"""
+TransactionalId.  With GZ_TOPIC (a topic with compression.type=gzip): the
+same duplicate rules on batches the broker re-compresses, and the timestamp
+rules checked before the producer state.  Prints TAP.
+Usage: raw_idempotence.py PORT TOPIC [GZ_TOPIC]"""
 import sys
+import time
 
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -14,6 +18,7 @@ from kwire import i8, i16, i32, uvarint, string, compact_string
 from taplib import Tap
 
 PORT, TOPIC = int(sys.argv[1]), sys.argv[2]
+GZ_TOPIC = sys.argv[3] if len(sys.argv) > 3 else None
 t = Tap()
 sock = kwire.connect(PORT)
 corr = [0]
@@ -21,6 +26,8 @@ corr = [0]
 NONE, NOT_COORDINATOR, INVALID_REQUEST = 0, 16, 42
 OUT_OF_ORDER, INVALID_PRODUCER_EPOCH, INVALID_TXN_TIMEOUT = 45, 47, 50
 TXN_ID_AUTH_FAILED = 53
+INVALID_TIMESTAMP = 32
+TS_MSG = "One or more records have been rejected due to invalid timestamp"
 
 
 def rpc(api, ver, body, flexible):
@@ -53,31 +60,32 @@ def init_pid(ver, txn_id=None, timeout=60000, pid=-1, epoch=-1):
     return err, pid_, epoch_
 
 
-def batch(pid, epoch, seq, n, txn=False, tag="r"):
+def batch(pid, epoch, seq, n, txn=False, tag="r", ts=None):
     b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=txn,
                                   producer_id=pid, producer_epoch=epoch, base_sequence=seq,
                                   batch_size=1 << 20)
     for i in range(n):
-        b.append(i, timestamp=None, key=None, value=("%s-%d" % (tag, seq + i)).encode(),
+        b.append(i, timestamp=ts, key=None, value=("%s-%d" % (tag, seq + i)).encode(),
                  headers=[])
     return bytes(b.build())
 
 
-def produce(records, ver=8, txn_id=None):
+def produce(records, ver=8, txn_id=None, topic=None):
     """(error, base_offset, error_message) of partition 0."""
+    topic = topic or TOPIC
     flex = ver >= 9
     if flex:
         body = (compact_string(txn_id) + i16(-1) + i32(30000) + uvarint(2) +
-                compact_string(TOPIC) + uvarint(2) + i32(0) + uvarint(len(records) + 1) +
+                compact_string(topic) + uvarint(2) + i32(0) + uvarint(len(records) + 1) +
                 records + uvarint(0) + uvarint(0) + uvarint(0))
     else:
-        body = (string(txn_id) + i16(-1) + i32(30000) + i32(1) + string(TOPIC) + i32(1) +
+        body = (string(txn_id) + i16(-1) + i32(30000) + i32(1) + string(topic) + i32(1) +
                 i32(0) + i32(len(records)) + records)
     r = rpc(0, ver, body, flex)
     ntopics = r.uvarint() - 1 if flex else r.i32()
     assert ntopics == 1
     name = r.compact_string() if flex else r.string()
-    assert name == TOPIC
+    assert name == topic
     nparts = r.uvarint() - 1 if flex else r.i32()
     assert nparts == 1
     idx, err, base = r.i32(), r.i16(), r.i64()
@@ -150,4 +158,34 @@ t.is_(produce(batch(pids[1], 0, 0, 1, txn=True)), (TXN_ID_AUTH_FAILED, -1, None)
       "transactional batch without a TransactionalId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED")
 t.is_(produce(batch(pids[1], 0, -1, 1))[:2], (87, -1),
       "producer id with sequence -1: INVALID_RECORD (LogValidator)")
+
+# ---- Re-compressed topic ----------------------------------------------
+# The broker re-compresses these uncompressed batches to gzip before the
+# append; the producer state must see the stored batch (same producer id,
+# epoch and sequences) so a retry is still answered as a duplicate.
+if GZ_TOPIC:
+    gp = pids[2]
+
+    def gz(records):
+        return produce(records, topic=GZ_TOPIC)
+
+    t.is_(gz(batch(gp, 0, 0, 3, tag="g")), (NONE, 0, None),
+          "gzip topic: seq 0..2 (sent uncompressed) stored at offset 0")
+    t.is_(gz(batch(gp, 0, 0, 3, tag="g")), (NONE, 0, None),
+          "gzip topic: retry of seq 0..2 is a duplicate with its original offset 0, not re-appended")
+    t.is_(gz(batch(gp, 0, 3, 2, tag="g")), (NONE, 3, None), "gzip topic: seq 3..4 stored at offset 3")
+    t.is_(gz(batch(gp, 0, 3, 2, tag="g")), (NONE, 3, None),
+          "gzip topic: retry of seq 3..4: original offset 3")
+    t.is_(gz(batch(gp, 0, 9, 1, tag="g")), (OUT_OF_ORDER, -1, None),
+          "gzip topic: gap after re-compression: OUT_OF_ORDER_SEQUENCE_NUMBER")
+    # Timestamp rules (message.timestamp.after.max.ms, 1 hour by default)
+    # run before the producer state, as Kafka's LogValidator runs before
+    # analyzeAndValidateProducerState: a refused batch leaves no trace.
+    future = int(time.time() * 1000) + 3 * 3600 * 1000
+    t.is_(gz(batch(gp, 0, 5, 1, tag="g", ts=future)), (INVALID_TIMESTAMP, -1, TS_MSG),
+          "gzip topic: next seq with a timestamp 3 h ahead: INVALID_TIMESTAMP")
+    t.is_(gz(batch(gp, 0, 9, 1, tag="g", ts=future)), (INVALID_TIMESTAMP, -1, TS_MSG),
+          "bad timestamp and a sequence gap: INVALID_TIMESTAMP (validation before producer state)")
+    t.is_(gz(batch(gp, 0, 5, 1, tag="g")), (NONE, 5, None),
+          "the refused seq 5 did not advance the producer state: seq 5 stored at offset 5")
 sys.exit(1 if t.failed else 0)
