@@ -64,8 +64,12 @@ start_fails "descriptor name differs from the file name" \
     "sluiced: module 'mod_other' ($T_TMP/renamed/mod_other.so): descriptor declares name 'mod_codec_a' (the name must match the file name)" \
     "plugin.dir=$T_TMP/renamed" "module.load=mod_other"
 
+# Services start once the broker is up, after the consumer-group assignors
+# (group.consumer.assignors) are checked, so this one loads them too.
+_link_plugins
 start_fails "service that fails to start (absolute path in module.load)" \
     "sluiced: module 'mod_records' ($H11/mod_records.so): service recorder failed to start (-3): asked to fail" \
+    "plugin.dir=$T_PLUGINS" "module.load=assignor_range" "module.load=assignor_sticky" \
     "module.load=$H11/mod_records.so" "module.mod_records.fail_start=true"
 
 N=$((N + 1))

@@ -207,7 +207,18 @@ broker_render() {
         [ "$skip_it" -eq 1 ] || echo "$d" >>"$BROKER_CONF"
     done
     # module.load lines accumulate, so these stay beside the test's own; a
-    # test with its own plugin.dir links the assignors there too.
+    # test with its own plugin.dir gets the assignors linked there too.
+    for l in "$@"; do
+        case "$l" in
+            plugin.dir=*)
+                local pd=${l#plugin.dir=} so
+                if [ -d "$pd" ] && [ -w "$pd" ]; then
+                    for so in "$T_PLUGINS"/assignor_*.so; do
+                        [ -e "$so" ] && [ ! -e "$pd/${so##*/}" ] && ln -sf "$(readlink -f "$so")" "$pd/${so##*/}"
+                    done
+                fi ;;
+        esac
+    done
     for d in "${modules[@]}"; do echo "$d" >>"$BROKER_CONF"; done
     for l in "$@"; do
         echo "$l" >>"$BROKER_CONF"
