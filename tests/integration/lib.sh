@@ -207,10 +207,13 @@ broker_render() {
         [ "$skip_it" -eq 1 ] || echo "$d" >>"$BROKER_CONF"
     done
     # module.load lines accumulate, so these stay beside the test's own; a
-    # test with its own plugin.dir gets the assignors linked there too.
+    # test with its own plugin.dir gets the assignors linked there too, but
+    # only into a directory of its own under $T_TMP: links in the build
+    # tree (tests/modules/.libs) would change what other tests find there
+    # (test_plugin_loader counts the modules of that directory).
     for l in "$@"; do
         case "$l" in
-            plugin.dir=*)
+            plugin.dir="$T_TMP"/*)
                 local pd=${l#plugin.dir=} so
                 if [ -d "$pd" ] && [ -w "$pd" ]; then
                     for so in "$T_PLUGINS"/assignor_*.so; do
