@@ -27,9 +27,10 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libev-dev libjansson-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev
       libsnappy-dev libpcre2-dev)
 if [ "$build_only" -eq 0 ]; then
-    # python3-snappy: kafka-python's xerial snappy encoder (codec tests);
+    # python3-snappy, python3-lz4, python3-zstandard: kafka-python's codecs
+    # (its xerial snappy encoder, lz4 frames, zstd) for the codec tests;
     # lz4, zstd: reference encoders for the codec tests.
-    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka python3-snappy lz4 zstd
+    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard lz4 zstd
            clang libclang-rt-14-dev openssl procps iproute2)
     # A node installed outside apt (nodesource, nvm) conflicts with Debian's
     # npm package, so only pull Debian's when there is no node at all.

@@ -93,12 +93,12 @@ like "$(grep ERROR "$T_TMP/lf.log")" "ERROR \[broker\] start-up failed: module '
 
 # The same module starts once its option is in the config: module.<name>.*
 # lines reach the module through host->config_get_*.
-# A private plugin.dir, so the harness can link the assignor modules
-# beside it without touching the build tree's tests/modules/.libs.
-mkdir -p "$T_TMP/tm-init"
-ln -sf "$TM/mod_init_fail.so" "$T_TMP/tm-init/mod_init_fail.so"
-broker_start "plugin.dir=$T_TMP/tm-init" "module.load=mod_init_fail" \
-    "module.mod_init_fail.secret=hunter2" "module.not_loaded.x=1"
+# (Its own plugin.dir in the test's temp dir, so the harness can add the
+# assignor modules every broker loads.)
+mkdir -p "$T_TMP/initfail"
+ln -sf "$TM/mod_init_fail.so" "$T_TMP/initfail/mod_init_fail.so"
+broker_start "plugin.dir=$T_TMP/initfail" "module.load=mod_init_fail" "module.mod_init_fail.secret=hunter2" \
+    "module.not_loaded.x=1"
 like "$(cat "$(broker_log)")" "\[mod_init_fail\] secret has 7 chars" "module option from the config file reached init"
 like "$(cat "$(broker_log)")" "WARN \[config\] option module\.not_loaded\.x ignored: module 'not_loaded' is not loaded" \
     "an option for a module that is not loaded is reported"

@@ -207,15 +207,14 @@ broker_render() {
         [ "$skip_it" -eq 1 ] || echo "$d" >>"$BROKER_CONF"
     done
     # module.load lines accumulate, so these stay beside the test's own; a
-    # test with its own plugin.dir gets the assignors linked there too, but
-    # only into a directory of its own under $T_TMP: links in the build
-    # tree (tests/modules/.libs) would change what other tests find there
-    # (test_plugin_loader counts the modules of that directory).
+    # test with its own plugin.dir gets the assignors linked there too.
     for l in "$@"; do
         case "$l" in
-            plugin.dir="$T_TMP"/*)
+            plugin.dir=*)
                 local pd=${l#plugin.dir=} so
-                if [ -d "$pd" ] && [ -w "$pd" ]; then
+                # Only the test's own temp dirs: never write into the build
+                # tree (a test may point plugin.dir at a build directory).
+                if [ -d "$pd" ] && [ "${pd#"$T_TMP"/}" != "$pd" ]; then
                     for so in "$T_PLUGINS"/assignor_*.so; do
                         [ -e "$so" ] && [ ! -e "$pd/${so##*/}" ] && ln -sf "$(readlink -f "$so")" "$pd/${so##*/}"
                     done
