@@ -71,6 +71,7 @@ struct opts {
     const char *extra_cfg[32]; /* --sluice-config lines appended to sluiced's config */
     int n_extra_cfg;
     int no_modules;            /* don't load the build's codec modules into sluiced */
+    int idempotence;           /* also run the acks=all scenarios with enable.idempotence */
 };
 
 struct scenario {
@@ -78,6 +79,8 @@ struct scenario {
     const char *acks;          /* librdkafka "acks" value */
     int partitions;
     const char *codec;         /* compression.codec; NULL = --compression */
+    int idempotent;            /* enable.idempotence=true (needs acks=all) */
+    int plain;                 /* index of the same scenario without idempotence */
 };
 
 static const char *sc_codec(const struct scenario *sc, const struct opts *o)
@@ -486,6 +489,8 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
         rd_kafka_conf_set(conf, "batch.num.messages", "10000", e, sizeof e) ||
         rd_kafka_conf_set(conf, "message.timeout.ms", num, e, sizeof e) ||
         rd_kafka_conf_set(conf, "compression.codec", codec, e, sizeof e) ||
+        (sc->idempotent &&
+         rd_kafka_conf_set(conf, "enable.idempotence", "true", e, sizeof e)) ||
         /* Statistics only where they are used: whether batches really
          * went out compressed (bytes on the wire vs bytes of values). */
         (compressing && rd_kafka_conf_set(conf, "statistics.interval.ms", "250", e, sizeof e))) {
@@ -1307,6 +1312,8 @@ static void usage(FILE *f, const char *argv0)
             "  --sluice-config L    extra line for sluiced's config (repeatable), e.g.\n"
             "                       --sluice-config compression.zstd.level=1\n"
             "  --no-modules         don't load the build's codec modules into sluiced\n"
+            "  --idempotence        also run the acks=all scenarios with enable.idempotence=true\n"
+            "                       and compare them with the plain ones\n"
             "  --verbose            librdkafka debug logging\n",
             argv0);
 }
@@ -1329,6 +1336,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "compression", required_argument, 0, 'C' },
         { "sluice-config", required_argument, 0, 'X' },
         { "no-modules", no_argument, 0, 'N' },
+        { "idempotence", no_argument, 0, 'I' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -1363,6 +1371,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             }
             o->extra_cfg[o->n_extra_cfg++] = optarg;
             break;
+        case 'I': o->idempotence = 1; break;
         case 'n':
             o->records = strtol(optarg, &end, 10);
             if (*end || o->records < 1 || o->records > 100000000) {
@@ -1411,28 +1420,46 @@ int main(int argc, char **argv)
     struct opts o = { .sluiced = "./sluiced", .config_flag = "--config",
                       .timeout_s = 120, .start_timeout_s = 30, .repeat = 1,
                       .compression = "none" };
-    /* The eight base scenarios use --compression (default none); the last
-     * two always compress, with the codecs librdkafka can use against
-     * Sluice (see the README). */
-    static const struct scenario scenarios[] = {
-        { 1024, "1", 1, NULL },  { 1024, "1", 16, NULL },  { 1024, "all", 1, NULL },
-        { 1024, "all", 16, NULL }, { 100, "1", 1, NULL },  { 100, "1", 16, NULL },
-        { 100, "all", 1, NULL },  { 100, "all", 16, NULL },
-        { 1024, "1", 1, "lz4" },  { 1024, "1", 1, "zstd" },
+    /* The eight base scenarios use --compression (default none); the two
+     * after them always compress, with the codecs librdkafka can use
+     * against Sluice (see the README). */
+    static const struct scenario base_scenarios[] = {
+        { 1024, "1", 1, NULL, 0, 0 },    { 1024, "1", 16, NULL, 0, 0 },
+        { 1024, "all", 1, NULL, 0, 0 },  { 1024, "all", 16, NULL, 0, 0 },
+        { 100, "1", 1, NULL, 0, 0 },     { 100, "1", 16, NULL, 0, 0 },
+        { 100, "all", 1, NULL, 0, 0 },   { 100, "all", 16, NULL, 0, 0 },
+        { 1024, "1", 1, "lz4", 0, 0 },   { 1024, "1", 1, "zstd", 0, 0 },
     };
-    enum { NSC = sizeof scenarios / sizeof scenarios[0] };
+    enum { NBASE = sizeof base_scenarios / sizeof base_scenarios[0], MAXSC = 2 * NBASE };
+    /* --idempotence adds an idempotent twin of every acks=all scenario
+     * (librdkafka's idempotent producer requires acks=all). */
+    struct scenario scenarios[MAXSC];
+    int NSC = 0;
     struct target targets[2] = {
         { .name = "sluice", .kind = T_SLUICE },
         { .name = "mock", .kind = T_MOCK },
     };
-    struct result res[NSC][2];
+    struct result res[MAXSC][2];
     struct result reps[2][MAX_REPEAT];
-    char errs[NSC][2][512];
+    char errs[MAXSC][2][512];
     char err[512];
     int failures = 0;
 
     if (parse_opts(argc, argv, &o))
         return 2;
+    for (int i = 0; i < NBASE; i++) {
+        scenarios[NSC] = base_scenarios[i];
+        scenarios[NSC].plain = NSC;
+        NSC++;
+    }
+    for (int i = 0; o.idempotence && i < NBASE; i++) {
+        if (strcmp(base_scenarios[i].acks, "all") != 0)
+            continue;
+        scenarios[NSC] = base_scenarios[i];
+        scenarios[NSC].idempotent = 1;
+        scenarios[NSC].plain = i;
+        NSC++;
+    }
     signal(SIGPIPE, SIG_IGN);
     memset(res, 0, sizeof res);
     memset(errs, 0, sizeof errs);
@@ -1468,8 +1495,8 @@ int main(int argc, char **argv)
             printf("mock: librdkafka mock cluster (1 broker, in-process) at %s\n", targets[1].bootstrap);
         }
     }
-    printf("producer: linger.ms=5 batch.num.messages=10000, compression.codec=%s (last two "
-           "scenarios: lz4, zstd); latency = enqueue -> delivery report\n", o.compression);
+    printf("producer: linger.ms=5 batch.num.messages=10000, compression.codec=%s (the two "
+           "compressing scenarios: lz4, zstd); latency = enqueue -> delivery report\n", o.compression);
     fflush(stdout);
 
     for (int s = 0; s < NSC; s++) {
@@ -1477,8 +1504,9 @@ int main(int argc, char **argv)
         long n = o.records ? o.records : (sc->record_size >= 1024 ? 100000 : 200000);
         if (o.quick)
             n = n / 10 > 0 ? n / 10 : 1;
-        printf("\n== %s records, acks=%s, %d partition%s, %ld records, compression %s ==\n",
-               sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks, sc->partitions,
+        printf("\n== %s records, acks=%s%s, %d partition%s, %ld records, compression %s ==\n",
+               sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks,
+               sc->idempotent ? ", idempotent" : "", sc->partitions,
                sc->partitions == 1 ? "" : "s", n, sc_codec(sc, &o));
         print_header();
         fflush(stdout);
@@ -1501,9 +1529,10 @@ int main(int argc, char **argv)
                 } else if (t->kind == T_SLUICE && sluice_check(t, e, sizeof e)) {
                     t->usable = 0;
                 } else {
-                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d-%s-r%d", runid,
-                             sc->record_size >= 1024 ? "1k" : "100b", sc->acks, sc->partitions,
-                             sc_codec(sc, &o), rep);
+                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s%s-p%d-%s-r%d", runid,
+                             sc->record_size >= 1024 ? "1k" : "100b", sc->acks,
+                             sc->idempotent ? "-idem" : "", sc->partitions, sc_codec(sc, &o),
+                             rep);
                     if (run_produce(t, &o, sc, topic, r, e, sizeof e) == 0 &&
                         run_consume(t, &o, sc, topic, r, e, sizeof e) == 0)
                         r->ok = 1;
@@ -1559,10 +1588,11 @@ int main(int argc, char **argv)
         const struct scenario *sc = &scenarios[s];
         char label[64];
         const struct result *a = &res[s][0], *b = &res[s][1];
-        snprintf(label, sizeof label, "%s acks=%s p=%d%s%s",
+        snprintf(label, sizeof label, "%s acks=%s p=%d%s%s%s",
                  sc->record_size >= 1024 ? "1KiB" : "100B", sc->acks, sc->partitions,
                  strcmp(sc_codec(sc, &o), "none") ? " " : "",
-                 strcmp(sc_codec(sc, &o), "none") ? sc_codec(sc, &o) : "");
+                 strcmp(sc_codec(sc, &o), "none") ? sc_codec(sc, &o) : "",
+                 sc->idempotent ? " idem" : "");
         char v[9][24];
         printf("  %-29s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", label,
                num_str(v[0], 24, a, a->prod_msgs_s, 0), num_str(v[1], 24, b, b->prod_msgs_s, 0),
@@ -1571,6 +1601,28 @@ int main(int argc, char **argv)
                ratio_str(v[5], 24, a->p99_ms, b->p99_ms),
                num_str(v[6], 24, a, a->cons_msgs_s, 0), num_str(v[7], 24, b, b->cons_msgs_s, 0),
                ratio_str(v[8], 24, a->cons_msgs_s, b->cons_msgs_s));
+    }
+    if (o.idempotence) {
+        /* The cost of idempotence: each idempotent scenario against the
+         * same scenario without it, per target. */
+        printf("\n== idempotent vs plain producer (acks=all; ratio = idempotent/plain) ==\n");
+        printf("  %-24s %10s %10s %7s %10s %10s %7s\n", "scenario", "plain sl", "idem sl", "ratio",
+               "plain mock", "idem mock", "ratio");
+        for (int s = 0; s < NSC; s++) {
+            const struct scenario *sc = &scenarios[s];
+            if (!sc->idempotent)
+                continue;
+            char label[64], v[6][24];
+            const struct result *ps = &res[sc->plain][0], *is = &res[s][0];
+            const struct result *pm = &res[sc->plain][1], *im = &res[s][1];
+            snprintf(label, sizeof label, "%s p=%d", sc->record_size >= 1024 ? "1KiB" : "100B",
+                     sc->partitions);
+            printf("  %-24s %10s %10s %7s %10s %10s %7s\n", label,
+                   num_str(v[0], 24, ps, ps->prod_msgs_s, 0), num_str(v[1], 24, is, is->prod_msgs_s, 0),
+                   ratio_str(v[2], 24, is->prod_msgs_s, ps->prod_msgs_s),
+                   num_str(v[3], 24, pm, pm->prod_msgs_s, 0), num_str(v[4], 24, im, im->prod_msgs_s, 0),
+                   ratio_str(v[5], 24, im->prod_msgs_s, pm->prod_msgs_s));
+        }
     }
     printf("\n%s: %d failure%s\n", failures ? "FAIL" : "OK", failures, failures == 1 ? "" : "s");
     return failures ? 1 : 0;

@@ -25,6 +25,7 @@ static const struct api_entry api_table[] = {
     { KP_API_CREATE_TOPICS, 0, 7, handle_create_topics },
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { KP_API_INIT_PRODUCER_ID, 0, 5, handle_init_producer_id },
     { KP_API_DELETE_GROUPS, 0, 2, handle_delete_groups },
     { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },

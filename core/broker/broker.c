@@ -9,6 +9,7 @@
 #include "plugin/module_loader.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
+#include "storage/producer_state.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,13 +30,22 @@ static void maintenance_cb(struct ev_loop *loop, ev_timer *w, int revents)
     bool retention = now - b->last_retention_ms >= b->cfg->log_retention_check_interval_ms;
     if (retention)
         b->last_retention_ms = now;
+    /* Kafka's LogManager checks producer id expiry on its own schedule. */
+    bool expiry = now - b->last_pid_expiry_ms >= b->cfg->producer_id_expiration_check_interval_ms;
+    if (expiry)
+        b->last_pid_expiry_ms = now;
     size_t it = 0;
     void *v;
     while (strmap_next(&b->topics, &it, NULL, &v)) {
         struct broker_topic *t = v;
-        for (int32_t p = 0; p < t->nparts; p++)
-            if (t->logs[p])
-                plog_maintain(t->logs[p], now, retention);
+        for (int32_t p = 0; p < t->nparts; p++) {
+            if (!t->logs[p])
+                continue;
+            plog_maintain(t->logs[p], now, retention);
+            if (expiry)
+                pstate_remove_expired(plog_producer_state(t->logs[p]), now,
+                                      b->cfg->producer_id_expiration_ms);
+        }
     }
 }
 
@@ -128,7 +138,7 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         period = 1000; /* file.delete.delay.ms and flush.ms need ~1 s granularity */
     if (period < 10)
         period = 10;
-    b->last_retention_ms = broker_now_ms(b);
+    b->last_retention_ms = b->last_pid_expiry_ms = broker_now_ms(b);
     ev_timer_init(&b->maintenance, maintenance_cb, period / 1000.0, period / 1000.0);
     b->maintenance.data = b;
     ev_timer_start(loop, &b->maintenance);

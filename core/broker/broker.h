@@ -48,6 +48,14 @@ struct broker_topic {
     int32_t nparts;
 };
 
+/* Producer ids for idempotent producers (init_producer_id.c): the block
+ * [next, end) reserved by this broker's last ProducerIdsRecord. */
+struct broker_producer_ids {
+    int64_t next, end;
+    bool durable;   /* the block's record is fsynced: ids may go out */
+    uint64_t block; /* counts reservations, to match fsync completions */
+};
+
 struct broker {
     struct ev_loop *loop;
     struct sluice_config *cfg;
@@ -64,6 +72,8 @@ struct broker {
     struct group_coordinator *groups; /* core/group: consumer groups and offsets */
     ev_timer maintenance;         /* retention, delayed deletion, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
+    int64_t last_pid_expiry_ms;   /* last producer.id.expiration.check.interval.ms pass */
+    struct broker_producer_ids producer_ids;
     ev_signal sigterm, sigint, sighup;
     bool stopping;
     struct metrics_registry *metrics; /* core + module metrics (core/metrics) */
@@ -194,6 +204,7 @@ void handle_alter_configs(struct broker *b, struct request *rq);
 void handle_incremental_alter_configs(struct broker *b, struct request *rq);
 void handle_delete_records(struct broker *b, struct request *rq);
 void handle_describe_cluster(struct broker *b, struct request *rq);
+void handle_init_producer_id(struct broker *b, struct request *rq);
 void handle_describe_log_dirs(struct broker *b, struct request *rq);
 void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
 

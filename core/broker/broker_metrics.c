@@ -68,7 +68,8 @@ int broker_metrics_init(struct broker *b, char *err, size_t errlen)
     }
     struct metric_spec in = {.type = METRIC_COUNTER,
                              .name = "sluice_bytes_in_total",
-                             .help = "Record batch bytes appended by Produce requests (Kafka's "
+                             .help = "Record batch bytes accepted by Produce requests, retried "
+                                     "duplicates included (Kafka's "
                                      "BytesInPerSec)."};
     struct metric_spec out = {.type = METRIC_COUNTER,
                               .name = "sluice_bytes_out_total",

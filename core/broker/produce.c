@@ -231,8 +231,12 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
                 module_registry_decompress, b->modules, &res);
     if (res.error) {
         /* Kafka answers a custom ErrorMessage only for record validation
-         * errors; size and storage errors carry the code alone. */
-        if (res.errmsg[0] && res.error != KP_ERR_MESSAGE_TOO_LARGE &&
+         * errors; size, storage and producer state errors carry the code
+         * alone (the detail goes to the log). */
+        bool pstate_err = res.error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+                          res.error == KP_ERR_INVALID_PRODUCER_EPOCH ||
+                          res.error == KP_ERR_INVALID_TXN_STATE;
+        if (res.errmsg[0] && !pstate_err && res.error != KP_ERR_MESSAGE_TOO_LARGE &&
             res.error != KP_ERR_RECORD_LIST_TOO_LARGE && res.error != KP_ERR_KAFKA_STORAGE_ERROR)
             out->ErrorMessage = rq_str(pw->rq, res.errmsg);
         if (res.error == KP_ERR_INVALID_TIMESTAMP && res.bad_batch_pos >= 0)
@@ -243,7 +247,16 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         out->LogStartOffset = plog_log_start_offset(pl);
         return res.error;
     }
+    /* The producer id is read from the batch that went to plog_append
+     * (the converted copy keeps the request's producer fields). */
+    if (res.duplicate)
+        slog(b->log, SLOG_DEBUG, "produce",
+             "%s-%d: retried batch of producer %lld already stored at offsets %lld..%lld",
+             topic, pd->Index, (long long)rb_get_i64(records + RB_OFF_PRODUCER_ID),
+             (long long)res.base_offset, (long long)res.last_offset);
     free(owned);
+    /* Kafka's BytesInPerSec counts every accepted request's records,
+     * retried duplicates included. */
     broker_metrics_bytes_in(b, (size_t)pd->Records.len);
     out->BaseOffset = res.base_offset;
     out->LogAppendTimeMs = res.log_append_time;
@@ -257,6 +270,22 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         }
     }
     return KP_ERR_NONE;
+}
+
+/* ProduceRequest.hasTransactionalRecords: a partition's first batch has
+ * the transactional attribute. */
+static bool has_transactional_records(const struct kp_ProduceRequest *req)
+{
+    for (int32_t i = 0; i < req->TopicData.count; i++) {
+        const struct kp_ProduceRequest_TopicProduceData *td = &req->TopicData.items[i];
+        for (int32_t j = 0; j < td->PartitionData.count; j++) {
+            const struct kp_ProduceRequest_PartitionProduceData *pd = &td->PartitionData.items[j];
+            if (pd->Records.len >= RB_HEADER_SIZE && pd->Records.p[RB_OFF_MAGIC] == RB_MAGIC &&
+                (rb_get_i16(pd->Records.p + RB_OFF_ATTRIBUTES) & RB_ATTR_TRANSACTIONAL))
+                return true;
+        }
+    }
+    return false;
 }
 
 void handle_produce(struct broker *b, struct request *rq)
@@ -285,9 +314,11 @@ void handle_produce(struct broker *b, struct request *rq)
     int16_t global = KP_ERR_NONE;
     if (req->Acks != 0 && req->Acks != 1 && req->Acks != -1)
         global = KP_ERR_INVALID_REQUIRED_ACKS;
-    else if (req->TransactionalId.s)
+    else if (req->TransactionalId.s || has_transactional_records(req))
         /* Transactions arrive with the exactly-once work; until then a
-         * transactional producer is refused rather than half-served. */
+         * transactional producer is refused rather than half-served.
+         * Kafka refuses transactional batches without a TransactionalId
+         * with this same code. */
         global = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
     pw->resp.Responses.count = req->TopicData.count;

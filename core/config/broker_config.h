@@ -162,6 +162,10 @@ struct sluice_config {
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
+    int32_t transaction_max_timeout_ms;
+    /* --- idempotent producers --- */
+    int32_t producer_id_expiration_ms;
+    int32_t producer_id_expiration_check_interval_ms;
     int32_t group_max_size;
     int64_t offsets_retention_check_interval_ms;
     int32_t offset_metadata_max_bytes;

@@ -220,6 +220,15 @@ int meta_image_apply_remove_topic(struct meta_image *img, const struct meta_uuid
     return 0;
 }
 
+int meta_image_apply_producer_ids(struct meta_image *img, int64_t next_producer_id)
+{
+    if (next_producer_id <= img->next_producer_id)
+        return -1;
+    img->next_producer_id = next_producer_id;
+    img->version++;
+    return 0;
+}
+
 bool meta_uuid_is_zero(const struct meta_uuid *u)
 {
     static const uint8_t zero[16];

@@ -52,6 +52,9 @@ struct meta_topic {
 struct meta_image {
     struct strmap by_name; /* name -> struct meta_topic * */
     struct meta_configs broker_configs; /* dynamic broker-level overrides */
+    /* First producer id of the next block to hand out (Kafka's
+     * ProducerIdControlManager: ProducerIdsRecord.NextProducerId). */
+    int64_t next_producer_id;
     struct strmap module_records; /* "<module>:<key>" -> value (meta/module_record.h) */
     uint64_t version;      /* number of records applied */
 };
@@ -76,6 +79,8 @@ int meta_image_apply_partition(struct meta_image *img, const struct meta_uuid *t
 int meta_image_apply_config(struct meta_image *img, int8_t resource_type, const char *resource_name,
                             const char *name, const char *value);
 int meta_image_apply_remove_topic(struct meta_image *img, const struct meta_uuid *id);
+/* ProducerIdsRecord: NextProducerId must grow, as Kafka's replay demands. */
+int meta_image_apply_producer_ids(struct meta_image *img, int64_t next_producer_id);
 
 const char *meta_configs_get(const struct meta_configs *c, const char *name);
 int meta_configs_set(struct meta_configs *c, const char *name, const char *value);

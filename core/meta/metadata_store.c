@@ -72,6 +72,10 @@ static int apply_record(struct meta_image *img, int16_t type, const void *msg)
         struct meta_uuid id = to_meta_uuid(&r->TopicId);
         return meta_image_apply_remove_topic(img, &id);
     }
+    case META_REC_PRODUCER_IDS: {
+        const struct kp_ProducerIdsRecord *r = msg;
+        return meta_image_apply_producer_ids(img, r->NextProducerId);
+    }
     case META_REC_SLUICE_MODULE_RECORD:
         return meta_image_apply_module_record(img, msg);
     default:

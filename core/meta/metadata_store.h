@@ -23,12 +23,14 @@ enum {
     META_REC_PARTITION = 3,
     META_REC_CONFIG = 4,
     META_REC_REMOVE_TOPIC = 9,
+    META_REC_PRODUCER_IDS = 15,
     /* 10000+: Sluice's own record types (meta/module_record.h). */
 };
 
 /* One record to append: msg is the generated struct for its type (struct
- * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord),
- * or a struct meta_module_record for META_REC_SLUICE_MODULE_RECORD. */
+ * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord,
+ * kp_ProducerIdsRecord), or a struct meta_module_record for
+ * META_REC_SLUICE_MODULE_RECORD. */
 struct meta_record {
     int16_t type;
     int16_t version;

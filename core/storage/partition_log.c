@@ -16,6 +16,7 @@
 
 #include "storage/checkpoint.h"
 #include "storage/flusher.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "storage/timestamp_rules.h"
 
@@ -50,6 +51,7 @@ struct partition_log {
     size_t nepochs, epochs_cap;
 
     struct ckpt_file *ck_epoch, *ck_start, *ck_recovery;
+    struct producer_state *ps; /* idempotent producers (producer_state.h) */
     int refs;   /* the owner + in-flight flush operations */
     int closed;
 
@@ -97,6 +99,7 @@ int64_t plog_log_start_offset(const struct partition_log *pl) { return pl->log_s
 int64_t plog_log_end_offset(const struct partition_log *pl) { return active(pl)->next_offset; }
 int64_t plog_high_watermark(const struct partition_log *pl) { return pl->hw; }
 int64_t plog_last_stable_offset(const struct partition_log *pl) { return pl->hw; }
+struct producer_state *plog_producer_state(struct partition_log *pl) { return pl->ps; }
 int plog_segment_count(const struct partition_log *pl) { return (int)pl->nsegs; }
 int64_t plog_segment_base(const struct partition_log *pl, int i) { return pl->segs[i]->base_offset; }
 int plog_epoch_count(const struct partition_log *pl) { return (int)pl->nepochs; }
@@ -153,6 +156,7 @@ static void pl_unref(struct partition_log *pl)
 {
     if (--pl->refs > 0)
         return;
+    pstate_free(pl->ps);
     free(pl->epochs);
     free(pl->segs);
     free(pl->grave);
@@ -469,6 +473,14 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
     load_epochs(pl);
     if (trim_epochs(pl, leo, ls))
         write_epochs(pl, NULL);
+    /* Producer state: newest snapshot, then the batches after it. */
+    pl->ps = pstate_new();
+    if (!pl->ps) {
+        seterr(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (pstate_load(pl->ps, dir, pl->segs, pl->nsegs, ls, leo, clean, err, errlen) != 0)
+        goto fail;
     return pl;
 
 fail:
@@ -606,6 +618,13 @@ static int roll(struct partition_log *pl)
         return -ENOMEM;
     }
     pl->dir_dirty = 1;
+    /* Kafka's roll takes a producer state snapshot at the new base offset,
+     * so recovery only replays the active segment.  A failed write is an
+     * I/O error of the directory, as Kafka's roll handles takeSnapshot's
+     * IOException (the segment itself is in place, so the roll stands). */
+    int src = pstate_snapshot_write(pl->ps, pl->dir, s->base_offset, pl->fl);
+    if (src && src != -ENOMEM)
+        io_error(pl, src, "writing a producer state snapshot of");
     pl->roll_jitter_ms = random_jitter(&pl->cfg);
     /* Kafka flushes a rolled segment right away (asynchronously), which also
      * moves the recovery point past it. */
@@ -619,6 +638,8 @@ static void delete_oldest(struct partition_log *pl, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct segment *s = pl->segs[i];
+        seg_rename_deleted(s);
+        pstate_snapshot_delete(pl->dir, s->base_offset);
         int rrc = seg_rename_deleted(s);
         if (rrc)
             io_error(pl, rrc, "deleting a segment of");
@@ -833,7 +854,7 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     int64_t *max_ts = small_ts;
     size_t nbatches = 0, cap = 8, off = 0;
     int64_t nrecords = 0;
-    int rc = 0;
+    int rc = 0, any_pid = 0;
     int lat = cfg->timestamp_type == 1;
     while (off < len) {
         struct rb_info info;
@@ -869,12 +890,38 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
             max_ts = n;
             cap *= 2;
         }
-        max_ts[nbatches++] = info.max_record_timestamp;
+        max_ts[nbatches++] = lat ? now_ms : info.max_record_timestamp;
+        any_pid |= info.h.producer_id >= 0;
         nrecords += info.records;
         off += info.size;
     }
+    /* Idempotent producers: duplicates, sequence and epoch checks against
+     * the producer state, still before anything is written. */
+    struct pstate_txn ptx;
+    pstate_txn_init(&ptx);
+    if (!rc && any_pid) {
+        struct pstate_batch dup;
+        rc = pstate_check_append(pl->ps, &ptx, records, len, active(pl)->next_offset, max_ts,
+                                 !(flags & PLOG_APPEND_ALLOW_CONTROL), &dup, res->errmsg,
+                                 sizeof res->errmsg);
+        if (rc == PSTATE_DUPLICATE) {
+            /* A retry: answer with the stored batch (Kafka sets its max
+             * timestamp as the log append time); wait for a flush if the
+             * original may not be durable yet. */
+            if (max_ts != small_ts)
+                free(max_ts);
+            res->base_offset = pstate_batch_first_offset(&dup);
+            res->last_offset = dup.last_offset;
+            res->log_append_time = dup.timestamp;
+            res->duplicate = 1;
+            res->need_flush = cfg->flush_interval_messages != INT64_MAX &&
+                              dup.last_offset >= pl->recovery_point;
+            return 0;
+        }
+    }
     if (rc) {
         res->error = (int16_t)rc;
+        pstate_txn_free(&ptx);
         if (max_ts != small_ts)
             free(max_ts);
         return rc;
@@ -888,7 +935,7 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
         size_t size = rb_batch_size(b, len - off);
         rb_set_base_offset(b, next);
         rb_set_partition_leader_epoch(b, leader_epoch);
-        int64_t ts = lat ? now_ms : max_ts[i];
+        int64_t ts = max_ts[i];
         rb_set_max_timestamp(b, size, ts, lat);
         if (ts > append_max_ts)
             append_max_ts = ts;
@@ -907,17 +954,22 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
             waited > cfg->segment_ms - pl->roll_jitter_ms ||
             seg_index_full(a, cfg->segment_index_bytes) ||
             next - 1 - a->base_offset > INT32_MAX) {
-            if (roll(pl) != 0)
+            if (roll(pl) != 0) {
+                pstate_txn_free(&ptx);
                 return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "cannot roll segment");
+            }
             a = active(pl);
         }
     }
     int wrc = seg_append(a, records, len, cfg->index_interval_bytes);
     if (wrc) {
+        pstate_txn_free(&ptx);
         io_error(pl, wrc, "appending records to");
         return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "write: %s", strerror(-wrc));
     }
     pl->hw = a->next_offset;
+    pstate_commit(pl->ps, &ptx, a->next_offset);
+    pstate_txn_free(&ptx);
 
     if (leader_epoch >= 0 &&
         (pl->nepochs == 0 || leader_epoch > pl->epochs[pl->nepochs - 1].epoch)) {
@@ -1166,6 +1218,10 @@ void plog_close(struct partition_log *pl)
     write_offset_file(pl, pl->ck_recovery, leo, 1, NULL);
     write_offset_file(pl, pl->ck_start, pl->log_start, 1, NULL);
     write_epochs(pl, NULL);
+    /* Kafka snapshots producer state at the log end on close, so a clean
+     * restart needs no replay; without it the marker must not be written. */
+    if (pstate_snapshot_write(pl->ps, pl->dir, leo, NULL) != 0 && !err)
+        err = EIO;
     if (!err) {
         char marker[4096];
         snprintf(marker, sizeof marker, "%s/%s", pl->dir, CLEAN_MARKER);

@@ -4,6 +4,9 @@
  *   log-start-offset          "0\n<offset>\n" (Kafka keeps one file per log dir)
  *   recovery-point-offset     "0\n<offset>\n": everything below is known fsynced
  *   .clean-shutdown           present only between plog_close and the next open
+ *   <offset>.snapshot         producer state below <offset> (Kafka's format, see
+ *                             producer_state.h): written at each roll and at close,
+ *                             deleted with the segment starting at <offset>
  *
  * Threading: every function runs on the event-loop thread that owns the log.
  * Appends write() to the page cache; every fsync goes to the flusher thread.
@@ -86,6 +89,8 @@ struct plog_append_result {
     int64_t log_append_time; /* -1 unless LogAppendTime */
     int64_t log_start_offset;
     int need_flush;          /* flush.messages reached: call plog_flush, ack on done */
+    int duplicate;           /* a producer's retry of stored batches: nothing written,
+                                the offsets are the stored ones (producer_state.h) */
     char errmsg[128];
 };
 
@@ -191,6 +196,9 @@ bool plog_busy(const struct partition_log *pl);
  * Returns 0 or -errno; the log is gone either way. */
 int plog_delete(struct partition_log *pl);
 
+/* The partition's idempotent-producer state (producer_state.h): checked
+ * by every append, snapshotted at roll and close, rebuilt at open. */
+struct producer_state *plog_producer_state(struct partition_log *pl);
 /* Sum of the segment sizes (Kafka's log.size, DescribeLogDirs). */
 int64_t plog_size(const struct partition_log *pl);
 /* The partition directory given to plog_open. */
