@@ -45,7 +45,19 @@ struct plog_config {
      * negative = no check.  Violations → INVALID_TIMESTAMP. */
     int64_t message_timestamp_before_max_ms;
     int64_t message_timestamp_after_max_ms;
+    /* cleanup.policy bits (PLOG_CLEANUP_*): retention by time and size only
+     * with DELETE; COMPACT makes the log cleaner compact it and appends
+     * refuse records without a key.  Default DELETE. */
+    unsigned cleanup_policy;
+    /* Compaction (read by the log cleaner). */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms (0) */
+    int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms (INT64_MAX) */
+    int64_t delete_retention_ms;      /* delete.retention.ms (86400000) */
 };
+
+/* Same values as SLUICE_CLEANUP_* (config/broker_config.h). */
+enum { PLOG_CLEANUP_DELETE = 1, PLOG_CLEANUP_COMPACT = 2 };
 
 /* Kafka's defaults. */
 void plog_config_default(struct plog_config *cfg);
@@ -71,6 +83,9 @@ struct plog_append_result {
     int64_t log_append_time; /* -1 unless LogAppendTime */
     int64_t log_start_offset;
     int need_flush;          /* flush.messages reached: call plog_flush, ack on done */
+    /* INVALID_RECORD because this many records of a compacted log have no
+     * key; the caller builds Kafka's per-record errors. */
+    int32_t null_key_records;
     char errmsg[128];
 };
 
@@ -157,6 +172,48 @@ void plog_close(struct partition_log *pl);
  * "<dir>.<uuid>-delete" like Kafka, so a crash mid-removal is recognisable).
  * Returns 0 or -errno; the log is gone either way. */
 int plog_delete(struct partition_log *pl);
+
+/* ---- log cleaner interface ---------------------------------------------
+ * The cleaner (log_cleaner.h) runs on worker threads and never touches the
+ * log itself: on the loop thread it reads the segment list below, dup()s
+ * the closed segments' descriptors (closed segments never change) and later
+ * asks, again on the loop thread, to swap a cleaned segment in. */
+
+const char *plog_dir(const struct partition_log *pl);
+const struct plog_config *plog_get_config(const struct partition_log *pl);
+
+struct plog_segment_info {
+    int64_t base_offset;
+    int64_t next_offset;      /* last offset + 1 (base when empty) */
+    uint64_t size;
+    int64_t largest_timestamp; /* max timestamp, else the file's mtime (retention) */
+    int64_t first_batch_timestamp; /* -1 when empty (max.compaction.lag.ms) */
+    int64_t last_modified_ms;
+    uint64_t index_bytes, timeindex_bytes;
+    int log_fd;               /* borrowed: dup() it to keep it */
+};
+
+/* Segment i (0 oldest; plog_segment_count()-1 is the active one). */
+void plog_segment_info(const struct partition_log *pl, int i, struct plog_segment_info *out);
+
+struct segment;
+
+/* Called after each file operation of a swap with a running step number
+ * (crash-point tests stop the process there). */
+typedef void (*plog_swap_step_fn)(void *ud, int step);
+
+/* Replace the consecutive closed segments with bases old_bases[0..n) by
+ * `cleaned`, whose files "<base>.{log,index,timeindex}.cleaned" are
+ * complete and fsynced (base == old_bases[0]).  Kafka's protocol, one file
+ * at a time: cleaned → .swap, old segments → .deleted (kept open for
+ * readers and removed after file.delete.delay.ms), .swap → final names;
+ * plog_open completes or rolls back an interrupted swap.  Returns 0 (the
+ * log owns `cleaned`), -ESTALE when the old segments are no longer exactly
+ * those (retention removed some meanwhile; nothing was renamed and the
+ * caller still owns `cleaned`), or -errno from a rename, after which the
+ * swap is completed in memory and on disk at the next open. */
+int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
+                          const int64_t *old_bases, size_t n, plog_swap_step_fn step, void *ud);
 
 /* Diagnostics for tests and tools. */
 int plog_segment_count(const struct partition_log *pl);
