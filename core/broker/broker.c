@@ -78,6 +78,9 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
                  dyn->v[i].name, e);
     }
     logger_set_level(log, cfg->log_level);
+    /* Before the topics: each compacted log registers with it. */
+    if (broker_cleaner_start(b, err, errlen) < 0)
+        return -1;
     if (broker_load_topics(b) < 0) {
         snprintf(err, errlen, "cannot load topics");
         return -1;
@@ -250,6 +253,8 @@ void broker_shutdown(struct broker *b)
         b->net = NULL;
     }
     ev_timer_stop(b->loop, &b->maintenance);
+    /* Cleaner threads stop (aborting their work) before the logs close. */
+    broker_cleaner_stop(b);
     broker_close_topics(b);
     meta_store_close(b->meta);
     b->meta = NULL;

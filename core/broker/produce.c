@@ -42,6 +42,63 @@ static void produce_flushed(void *ud, int err)
     produce_finish(pw);
 }
 
+/* Kafka's LogValidator.validateKey: every record without a key in a
+ * compacted topic is a RecordError, and the partition's ErrorMessage lists
+ * the first three (RecordValidationException's message). */
+static void keyless_errors(struct broker *b, struct request *rq, const char *topic,
+                           int32_t partition, const uint8_t *records, size_t len,
+                           struct kp_ProduceResponse_PartitionProduceResponse *out)
+{
+    const struct kp_message *rm = kp_response_message(KP_API_PRODUCE);
+    const struct kp_struct *err_desc =
+        kp_sub(kp_sub(kp_sub(rm->body, "Responses"), "PartitionResponses"), "RecordErrors");
+    struct rb_iter it;
+    int32_t n = 0, cap = 0;
+    int32_t *idx = NULL;
+    if (rb_iter_init(&it, records, len, module_registry_decompress, b->modules) == 0) {
+        struct rb_record r;
+        for (int32_t i = 0; rb_iter_next(&it, &r) == 1; i++) {
+            if (r.key_len >= 0)
+                continue;
+            if (n == cap) {
+                int32_t *ni = realloc(idx, (size_t)(cap ? cap * 2 : 16) * sizeof *ni);
+                if (!ni)
+                    break;
+                idx = ni;
+                cap = cap ? cap * 2 : 16;
+            }
+            idx[n++] = i;
+        }
+    }
+    rb_iter_free(&it);
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Compacted topic cannot accept message without key in topic partition %s-%d", topic,
+             partition);
+    out->RecordErrors.items = n ? rq_items(rq, err_desc, n) : NULL;
+    out->RecordErrors.count = out->RecordErrors.items ? n : 0;
+    char list[2048];
+    size_t at = 0;
+    for (int32_t i = 0; i < out->RecordErrors.count; i++) {
+        out->RecordErrors.items[i].BatchIndex = idx[i];
+        out->RecordErrors.items[i].BatchIndexErrorMessage = rq_str(rq, msg);
+        if (i < 3 && at < sizeof list)
+            at += (size_t)snprintf(list + at, sizeof list - at,
+                                   "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "",
+                                   idx[i], msg);
+    }
+    if (at >= sizeof list)
+        at = sizeof list - 1;
+    list[at] = '\0';
+    char full[2300];
+    snprintf(full, sizeof full,
+             "One or more records have been rejected due to %d record errors in total, and only "
+             "showing the first three errors at most: [%s]",
+             n, list);
+    out->ErrorMessage = rq_str(rq, full);
+    free(idx);
+}
+
 static int16_t append_partition(struct broker *b, struct produce_wait *pw, const char *topic,
                                 const struct kp_ProduceRequest_PartitionProduceData *pd,
                                 struct kp_ProduceResponse_PartitionProduceResponse *out)
@@ -73,7 +130,10 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
                 0 /* leader epoch: single node, never changes yet */, broker_now_ms(b),
                 module_registry_decompress, b->modules, &res);
     if (res.error) {
-        if (res.errmsg[0])
+        if (res.null_key_records > 0)
+            keyless_errors(b, pw->rq, topic, pd->Index, pd->Records.p, (size_t)pd->Records.len,
+                           out);
+        else if (res.errmsg[0])
             out->ErrorMessage = rq_str(pw->rq, res.errmsg);
         slog(b->log, SLOG_DEBUG, "produce", "%s-%d: append refused: %s (%s)", topic, pd->Index,
              kp_error_name(res.error), res.errmsg);

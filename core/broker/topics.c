@@ -2,6 +2,7 @@
  * through the metadata store first (records appended, then applied), and
  * the partition logs follow the image. */
 #include "broker/broker.h"
+#include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
 #include <errno.h>
@@ -98,6 +99,11 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->timestamp_type = tc->message_timestamp_type;
     pc->message_timestamp_before_max_ms = tc->message_timestamp_before_max_ms;
     pc->message_timestamp_after_max_ms = tc->message_timestamp_after_max_ms;
+    pc->cleanup_policy = tc->cleanup_policy;
+    pc->min_cleanable_dirty_ratio = tc->min_cleanable_dirty_ratio;
+    pc->min_compaction_lag_ms = tc->min_compaction_lag_ms;
+    pc->max_compaction_lag_ms = tc->max_compaction_lag_ms;
+    pc->delete_retention_ms = tc->delete_retention_ms;
 }
 
 static int resolve_config(struct broker *b, const struct meta_configs *overrides,
@@ -135,6 +141,9 @@ static int open_partition(struct broker *b, struct broker_topic *t, int32_t p)
              t->name, p, dir, err);
         return -1;
     }
+    if (b->cleaner && log_cleaner_add(b->cleaner, t->logs[p], t->name, p) < 0)
+        slog(b->log, SLOG_WARN, "topics", "%s-%d: not registered with the log cleaner",
+             t->name, p);
     return 0;
 }
 
@@ -181,6 +190,7 @@ static void topic_detach(struct broker *b, struct broker_topic *t, bool delete_d
     for (int32_t p = 0; p < t->nparts; p++) {
         if (!t->logs[p])
             continue;
+        log_cleaner_remove(b->cleaner, t->logs[p], delete_data);
         if (delete_data)
             plog_delete(t->logs[p]);
         else
@@ -494,6 +504,8 @@ void broker_topic_reconfigure(struct broker *b, struct broker_topic *t)
     for (int32_t p = 0; p < t->nparts; p++)
         if (t->logs[p])
             plog_set_config(t->logs[p], &pc);
+    /* It may have just become compacted (or cleanable). */
+    log_cleaner_wakeup(b->cleaner);
 }
 
 /* A persisted broker config change takes effect now (NULL value: back to
@@ -505,6 +517,8 @@ static void apply_broker_config(struct broker *b, const char *name, const char *
         slog(b->log, SLOG_WARN, "config", "dynamic config %s not applied: %s", name, err);
     if (strcmp(name, "log.level") == 0)
         logger_set_level(b->log, b->cfg->log_level);
+    if (strncmp(name, "log.cleaner.", 12) == 0)
+        broker_cleaner_reconfigure(b);
 }
 
 int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size_t n,
