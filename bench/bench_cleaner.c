@@ -174,6 +174,7 @@ static void throughput(const char *root, double mb, long keys, int value_bytes,
         total += si.size;
         ns++;
     }
+    sync();
     /* Cold cache: the cleaner reads segments written long ago. */
     for (size_t i = 0; i < ns; i++)
         posix_fadvise(segs[i].fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -313,6 +314,7 @@ static void latency(const char *root, double mb, long keys, int value_bytes, dou
 
     snprintf(dir, sizeof dir, "%s/dirty-0", root);
     struct partition_log *dirty = fill(dir, fl, mb, keys, value_bytes);
+    sync(); /* the fill's writeback must not pollute the idle baseline */
     struct log_cleaner_config lcfg;
     log_cleaner_config_default(&lcfg);
     lcfg.threads = threads;

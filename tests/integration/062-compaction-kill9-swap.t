@@ -20,7 +20,7 @@ for step in 1 2 3 4 5 6 7 8 9; do
     broker_start "${CONF[@]}"
     # Not compacted until the data is in, so the first swap is a big one.
     "$PY" "$T_CLIENTS/admin_tool.py" "$BOOTSTRAP" create $topic 1 segment.bytes=32768 >/dev/null
-    run_client "$PY" "$CC" produce "$BOOTSTRAP" $topic 20000 300 "$STATE" 30 >/dev/null
+    run_client "$PY" "$CC" produce "$BOOTSTRAP" $topic 20000 300 "$STATE" 30
     "$PY" - "$BOOTSTRAP" "$topic" <<'PYEOF'
 import sys
 from confluent_kafka.admin import AdminClient, ConfigResource
