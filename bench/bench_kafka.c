@@ -39,6 +39,9 @@
 #include <sys/prctl.h>
 #endif
 
+#include <dirent.h>
+#include <limits.h>
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -64,13 +67,23 @@ struct opts {
     int keep_tmp;
     int verbose;
     int repeat;                /* runs per scenario and target; medians shown */
+    const char *compression;   /* librdkafka compression.codec of the base scenarios */
+    const char *extra_cfg[32]; /* --sluice-config lines appended to sluiced's config */
+    int n_extra_cfg;
+    int no_modules;            /* don't load the build's codec modules into sluiced */
 };
 
 struct scenario {
     int record_size;
     const char *acks;          /* librdkafka "acks" value */
     int partitions;
+    const char *codec;         /* compression.codec; NULL = --compression */
 };
+
+static const char *sc_codec(const struct scenario *sc, const struct opts *o)
+{
+    return sc->codec ? sc->codec : o->compression;
+}
 
 struct result {
     int ran;
@@ -92,7 +105,10 @@ struct result {
     double first_ms;           /* consume start -> first record */
     double cons_msgs_s;
     double cons_mb_s;
-    char note[256];
+    /* compression check */
+    int64_t tx_bytes;          /* producer's bytes on the wire (librdkafka stats), -1 unknown */
+    int64_t log_bytes;         /* sluice: size of the topic's segment files, -1 unknown */
+    char note[512];
 };
 
 enum target_kind { T_SLUICE, T_EXTERNAL, T_MOCK };
@@ -114,6 +130,7 @@ struct target {
     rd_kafka_t *mock_rk;
     rd_kafka_mock_cluster_t *mcluster;
     struct sluice_proc proc;
+    char modules[4096];        /* module.load value given to sluiced */
 };
 
 /* Per-client context handed to librdkafka callbacks through the conf opaque. */
@@ -131,6 +148,11 @@ struct client_ctx {
     long errors_logged;
     long warmup_done;
     long warmup_failed;
+    /* statistics (compression runs only) */
+    int64_t stats_tx_bytes;    /* "tx_bytes" of the latest stats, -1 before any */
+    int64_t stats_at_us;       /* when it arrived */
+    long compression_logs;     /* librdkafka COMPRESSION log lines (e.g. "not compressing") */
+    char compression_log[200];
 };
 
 static int64_t now_us(void)
@@ -178,8 +200,28 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
+    struct client_ctx *cc = rd_kafka_opaque(rk);
+    /* librdkafka says so when it sends a batch uncompressed although a
+     * codec is configured (e.g. the broker's ApiVersions lack what it
+     * requires for that codec): keep it for the row's note. */
+    if (cc && strcmp(fac, "COMPRESSION") == 0 && cc->compression_logs++ == 0)
+        snprintf(cc->compression_log, sizeof cc->compression_log, "%s", buf);
     fprintf(stderr, "  [rdkafka %.3f %d %s] %s\n", (double)now_us() / 1e6, level, fac, buf);
+}
+
+/* Total bytes the client sent to brokers, from the top-level "tx_bytes" of
+ * librdkafka's statistics JSON. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    struct client_ctx *cc = opaque;
+    const char *p = strstr(json, "\"tx_bytes\":");
+    if (p) {
+        cc->stats_tx_bytes = strtoll(p + 11, NULL, 10);
+        cc->stats_at_us = now_us();
+    }
+    return 0;
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -332,6 +374,36 @@ static int admin_create_topic(rd_kafka_t *rk, const char *topic, int partitions,
     return rc;
 }
 
+static int64_t sluice_log_bytes(const struct target *t, const char *topic);
+
+/* Appends to the row's note whether the batches really were compressed:
+ * the producer's bytes on the wire (librdkafka statistics) and, on a
+ * sluiced this benchmark started, the size of the topic's segment files,
+ * each against the bytes of record values delivered.  Uncompressed, both
+ * are above 100 % (record and batch overhead); the benchmark's values
+ * compress about 3x, so anything under 70 % means compressed. */
+static void check_compression(const struct target *t, const struct opts *o,
+                              const struct scenario *sc, const char *topic, struct result *r)
+{
+    const char *codec = sc_codec(sc, o);
+    if (strcmp(codec, "none") == 0 || r->delivered == 0)
+        return;
+    double values = (double)r->delivered * sc->record_size;
+    if (t->kind == T_SLUICE)
+        r->log_bytes = sluice_log_bytes(t, topic);
+    char wire[64] = "wire ?", disk[64] = "";
+    if (r->tx_bytes >= 0)
+        snprintf(wire, sizeof wire, "wire %.0f%%", 100.0 * (double)r->tx_bytes / values);
+    if (r->log_bytes >= 0)
+        snprintf(disk, sizeof disk, ", log %.0f%%", 100.0 * (double)r->log_bytes / values);
+    const char *verdict = r->tx_bytes < 0 ? "unknown (no statistics)"
+                          : (double)r->tx_bytes < 0.7 * values ? "yes"
+                                                               : "NO, sent uncompressed";
+    size_t len = strlen(r->note);
+    snprintf(r->note + len, sizeof r->note - len, "%s%s compressed: %s (%s%s of values)",
+             len ? "; " : "", codec, verdict, wire, disk);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -354,16 +426,39 @@ static double pct_ms(const int64_t *v, long n, double p)
 /* ------------------------------------------------------------------ */
 /* one run: produce then consume                                       */
 
+#define TEXT_SIZE ((size_t)1 << 20)
+
+/* Deterministic English-like filler (words and digits). */
+static void fill_text(unsigned char *p, size_t n)
+{
+    static const char *words[] = {"kafka ",  "sluice ",    "record ", "batch ",  "offset ",
+                                  "topic ",  "partition ", "leader ", "replica ", "commit\n"};
+    uint32_t x = 2463534242u;
+    size_t i = 0;
+    while (i < n) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        const char *w = words[x % 10];
+        for (; *w && i < n; w++)
+            p[i++] = (unsigned char)*w;
+        if (i < n && (x >> 8) % 3 == 0)
+            p[i++] = (unsigned char)('0' + (x >> 12) % 10);
+    }
+}
+
 static int run_produce(struct target *t, const struct opts *o, const struct scenario *sc,
                        const char *topic, struct result *r, char *err, size_t errlen)
 {
-    struct client_ctx cc = { .target = t->name, .verbose = o->verbose };
+    struct client_ctx cc = { .target = t->name, .verbose = o->verbose, .stats_tx_bytes = -1 };
+    const char *codec = sc_codec(sc, o);
+    int compressing = strcmp(codec, "none") != 0;
     char e[512];
     char num[32];
     int rc = -1;
     rd_kafka_t *rk = NULL;
     rd_kafka_topic_t *rkt = NULL;
-    unsigned char *payload = NULL;
+    unsigned char *payload = NULL, *text = NULL;
     int64_t deadline = now_us() + (int64_t)o->timeout_s * 1000000;
 
     cc.enq_us = calloc((size_t)r->records, sizeof *cc.enq_us);
@@ -373,10 +468,15 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
         errf(err, errlen, "out of memory for %ld records", r->records);
         goto out;
     }
-    /* Filler that compresses poorly would matter only with compression,
-     * which stays off; the bytes are just not all zero. */
-    for (int i = 0; i < sc->record_size; i++)
-        payload[i] = (unsigned char)('a' + i % 26);
+    /* Record values are windows into 1 MiB of word salad at a different
+     * offset each, so batches compress roughly like text (about 3x with
+     * lz4/zstd), not like one value repeated 10000 times. */
+    text = malloc(TEXT_SIZE);
+    if (!text) {
+        errf(err, errlen, "out of memory");
+        goto out;
+    }
+    fill_text(text, TEXT_SIZE);
 
     rd_kafka_conf_t *conf = base_conf(t->bootstrap, &cc, e, sizeof e);
     snprintf(num, sizeof num, "%d", o->timeout_s * 1000);
@@ -384,13 +484,19 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
         rd_kafka_conf_set(conf, "acks", sc->acks, e, sizeof e) ||
         rd_kafka_conf_set(conf, "linger.ms", "5", e, sizeof e) ||
         rd_kafka_conf_set(conf, "batch.num.messages", "10000", e, sizeof e) ||
-        rd_kafka_conf_set(conf, "message.timeout.ms", num, e, sizeof e)) {
+        rd_kafka_conf_set(conf, "message.timeout.ms", num, e, sizeof e) ||
+        rd_kafka_conf_set(conf, "compression.codec", codec, e, sizeof e) ||
+        /* Statistics only where they are used: whether batches really
+         * went out compressed (bytes on the wire vs bytes of values). */
+        (compressing && rd_kafka_conf_set(conf, "statistics.interval.ms", "250", e, sizeof e))) {
         if (conf)
             rd_kafka_conf_destroy(conf);
         errf(err, errlen, "producer config: %s", e);
         goto out;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    if (compressing)
+        rd_kafka_conf_set_stats_cb(conf, stats_cb);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -449,6 +555,8 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
 
     int64_t t0 = now_us();
     for (long seq = 0; seq < r->records;) {
+        memcpy(payload, text + ((size_t)seq * 7919u) % (TEXT_SIZE - (size_t)sc->record_size),
+               (size_t)sc->record_size);
         put_le64(payload, (uint64_t)seq);
         cc.enq_us[seq] = now_us();
         rd_kafka_resp_err_t pe = rd_kafka_producev(
@@ -486,6 +594,19 @@ static int run_produce(struct target *t, const struct opts *o, const struct scen
         r->prod_msgs_s = (double)cc.delivered / r->prod_secs;
         r->prod_mb_s = (double)cc.delivered * sc->record_size / r->prod_secs / 1e6;
     }
+    if (compressing) {
+        /* Wait for statistics taken after the last delivery (at most two
+         * intervals) so tx_bytes covers every batch. */
+        int64_t done_us = now_us(), until = done_us + 600 * 1000;
+        while (cc.stats_at_us <= done_us && now_us() < until)
+            rd_kafka_poll(rk, 50);
+        r->tx_bytes = cc.stats_at_us > done_us ? cc.stats_tx_bytes : -1;
+        if (cc.compression_logs) {
+            size_t len = strlen(r->note);
+            snprintf(r->note + len, sizeof r->note - len, "%slibrdkafka: %s", len ? "; " : "",
+                     cc.compression_log);
+        }
+    }
     qsort(cc.lat_us, (size_t)cc.n_lat, sizeof *cc.lat_us, cmp_i64);
     r->p50_ms = pct_ms(cc.lat_us, cc.n_lat, 0.50);
     r->p99_ms = pct_ms(cc.lat_us, cc.n_lat, 0.99);
@@ -519,6 +640,7 @@ out:
     free(cc.enq_us);
     free(cc.lat_us);
     free(payload);
+    free(text);
     return rc;
 }
 
@@ -768,6 +890,68 @@ static int read_port_file(const char *path, char *prev, size_t prevlen)
     return 0;
 }
 
+/* Comma-separated absolute paths of the codec_*.so modules built next to
+ * `sluiced` (libtool puts them in modules/codec_X/.libs/). */
+static void find_codec_modules(const char *sluiced, char *out, size_t outlen)
+{
+    static const char *names[] = {"codec_gzip", "codec_snappy", "codec_lz4", "codec_zstd"};
+    char real[PATH_MAX];
+    out[0] = 0;
+    if (!realpath(sluiced, real))
+        return;
+    char *slash = strrchr(real, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[1100];
+        snprintf(path, sizeof path, "%.1000s/modules/%s/.libs/%s.so", real, names[i], names[i]);
+        if (access(path, R_OK) != 0)
+            continue;
+        size_t len = strlen(out);
+        snprintf(out + len, outlen - len, "%s%s", len ? "," : "", path);
+    }
+}
+
+/* Bytes in the segment files (*.log) of every partition directory of
+ * `topic` under sluiced's data dir, or -1 when none was found. */
+static int64_t sluice_log_bytes(const struct target *t, const char *topic)
+{
+    char datadir[320];
+    snprintf(datadir, sizeof datadir, "%s/data", t->proc.tmpdir);
+    DIR *d = opendir(datadir);
+    if (!d)
+        return -1;
+    int64_t total = -1;
+    size_t tl = strlen(topic);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* "<topic>-<partition>" */
+        if (strncmp(de->d_name, topic, tl) != 0 || de->d_name[tl] != '-' ||
+            strspn(de->d_name + tl + 1, "0123456789") != strlen(de->d_name + tl + 1))
+            continue;
+        char pdir[700];
+        snprintf(pdir, sizeof pdir, "%s/%s", datadir, de->d_name);
+        DIR *pd = opendir(pdir);
+        if (!pd)
+            continue;
+        struct dirent *fe;
+        while ((fe = readdir(pd))) {
+            size_t n = strlen(fe->d_name);
+            if (n < 5 || strcmp(fe->d_name + n - 4, ".log") != 0)
+                continue;
+            char fpath[1000];
+            struct stat st;
+            snprintf(fpath, sizeof fpath, "%s/%s", pdir, fe->d_name);
+            if (stat(fpath, &st) == 0)
+                total = (total < 0 ? 0 : total) + (int64_t)st.st_size;
+        }
+        closedir(pd);
+    }
+    closedir(d);
+    return total;
+}
+
 static int sluice_start(struct target *t, const struct opts *o, char *err, size_t errlen)
 {
     struct sluice_proc *sp = &t->proc;
@@ -805,6 +989,30 @@ static int sluice_start(struct target *t, const struct opts *o, char *err, size_
             "num.partitions=16\n"
             "auto.create.topics.enable=true\n",
             datadir);
+    /* The codec modules of the build sluiced comes from.  Each sits in
+     * its own modules/codec_X/.libs and module.load takes names looked up
+     * in the one plugin.dir, so gather symlinks to them in the work dir. */
+    char mods[4096] = "", moddir[320];
+    snprintf(moddir, sizeof moddir, "%s/modules", sp->tmpdir);
+    if (!o->no_modules)
+        find_codec_modules(o->sluiced, mods, sizeof mods);
+    if (mods[0] && mkdir(moddir, 0700) == 0)
+        fprintf(f, "plugin.dir=%s\n", moddir);
+    else
+        mods[0] = 0;
+    for (char *m = mods; *m;) {
+        size_t n = strcspn(m, ",");
+        char path[1100], link[400];
+        snprintf(path, sizeof path, "%.*s", (int)n, m);
+        const char *base = strrchr(path, '/') + 1;
+        snprintf(link, sizeof link, "%s/%s", moddir, base);
+        if (symlink(path, link) == 0)
+            fprintf(f, "module.load=%.*s\n", (int)(strlen(base) - 3), base); /* minus ".so" */
+        m += n + (m[n] == ',');
+    }
+    for (int i = 0; i < o->n_extra_cfg; i++)
+        fprintf(f, "%s\n", o->extra_cfg[i]);
+    snprintf(t->modules, sizeof t->modules, "%s", mods);
     if (fclose(f) != 0) {
         errf(err, errlen, "%s: %s", cfg, strerror(errno));
         return -1;
@@ -1094,6 +1302,11 @@ static void usage(FILE *f, const char *argv0)
             "  --timeout S          bound of each produce/consume phase (default 120)\n"
             "  --start-timeout S    bound for sluiced to start listening (default 30)\n"
             "  --keep-tmp           keep sluiced's work directory\n"
+            "  --compression C      compression.codec of the base scenarios: none (default),\n"
+            "                       gzip, snappy, lz4, zstd (two lz4/zstd rows always run)\n"
+            "  --sluice-config L    extra line for sluiced's config (repeatable), e.g.\n"
+            "                       --sluice-config compression.zstd.level=1\n"
+            "  --no-modules         don't load the build's codec modules into sluiced\n"
             "  --verbose            librdkafka debug logging\n",
             argv0);
 }
@@ -1113,6 +1326,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "repeat", required_argument, 0, 'r' },
         { "keep-tmp", no_argument, 0, 'k' },
         { "verbose", no_argument, 0, 'v' },
+        { "compression", required_argument, 0, 'C' },
+        { "sluice-config", required_argument, 0, 'X' },
+        { "no-modules", no_argument, 0, 'N' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -1128,6 +1344,25 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'q': o->quick = 1; break;
         case 'k': o->keep_tmp = 1; break;
         case 'v': o->verbose = 1; break;
+        case 'N': o->no_modules = 1; break;
+        case 'C':
+            if (strcmp(optarg, "none") && strcmp(optarg, "gzip") && strcmp(optarg, "snappy") &&
+                strcmp(optarg, "lz4") && strcmp(optarg, "zstd")) {
+                fprintf(stderr, "--compression: want none, gzip, snappy, lz4 or zstd, got %s\n",
+                        optarg);
+                return -1;
+            }
+            o->compression = optarg;
+            break;
+        case 'X':
+            if (o->n_extra_cfg == (int)(sizeof o->extra_cfg / sizeof o->extra_cfg[0]) ||
+                strchr(optarg, '\n') || !strchr(optarg, '=')) {
+                fprintf(stderr, "--sluice-config: want at most 32 single KEY=VALUE lines, got %s\n",
+                        optarg);
+                return -1;
+            }
+            o->extra_cfg[o->n_extra_cfg++] = optarg;
+            break;
         case 'n':
             o->records = strtol(optarg, &end, 10);
             if (*end || o->records < 1 || o->records > 100000000) {
@@ -1174,10 +1409,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
     struct opts o = { .sluiced = "./sluiced", .config_flag = "--config",
-                      .timeout_s = 120, .start_timeout_s = 30, .repeat = 1 };
+                      .timeout_s = 120, .start_timeout_s = 30, .repeat = 1,
+                      .compression = "none" };
+    /* The eight base scenarios use --compression (default none); the last
+     * two always compress, with the codecs librdkafka can use against
+     * Sluice (see the README). */
     static const struct scenario scenarios[] = {
-        { 1024, "1", 1 },  { 1024, "1", 16 },  { 1024, "all", 1 },  { 1024, "all", 16 },
-        { 100, "1", 1 },   { 100, "1", 16 },   { 100, "all", 1 },   { 100, "all", 16 },
+        { 1024, "1", 1, NULL },  { 1024, "1", 16, NULL },  { 1024, "all", 1, NULL },
+        { 1024, "all", 16, NULL }, { 100, "1", 1, NULL },  { 100, "1", 16, NULL },
+        { 100, "all", 1, NULL },  { 100, "all", 16, NULL },
+        { 1024, "1", 1, "lz4" },  { 1024, "1", 1, "zstd" },
     };
     enum { NSC = sizeof scenarios / sizeof scenarios[0] };
     struct target targets[2] = {
@@ -1215,6 +1456,8 @@ int main(int argc, char **argv)
         } else {
             printf("sluice: %s (pid %d) listening on %s, work dir %s\n", o.sluiced,
                    (int)targets[0].proc.pid, targets[0].bootstrap, targets[0].proc.tmpdir);
+            printf("sluice: module.load=%s\n",
+                   targets[0].modules[0] ? targets[0].modules : "(none: no codec modules found)");
         }
     }
     if (targets[1].enabled) {
@@ -1225,8 +1468,8 @@ int main(int argc, char **argv)
             printf("mock: librdkafka mock cluster (1 broker, in-process) at %s\n", targets[1].bootstrap);
         }
     }
-    printf("producer: linger.ms=5 batch.num.messages=10000, no compression; "
-           "latency = enqueue -> delivery report\n");
+    printf("producer: linger.ms=5 batch.num.messages=10000, compression.codec=%s (last two "
+           "scenarios: lz4, zstd); latency = enqueue -> delivery report\n", o.compression);
     fflush(stdout);
 
     for (int s = 0; s < NSC; s++) {
@@ -1234,9 +1477,9 @@ int main(int argc, char **argv)
         long n = o.records ? o.records : (sc->record_size >= 1024 ? 100000 : 200000);
         if (o.quick)
             n = n / 10 > 0 ? n / 10 : 1;
-        printf("\n== %s records, acks=%s, %d partition%s, %ld records ==\n",
+        printf("\n== %s records, acks=%s, %d partition%s, %ld records, compression %s ==\n",
                sc->record_size >= 1024 ? "1 KiB" : "100 B", sc->acks, sc->partitions,
-               sc->partitions == 1 ? "" : "s", n);
+               sc->partitions == 1 ? "" : "s", n, sc_codec(sc, &o));
         print_header();
         fflush(stdout);
         /* Repetitions alternate the targets so that drift of the machine
@@ -1250,6 +1493,7 @@ int main(int argc, char **argv)
                 if (!t->enabled)
                     continue;
                 memset(r, 0, sizeof *r);
+                r->tx_bytes = r->log_bytes = -1;
                 r->ran = 1;
                 r->records = n;
                 if (!t->usable) {
@@ -1257,12 +1501,13 @@ int main(int argc, char **argv)
                 } else if (t->kind == T_SLUICE && sluice_check(t, e, sizeof e)) {
                     t->usable = 0;
                 } else {
-                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d-r%d", runid,
+                    snprintf(topic, sizeof topic, "bench-%08x-%s-acks%s-p%d-%s-r%d", runid,
                              sc->record_size >= 1024 ? "1k" : "100b", sc->acks, sc->partitions,
-                             rep);
+                             sc_codec(sc, &o), rep);
                     if (run_produce(t, &o, sc, topic, r, e, sizeof e) == 0 &&
                         run_consume(t, &o, sc, topic, r, e, sizeof e) == 0)
                         r->ok = 1;
+                    check_compression(t, &o, sc, topic, r);
                 }
                 if (!r->ok && !errs[s][ti][0])
                     snprintf(errs[s][ti], sizeof errs[s][ti], "%s", e);
@@ -1308,16 +1553,18 @@ int main(int argc, char **argv)
     mock_stop(&targets[1]);
 
     printf("\n== summary (msgs/s; ratio = sluice/mock) ==\n");
-    printf("  %-24s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", "scenario", "prod sl", "prod mock",
+    printf("  %-29s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", "scenario", "prod sl", "prod mock",
            "ratio", "p99 sl", "p99 mock", "ratio", "cons sl", "cons mock", "ratio");
     for (int s = 0; s < NSC; s++) {
         const struct scenario *sc = &scenarios[s];
         char label[64];
         const struct result *a = &res[s][0], *b = &res[s][1];
-        snprintf(label, sizeof label, "%s acks=%s p=%d", sc->record_size >= 1024 ? "1KiB" : "100B",
-                 sc->acks, sc->partitions);
+        snprintf(label, sizeof label, "%s acks=%s p=%d%s%s",
+                 sc->record_size >= 1024 ? "1KiB" : "100B", sc->acks, sc->partitions,
+                 strcmp(sc_codec(sc, &o), "none") ? " " : "",
+                 strcmp(sc_codec(sc, &o), "none") ? sc_codec(sc, &o) : "");
         char v[9][24];
-        printf("  %-24s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", label,
+        printf("  %-29s %10s %10s %7s %9s %9s %7s %10s %10s %7s\n", label,
                num_str(v[0], 24, a, a->prod_msgs_s, 0), num_str(v[1], 24, b, b->prod_msgs_s, 0),
                ratio_str(v[2], 24, a->prod_msgs_s, b->prod_msgs_s),
                num_str(v[3], 24, a, a->p99_ms, 2), num_str(v[4], 24, b, b->p99_ms, 2),

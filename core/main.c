@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/broker_metrics.h"
 #include "config/broker_config.h"
 #include "plugin/module_loader.h"
 #include "util/logger.h"
@@ -18,16 +19,19 @@ struct daemon_ctx {
     struct sluice_logger log;
     struct sluice_config cfg;
     struct module_registry modules;
-    ev_signal sigterm, sigint, sighup;
+    ev_signal sigterm, sigint, sighup, sigusr1;
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: sluiced -c FILE [--port-file FILE]\n"
+            "usage: sluiced -c FILE [--port-file FILE] [--metrics-file FILE]\n"
             "       sluiced --list-modules [-c FILE]\n"
             "  -c, --config FILE     broker properties (Kafka names: listeners, log.dirs, ...)\n"
             "      --port-file FILE  write 'LISTENER PORT' lines once listening\n"
+            "      --metrics-file FILE\n"
+            "                        write the metrics (Prometheus text format) to FILE on\n"
+            "                        SIGUSR1 and at shutdown\n"
             "      --list-modules    list the modules in plugin.dir and exit\n"
             "  -V, --version         print the version and exit\n");
 }
@@ -53,9 +57,30 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         slog(&d->log, SLOG_INFO, "broker", "log file reopened (SIGHUP)");
 }
 
+static void on_usr1(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct daemon_ctx *d = w->data;
+    broker_metrics_dump(&d->broker, d->broker.metrics_file);
+}
+
+/* Start-up failures: one line on stderr, and the same in the log file
+ * when there is one (without a log file the log *is* stderr). */
+static int startup_failed(struct daemon_ctx *d, const char *err)
+{
+    fprintf(stderr, "sluiced: %s\n", err);
+    if (d->log.path)
+        slog(&d->log, SLOG_ERROR, "broker", "start-up failed: %s", err);
+    return 1;
+}
+
 static const char *config_lookup(void *ud, const char *key)
 {
     const struct sluice_config *cfg = ud;
+    const char *v = sluice_config_module_option(cfg, key);
+    if (v)
+        return v;
     struct sluice_config_entry e;
     return sluice_config_describe_key(cfg, key, &e) == 0 ? e.value : NULL;
 }
@@ -70,17 +95,19 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "port-file", required_argument, NULL, 'p' },
+        { "metrics-file", required_argument, NULL, 'm' },
         { "list-modules", no_argument, NULL, 'l' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *config_path = NULL, *port_file = NULL;
+    const char *config_path = NULL, *port_file = NULL, *metrics_file = NULL;
     int list_modules = 0, c;
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config_path = optarg; break;
         case 'p': port_file = optarg; break;
+        case 'm': metrics_file = optarg; break;
         case 'l': list_modules = 1; break;
         case 'V': printf("sluiced %s\n", PACKAGE_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -127,35 +154,27 @@ int main(int argc, char **argv)
     module_registry_init(&d.modules);
     module_registry_set_config(&d.modules, config_lookup, &d.cfg);
     module_registry_set_log(&d.modules, module_log, &d.log);
-    if (module_registry_set_loop(&d.modules, loop, err, sizeof err) < 0) {
-        fprintf(stderr, "sluiced: %s\n", err);
-        return 1;
-    }
-    for (size_t i = 0; i < d.cfg.module_load.n; i++) {
-        if (module_load(&d.modules, d.cfg.module_load.items[i], d.cfg.plugin_dir, err,
-                        sizeof err) < 0) {
-            fprintf(stderr, "sluiced: %s\n", err);
-            slog(&d.log, SLOG_ERROR, "broker", "%s", err);
-            return 1;
-        }
-    }
+    if (module_registry_set_loop(&d.modules, loop, err, sizeof err) < 0)
+        return startup_failed(&d, err);
 
+    /* broker_init loads the modules (after opening the metadata log);
+     * broker_listen starts their services once the listeners are bound. */
     if (broker_init(&d.broker, loop, &d.cfg, &d.log, &d.modules, err, sizeof err) < 0 ||
-        broker_listen(&d.broker, port_file, err, sizeof err) < 0) {
-        fprintf(stderr, "sluiced: %s\n", err);
-        slog(&d.log, SLOG_ERROR, "broker", "start-up failed: %s", err);
-        return 1;
-    }
+        broker_listen(&d.broker, port_file, err, sizeof err) < 0)
+        return startup_failed(&d, err);
+    d.broker.metrics_file = metrics_file;
     slog(&d.log, SLOG_INFO, "broker", "sluiced %s started (node.id %d, cluster id %s)",
          PACKAGE_VERSION, d.cfg.node_id, d.broker.cluster_id);
 
     ev_signal_init(&d.sigterm, on_stop, SIGTERM);
     ev_signal_init(&d.sigint, on_stop, SIGINT);
     ev_signal_init(&d.sighup, on_hup, SIGHUP);
-    d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+    ev_signal_init(&d.sigusr1, on_usr1, SIGUSR1);
+    d.sigterm.data = d.sigint.data = d.sighup.data = d.sigusr1.data = &d;
     ev_signal_start(loop, &d.sigterm);
     ev_signal_start(loop, &d.sigint);
     ev_signal_start(loop, &d.sighup);
+    ev_signal_start(loop, &d.sigusr1);
 
     ev_run(loop, 0);
 

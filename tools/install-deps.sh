@@ -27,7 +27,9 @@ pkgs=(build-essential autoconf automake libtool pkg-config
       libev-dev libjansson-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev
       libsnappy-dev)
 if [ "$build_only" -eq 0 ]; then
-    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka
+    # python3-snappy: kafka-python's xerial snappy encoder (codec tests);
+    # lz4, zstd: reference encoders for the codec tests.
+    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka python3-snappy lz4 zstd
            clang libclang-rt-14-dev openssl procps iproute2)
     # A node installed outside apt (nodesource, nvm) conflicts with Debian's
     # npm package, so only pull Debian's when there is no node at all.
@@ -70,17 +72,34 @@ if [ "$build_only" -eq 0 ]; then
         exit 1
     fi
     jsdir="$top/tests/js"
-    # Skip npm when the lockfile's packages are already in place.
+    # Skip npm when every package of package.json is installed from the
+    # current lockfile.
+    need_npm=0
     if [ ! -f "$jsdir/node_modules/.package-lock.json" ] ||
-       [ ! -d "$jsdir/node_modules/kafkajs" ] ||
        [ "$jsdir/package-lock.json" -nt "$jsdir/node_modules/.package-lock.json" ]; then
+        need_npm=1
+    else
+        for dep in $(node -e 'console.log(Object.keys(require(process.argv[1]).dependencies).join(" "))' \
+                         "$jsdir/package.json"); do
+            [ -d "$jsdir/node_modules/$dep" ] || need_npm=1
+        done
+    fi
+    if [ "$need_npm" -eq 1 ]; then
         log=$(mktemp)
         if [ -f "$jsdir/package-lock.json" ]; then
             npm_cmd=(npm ci --no-audit --no-fund --loglevel=error)
         else
             npm_cmd=(npm install --no-audit --no-fund --loglevel=error)
         fi
-        if ! (cd "$jsdir" && "${npm_cmd[@]}") >"$log" 2>&1; then
+        # Native codecs (@kafkajs/zstd's cppzst, kafkajs-lz4's lz4) build
+        # with node-gyp: node 20's headers need C++17, and node-gyp must
+        # use the installed headers since it can't download them here.
+        nodedir=
+        for d in /usr /usr/local "$(dirname "$(dirname "$(command -v node)")")"; do
+            if [ -f "$d/include/node/node.h" ]; then nodedir=$d; break; fi
+        done
+        if ! (cd "$jsdir" && env CXXFLAGS="${CXXFLAGS:+$CXXFLAGS }-std=c++17" \
+                  ${nodedir:+npm_config_nodedir=$nodedir} "${npm_cmd[@]}") >"$log" 2>&1; then
             cat "$log" >&2
             rm -f "$log"
             echo "install-deps.sh: ${npm_cmd[*]} failed in tests/js" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build and test Sluice out of tree:
-#   _build/        plain build, make check
+#   _build/        plain build, make check, make distcheck
 #   _build-asan/   --enable-sanitizers (ASan + UBSan), make check
 #   _build-fuzz/   CC=clang --enable-fuzzing, each tests/fuzz/fuzz_* run ~15 s
 # The last line printed is "N passed, N failed[, N skipped]".
@@ -185,6 +185,14 @@ start=$SECONDS
 build_and_check _build plain
 
 if [ "$fast" -eq 0 ]; then
+    # The release tarball must build and pass its own tests (issue #2).
+    note "distcheck: make distcheck in _build"
+    if run_quiet distcheck make -C _build distcheck; then
+        total_pass=$((total_pass + 1))
+        echo "ok - make distcheck"
+    else
+        step_failed "distcheck"
+    fi
     (
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,20 +1,36 @@
 /* The one table that drives dispatch and ApiVersions.  A row is added only
  * when the API is implemented over its whole range: min..max are what we
- * advertise and serve.  Versions below min are ones Kafka 4 dropped too
- * (message formats v0/v1: Produce < 3, Fetch < 4). */
+ * advertise and serve.  Produce v0-v2 (message formats v0/v1) are served by
+ * up-converting to record batches v2 (storage/message_format_legacy.h);
+ * librdkafka only compresses gzip/snappy when Produce v0 is advertised.
+ * Fetch below v4 would need down-conversion, which Kafka 4 dropped too. */
 #include "broker/broker.h"
+#include "group/group_api.h"
 
 static const struct api_entry api_table[] = {
-    { KP_API_PRODUCE, 3, 11, handle_produce },
+    { KP_API_PRODUCE, 0, 11, handle_produce },
     { KP_API_FETCH, 4, 17, handle_fetch },
     { KP_API_LIST_OFFSETS, 1, 10, handle_list_offsets },
     { KP_API_METADATA, 0, 12, handle_metadata },
+    { KP_API_OFFSET_COMMIT, 0, 9, handle_offset_commit },
+    { KP_API_OFFSET_FETCH, 0, 9, handle_offset_fetch },
+    { KP_API_FIND_COORDINATOR, 0, 6, handle_find_coordinator },
+    { KP_API_JOIN_GROUP, 0, 9, handle_join_group },
+    { KP_API_HEARTBEAT, 0, 4, handle_heartbeat },
+    { KP_API_LEAVE_GROUP, 0, 5, handle_leave_group },
+    { KP_API_SYNC_GROUP, 0, 5, handle_sync_group },
+    { KP_API_DESCRIBE_GROUPS, 0, 5, handle_describe_groups },
+    { KP_API_LIST_GROUPS, 0, 5, handle_list_groups },
     { KP_API_API_VERSIONS, 0, 4, handle_api_versions },
     { KP_API_CREATE_TOPICS, 0, 7, handle_create_topics },
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { KP_API_DELETE_GROUPS, 0, 2, handle_delete_groups },
+    { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
     { KP_API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
+    { KP_API_ALTER_REPLICA_LOG_DIRS, 0, 2, handle_alter_replica_log_dirs },
+    { KP_API_DESCRIBE_LOG_DIRS, 0, 4, handle_describe_log_dirs },
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
     { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },

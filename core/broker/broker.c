@@ -1,6 +1,12 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
+#include "group/offsets_topic.h"
+#include "broker/log_dirs.h"
+#include "broker/log_mover.h"
+#include "broker/broker_metrics.h"
+#include "plugin/module_loader.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
 
@@ -57,9 +63,9 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     b->log = log;
     b->modules = modules;
     strmap_init(&b->topics);
-    for (size_t i = 0; i < cfg->log_dirs.n; i++)
-        mkdirs(cfg->log_dirs.items[i]);
     mkdirs(cfg->metadata_log_dir);
+    if (log_dirs_init(b, err, errlen) < 0)
+        return -1;
     b->flusher = flusher_new(loop);
     if (!b->flusher) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -68,7 +74,13 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
     if (meta_store_open(&b->meta, cfg->metadata_log_dir, b->flusher, log, broker_now_ms(b), err,
                         errlen) < 0)
         return -1;
+    meta_store_set_io_error_cb(b->meta, log_dirs_io_error, b);
     snprintf(b->cluster_id, sizeof b->cluster_id, "%s", meta_store_cluster_id(b->meta));
+    b->mover = log_mover_new(b);
+    if (!b->mover) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     /* Dynamic broker configs persisted by AlterConfigs win over the file. */
     const struct meta_configs *dyn = &meta_store_image(b->meta)->broker_configs;
     for (size_t i = 0; i < dyn->n; i++) {
@@ -78,6 +90,28 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
                  dyn->v[i].name, e);
     }
     logger_set_level(log, cfg->log_level);
+    /* Modules come after the metadata log and the core metrics (their init
+     * may read records, and the broker's metric names must be taken first)
+     * but before the topics, so a codec a log needs is there. */
+    if (broker_metrics_init(b, err, errlen) < 0)
+        return -1;
+    if (modules) {
+        module_registry_set_metrics(modules, b->metrics);
+        module_registry_set_meta(modules, b->meta);
+        for (size_t i = 0; i < cfg->module_load.n; i++)
+            if (module_load(modules, cfg->module_load.items[i], cfg->plugin_dir, err, errlen) < 0)
+                return -1;
+        for (size_t i = 0; i < cfg->module_opts.n; i++) {
+            const char *kv = cfg->module_opts.items[i];
+            size_t nl = 0;
+            sluice_config_is_module_option(kv, &nl);
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)nl, kv + 7);
+            if (!module_registry_find(modules, name))
+                slog(log, SLOG_WARN, "config", "option %.*s ignored: module '%s' is not loaded",
+                     (int)strcspn(kv, "="), kv, name);
+        }
+    }
     /* Before the topics: each compacted log registers with it. */
     if (broker_cleaner_start(b, err, errlen) < 0)
         return -1;
@@ -85,14 +119,16 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         snprintf(err, errlen, "cannot load topics");
         return -1;
     }
-    /* One timer drives retention, time-based rolls and time-based flushes;
+    if (offsets_topic_start(b, err, errlen) < 0)
+        return -1;
+    /* One timer drives retention, delayed file deletion and time-based flushes;
      * its period is the finest of the intervals that need it. */
     double period = (double)cfg->log_retention_check_interval_ms;
     if (cfg->log_flush_scheduler_interval_ms > 0 &&
         (double)cfg->log_flush_scheduler_interval_ms < period)
         period = (double)cfg->log_flush_scheduler_interval_ms;
     if (period > 1000)
-        period = 1000; /* roll by segment.ms and flush.ms need ~1 s granularity */
+        period = 1000; /* file.delete.delay.ms and flush.ms need ~1 s granularity */
     if (period < 10)
         period = 10;
     b->last_retention_ms = broker_now_ms(b);
@@ -138,6 +174,11 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     int rc = net_server_listen(b->net, specs, n, err, errlen);
     free(specs);
     if (rc < 0)
+        return -1;
+    /* Module services start once the listeners are bound and before the
+     * port file says the broker is up, so a service that fails to start
+     * never looks like a broker that started. */
+    if (b->modules && module_registry_start_services(b->modules, err, errlen) < 0)
         return -1;
     if (port_file) {
         /* "NAME PORT" per listener, written atomically so a test that polls
@@ -248,13 +289,28 @@ void broker_shutdown(struct broker *b)
     if (b->net)
         net_server_stop_accepting(b->net);
     broker_fetch_release_all(b);
+    /* Waiting JoinGroup/SyncGroup requests are answered before the
+     * connections go. */
+    offsets_topic_stop(b);
     if (b->net) {
         net_server_free(b->net);
         b->net = NULL;
     }
-    ev_timer_stop(b->loop, &b->maintenance);
-    /* Cleaner threads stop (aborting their work) before the logs close. */
+    /* Cleaner threads stop (aborting their work) before the logs close and
+     * before the codec modules they re-compress with unload. */
     broker_cleaner_stop(b);
+    /* Services stop and modules unload while the metadata log and the
+     * metrics registry are still open: stop() and fini may write records
+     * and update metrics.  The dump in between still has module series. */
+    if (b->modules)
+        module_registry_stop_services(b->modules);
+    broker_metrics_dump(b, b->metrics_file);
+    if (b->modules)
+        module_registry_free(b->modules);
+    ev_timer_stop(b->loop, &b->maintenance);
+    /* Before the topics close: a move in its switch owns a log. */
+    log_mover_free(b->mover);
+    b->mover = NULL;
     broker_close_topics(b);
     meta_store_close(b->meta);
     b->meta = NULL;
@@ -262,4 +318,9 @@ void broker_shutdown(struct broker *b)
         flusher_free(b->flusher);
         b->flusher = NULL;
     }
+    log_dirs_free(b);
+    broker_metrics_free(b);
+    /* Freed last: flush completions of offset commits still refer to it. */
+    free(b->groups);
+    b->groups = NULL;
 }

@@ -25,6 +25,18 @@ struct flusher;
 struct module_registry;
 struct fetch_waiter;
 struct log_cleaner;
+struct group_coordinator;
+struct log_dirs;
+struct log_mover;
+struct plog_config;
+
+/* Where one partition's log lives (log_dirs.h). */
+struct broker_replica {
+    int16_t dir; /* index in log.dirs; -1 when unknown (only an offline directory can hold it) */
+    bool moving; /* its log is with the log mover for the switch of AlterReplicaLogDirs */
+};
+struct metrics_registry;
+struct broker_metrics;
 
 /* A topic as the data plane sees it: the metadata image's topic plus its
  * resolved config and one open log per partition. */
@@ -32,7 +44,8 @@ struct broker_topic {
     char *name;
     struct meta_uuid id;
     struct topic_config cfg;
-    struct partition_log **logs;
+    struct partition_log **logs; /* NULL: offline (failed directory) or moving */
+    struct broker_replica *replicas;
     int32_t nparts;
 };
 
@@ -46,12 +59,18 @@ struct broker {
     struct meta_store *meta;
     struct log_cleaner *cleaner;  /* compaction threads (compaction.c) */
     struct strmap topics; /* name -> struct broker_topic * */
+    struct log_dirs *dirs;   /* log.dirs state (log_dirs.h) */
+    struct log_mover *mover; /* AlterReplicaLogDirs moves (log_mover.h) */
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
-    ev_timer maintenance;         /* retention, roll by time, time-based flush */
+    struct group_coordinator *groups; /* core/group: consumer groups and offsets */
+    ev_timer maintenance;         /* retention, delayed deletion, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     ev_signal sigterm, sigint, sighup;
     bool stopping;
+    struct metrics_registry *metrics; /* core + module metrics (core/metrics) */
+    struct broker_metrics *bmetrics;  /* the broker's own series (broker_metrics.c) */
+    const char *metrics_file;         /* --metrics-file: dumped at shutdown; may be NULL */
 };
 
 /* A request being handled.  It owns the decoded request (in the arena) and
@@ -65,6 +84,7 @@ struct request {
     void *body;                /* struct kp_<Api>Request */
     struct kp_arena arena;
     int64_t received_ms;
+    int64_t received_mono_ns;  /* CLOCK_MONOTONIC, for the latency histogram */
     struct request *next;      /* for lists of waiting requests */
 };
 
@@ -80,6 +100,10 @@ struct api_entry {
 const struct api_entry *api_table_lookup(int16_t api_key);
 const struct api_entry *api_table_entries(size_t *n);
 
+/* Opens the metadata log, creates the metrics registry, then loads the
+ * modules of cfg->module_load into `modules` (so module init can already
+ * use records and metrics), then the topics.  broker_listen binds the
+ * listeners, starts the module services, then writes the port file. */
 int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cfg,
                 struct sluice_logger *log, struct module_registry *modules, char *err,
                 size_t errlen);
@@ -129,6 +153,8 @@ int16_t broker_create_partitions(struct broker *b, const char *name, int32_t cou
 int16_t broker_alter_topic_configs(struct broker *b, struct broker_topic *t, const struct kv *set,
                                    size_t n, bool replace_all, bool validate_only, char *errmsg,
                                    size_t errlen);
+/* The storage config the topic's logs run with. */
+void broker_topic_plog_config(const struct broker_topic *t, struct plog_config *pc);
 /* Re-resolve a topic's config after an override changed. */
 void broker_topic_reconfigure(struct broker *b, struct broker_topic *t);
 /* Same for dynamic broker configs (resource type BROKER, this node). */
@@ -147,14 +173,15 @@ int16_t broker_validate_topic_name(const char *name, char *errmsg, size_t errlen
  * internal compacted topics.  broker_create_internal_topic creates `name`
  * with cleanup.policy=compact and segment.bytes=segment_bytes plus the
  * extra topic configs (e.g. __consumer_offsets with
- * offsets.topic.segment.bytes and compression.type=producer).  Returns a
- * Kafka error code. */
+ * offsets.topic.segment.bytes and compression.type=producer, see
+ * group/offsets_topic.c).  Returns a Kafka error code. */
 int broker_cleaner_start(struct broker *b, char *err, size_t errlen);
 void broker_cleaner_reconfigure(struct broker *b);
 void broker_cleaner_stop(struct broker *b);
 int16_t broker_create_internal_topic(struct broker *b, const char *name, int32_t nparts,
-                                     int32_t segment_bytes, const struct kv *extra, size_t nextra,
-                                     char *errmsg, size_t errlen);
+                                     int16_t replication_factor, int32_t segment_bytes,
+                                     const struct kv *extra, size_t nextra, char *errmsg,
+                                     size_t errlen);
 
 /* Fetch waiters (fetch.c): wake long-polling fetches after an append. */
 void broker_fetch_wake(struct broker *b);
@@ -177,5 +204,7 @@ void handle_alter_configs(struct broker *b, struct request *rq);
 void handle_incremental_alter_configs(struct broker *b, struct request *rq);
 void handle_delete_records(struct broker *b, struct request *rq);
 void handle_describe_cluster(struct broker *b, struct request *rq);
+void handle_describe_log_dirs(struct broker *b, struct request *rq);
+void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
 
 #endif

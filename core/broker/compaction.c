@@ -68,8 +68,9 @@ void broker_cleaner_stop(struct broker *b)
 }
 
 int16_t broker_create_internal_topic(struct broker *b, const char *name, int32_t nparts,
-                                     int32_t segment_bytes, const struct kv *extra, size_t nextra,
-                                     char *errmsg, size_t errlen)
+                                     int16_t replication_factor, int32_t segment_bytes,
+                                     const struct kv *extra, size_t nextra, char *errmsg,
+                                     size_t errlen)
 {
     struct meta_configs cfgs = { 0 };
     char seg[16];
@@ -81,7 +82,8 @@ int16_t broker_create_internal_topic(struct broker *b, const char *name, int32_t
     meta_configs_set(&cfgs, "segment.bytes", seg);
     for (size_t i = 0; i < nextra; i++)
         meta_configs_set(&cfgs, extra[i].key, extra[i].value);
-    int16_t ec = broker_create_topic(b, name, nparts, 1, &cfgs, false, errmsg, errlen);
+    int16_t ec = broker_create_topic(b, name, nparts, replication_factor, &cfgs, false, errmsg,
+                                     errlen);
     meta_configs_free(&cfgs);
     return ec;
 }

@@ -76,6 +76,13 @@ static size_t fetch_build(struct broker *b, struct request *rq, struct kp_FetchR
                 pd->ErrorCode = err;
                 continue;
             }
+            /* KafkaApis: fetches below v10 (KIP-110) may not read a
+             * partition whose topic stores zstd, decided by the topic's
+             * compression.type rather than by the batches found. */
+            if (rq->hdr.ApiVersion < 10 && t->cfg.compression_type == SLUICE_COMPRESSION_ZSTD) {
+                pd->ErrorCode = KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+                continue;
+            }
             /* Leader epoch fencing: the only epoch so far is 0. */
             if (fp->CurrentLeaderEpoch > 0) {
                 pd->ErrorCode = KP_ERR_UNKNOWN_LEADER_EPOCH;

@@ -25,13 +25,22 @@ static void fill_topic(struct broker *b, struct request *rq,
         mp->LeaderId = src ? src->leader : b->cfg->node_id;
         mp->LeaderEpoch = src ? src->leader_epoch : 0;
         int32_t *ids = rq_alloc(rq, sizeof *ids, 2);
-        ids[0] = mp->LeaderId;
-        ids[1] = mp->LeaderId;
+        ids[0] = b->cfg->node_id;
+        ids[1] = b->cfg->node_id;
         mp->ReplicaNodes.items = &ids[0];
         mp->ReplicaNodes.count = 1;
         mp->IsrNodes.items = &ids[1];
         mp->IsrNodes.count = 1;
-        mp->ErrorCode = t->logs[p] ? KP_ERR_NONE : KP_ERR_KAFKA_STORAGE_ERROR;
+        mp->ErrorCode = KP_ERR_NONE;
+        if (!t->logs[p] && !t->replicas[p].moving) {
+            /* The only replica is in a failed log directory: as Kafka's
+             * controller leaves it, no leader, the replica offline (it
+             * stays in the ISR, being the last member). */
+            mp->ErrorCode = KP_ERR_LEADER_NOT_AVAILABLE;
+            mp->LeaderId = -1;
+            mp->OfflineReplicas.items = &ids[0];
+            mp->OfflineReplicas.count = 1;
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 /* Request dispatch: header, table lookup, body decode, handler, encode. */
 #include "broker/broker.h"
+#include "broker/broker_metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,12 +83,14 @@ static void rq_send(struct request *rq, const void *resp)
 
 void rq_respond(struct request *rq, const void *resp)
 {
+    broker_metrics_response(rq, resp);
     rq_send(rq, resp);
     rq_free(rq);
 }
 
 void rq_respond_none(struct request *rq)
 {
+    broker_metrics_response(rq, NULL);
     net_respond_none(rq->nreq);
     rq_free(rq);
 }
@@ -118,6 +121,9 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
     rq->b = b;
     rq->nreq = nreq;
     rq->received_ms = broker_now_ms(b);
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    rq->received_mono_ns = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec;
     kp_arena_init(&rq->arena);
     /* A request can't legitimately decode into much more than its own size;
      * the cap stops a hostile one from exhausting memory. */
@@ -154,6 +160,7 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
              rq->hdr.ClientId.s ? rq->hdr.ClientId.s : "-");
         goto close;
     }
+    broker_metrics_request(b, rq->hdr.ApiKey);
     e->handler(b, rq);
     return;
 close:

@@ -2,6 +2,9 @@
  * through the metadata store first (records appended, then applied), and
  * the partition logs follow the image. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
+#include "broker/log_dirs.h"
+#include "broker/log_mover.h"
 #include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
@@ -38,7 +41,10 @@ struct partition_log *broker_partition(struct broker *b, const char *topic, int3
         return NULL;
     }
     if (!t->logs[partition]) {
-        *err = KP_ERR_KAFKA_STORAGE_ERROR;
+        /* Moving between log directories is a brief, retriable state; a
+         * failed directory is Kafka's offline replica. */
+        *err = t->replicas[partition].moving ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+                                             : KP_ERR_KAFKA_STORAGE_ERROR;
         return NULL;
     }
     return t->logs[partition];
@@ -88,8 +94,10 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     plog_config_default(pc);
     pc->segment_bytes = tc->segment_bytes;
     pc->segment_ms = tc->segment_ms;
+    pc->segment_jitter_ms = tc->segment_jitter_ms;
     pc->segment_index_bytes = tc->segment_index_bytes;
     pc->index_interval_bytes = tc->index_interval_bytes;
+    /* Applied only when cleanup_policy includes delete (plog_maintain). */
     pc->retention_ms = tc->retention_ms;
     pc->retention_bytes = tc->retention_bytes;
     pc->flush_interval_messages = tc->flush_messages;
@@ -106,6 +114,11 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->delete_retention_ms = tc->delete_retention_ms;
 }
 
+void broker_topic_plog_config(const struct broker_topic *t, struct plog_config *pc)
+{
+    plog_config_from(&t->cfg, pc);
+}
+
 static int resolve_config(struct broker *b, const struct meta_configs *overrides,
                           struct topic_config *out, char *err, size_t errlen)
 {
@@ -114,33 +127,31 @@ static int resolve_config(struct broker *b, const struct meta_configs *overrides
     return topic_config_resolve(b->cfg, kv, n, out, err, errlen);
 }
 
-/* Partition directories live in one of log.dirs: where one already exists,
- * else spread by name and partition. */
-static void partition_dir(struct broker *b, const char *topic, int32_t p, char *out, size_t len)
-{
-    const struct sluice_strlist *dirs = &b->cfg->log_dirs;
-    struct stat st;
-    for (size_t i = 0; i < dirs->n; i++) {
-        snprintf(out, len, "%s/%s-%d", dirs->items[i], topic, p);
-        if (stat(out, &st) == 0)
-            return;
-    }
-    size_t pick = (strmap_hash(topic) + (uint32_t)p) % (dirs->n ? dirs->n : 1);
-    snprintf(out, len, "%s/%s-%d", dirs->n ? dirs->items[pick] : ".", topic, p);
-}
-
-static int open_partition(struct broker *b, struct broker_topic *t, int32_t p)
+/* is_new: the partition is being created now, so it may go to any online
+ * directory; otherwise it must be found where it is (log_dirs_locate). */
+static int open_partition(struct broker *b, struct broker_topic *t, int32_t p, bool is_new)
 {
     char dir[PATH_MAX], err[256];
     struct plog_config pc;
-    partition_dir(b, t->name, p, dir, sizeof dir);
-    plog_config_from(&t->cfg, &pc);
-    t->logs[p] = plog_open(dir, &pc, b->flusher, broker_now_ms(b), err, sizeof err);
-    if (!t->logs[p]) {
-        slog(b->log, SLOG_ERROR, "topics", "%s-%d: cannot open log %s: %s (partition offline)",
-             t->name, p, dir, err);
+    int d = log_dirs_locate(b, t->name, p, is_new);
+    t->replicas[p].dir = (int16_t)d;
+    t->replicas[p].moving = false;
+    if (d < 0) {
+        slog(b->log, SLOG_WARN, "topics", "%s-%d: no online log directory holds it (partition offline)",
+             t->name, p);
         return -1;
     }
+    snprintf(dir, sizeof dir, "%s/%s-%d", b->dirs->v[d].path, t->name, p);
+    plog_config_from(&t->cfg, &pc);
+    errno = 0;
+    t->logs[p] = plog_open(dir, &pc, b->flusher, broker_now_ms(b), err, sizeof err);
+    if (!t->logs[p]) {
+        char tp[300];
+        snprintf(tp, sizeof tp, "%s-%d (%s)", t->name, p, err);
+        log_dirs_report_failure(b, d, errno ? errno : EIO, "opening the log of", tp);
+        return -1;
+    }
+    plog_set_io_error_cb(t->logs[p], log_dirs_io_error, b);
     if (b->cleaner && log_cleaner_add(b->cleaner, t->logs[p], t->name, p) < 0)
         slog(b->log, SLOG_WARN, "topics", "%s-%d: not registered with the log cleaner",
              t->name, p);
@@ -154,11 +165,17 @@ static int grow_logs(struct broker_topic *t, int32_t nparts)
         return -1;
     memset(nl + t->nparts, 0, (size_t)(nparts - t->nparts) * sizeof *nl);
     t->logs = nl;
+    struct broker_replica *nr = realloc(t->replicas, (size_t)nparts * sizeof *nr);
+    if (!nr)
+        return -1;
+    for (int32_t p = t->nparts; p < nparts; p++)
+        nr[p] = (struct broker_replica){ -1, false };
+    t->replicas = nr;
     return 0;
 }
 
 /* Bring the data plane in line with one image topic (start-up, creation). */
-static struct broker_topic *topic_attach(struct broker *b, const struct meta_topic *mt)
+static struct broker_topic *topic_attach(struct broker *b, const struct meta_topic *mt, bool is_new)
 {
     struct broker_topic *t = calloc(1, sizeof *t);
     char err[256];
@@ -173,19 +190,23 @@ static struct broker_topic *topic_attach(struct broker *b, const struct meta_top
         resolve_config(b, NULL, &t->cfg, err, sizeof err);
     }
     if (grow_logs(t, mt->nparts) < 0) {
+        free(t->logs);
+        free(t->replicas);
         free(t->name);
         free(t);
         return NULL;
     }
     t->nparts = mt->nparts;
-    for (int32_t p = 0; p < mt->nparts; p++)
-        open_partition(b, t, p);
+    /* In the map first, so placement counts this topic's earlier partitions. */
     strmap_put(&b->topics, t->name, t);
+    for (int32_t p = 0; p < mt->nparts; p++)
+        open_partition(b, t, p, is_new);
     return t;
 }
 
 static void topic_detach(struct broker *b, struct broker_topic *t, bool delete_data)
 {
+    log_mover_forget_topic(b->mover, t, delete_data);
     strmap_del(&b->topics, t->name);
     for (int32_t p = 0; p < t->nparts; p++) {
         if (!t->logs[p])
@@ -197,6 +218,7 @@ static void topic_detach(struct broker *b, struct broker_topic *t, bool delete_d
             plog_close(t->logs[p]);
     }
     free(t->logs);
+    free(t->replicas);
     free(t->name);
     free(t);
 }
@@ -207,7 +229,7 @@ int broker_load_topics(struct broker *b)
     size_t it = 0;
     struct meta_topic *mt;
     while ((mt = meta_image_next_topic(img, &it)))
-        if (!topic_attach(b, mt))
+        if (!topic_attach(b, mt, false))
             return -1;
     return 0;
 }
@@ -261,6 +283,12 @@ int16_t broker_create_topic(struct broker *b, const char *name, int32_t nparts,
         return ec;
     if (broker_topic(b, name)) {
         snprintf(errmsg, errlen, "Topic '%s' already exists.", name);
+        return KP_ERR_TOPIC_ALREADY_EXISTS;
+    }
+    if (log_mover_has_topic(b->mover, name)) {
+        /* A deleted topic's log is still being switched between log
+         * directories; its directory name is not free yet. */
+        snprintf(errmsg, errlen, "Topic '%s' is marked for deletion.", name);
         return KP_ERR_TOPIC_ALREADY_EXISTS;
     }
     if (nparts == -1)
@@ -327,7 +355,7 @@ int16_t broker_create_topic(struct broker *b, const char *name, int32_t nparts,
     if (rc < 0)
         return KP_ERR_KAFKA_STORAGE_ERROR;
     struct meta_topic *mt = meta_image_topic(meta_store_image(b->meta), name);
-    if (!mt || !topic_attach(b, mt)) {
+    if (!mt || !topic_attach(b, mt, true)) {
         snprintf(errmsg, errlen, "topic created but its logs could not be opened");
         return KP_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -348,6 +376,8 @@ int16_t broker_delete_topic(struct broker *b, const char *name, char *errmsg, si
     if (meta_store_append(b->meta, &rec, 1, broker_now_ms(b), errmsg, errlen) < 0)
         return KP_ERR_KAFKA_STORAGE_ERROR;
     topic_detach(b, t, true);
+    if (b->groups)
+        gc_topic_deleted(b->groups, name);
     slog(b->log, SLOG_INFO, "topics", "deleted topic '%s'", name);
     return KP_ERR_NONE;
 }
@@ -392,7 +422,7 @@ int16_t broker_create_partitions(struct broker *b, const char *name, int32_t cou
     int32_t old = t->nparts;
     t->nparts = count;
     for (int32_t p = old; p < count; p++)
-        open_partition(b, t, p);
+        open_partition(b, t, p, true);
     slog(b->log, SLOG_INFO, "topics", "topic '%s' now has %d partitions", name, count);
     return KP_ERR_NONE;
 }

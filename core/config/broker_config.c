@@ -84,8 +84,21 @@ static int check_cleanup_policy(const char *value, char *why, size_t whylen)
 
 static int check_module_name(const char *value, char *why, size_t whylen)
 {
-    if (!*value || strpbrk(value, ", \t/")) {
-        snprintf(why, whylen, "expected one module name per module.load line");
+    /* A name, or an absolute path to a .so (the loader resolves both). */
+    if (!*value || strpbrk(value, ", \t") || (value[0] != '/' && strchr(value, '/'))) {
+        snprintf(why, whylen,
+                 "expected one module name (or absolute path to a .so) per module.load line");
+        return -1;
+    }
+    return 0;
+}
+
+/* Kafka's gzip level validator: Deflater's 1..9, or -1 for its default
+ * (0, "no compression", is refused like Kafka does). */
+static int check_gzip_level(const char *value, char *why, size_t whylen)
+{
+    if (strcmp(value, "-1") != 0 && (strcmp(value, "0") == 0 || value[0] == '-')) {
+        snprintf(why, whylen, "must be in the range [1, 9] or -1");
         return -1;
     }
     return 0;
@@ -211,7 +224,8 @@ static const struct cfg_row rows[] = {
     LONG_ROW("log.message.timestamp.before.max.ms", LMAX, 0, INT64_MAX,
              FLD(log_message_timestamp_before_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
              "How far in the past a CreateTime timestamp may be."),
-    LONG_ROW("log.message.timestamp.after.max.ms", LMAX, 0, INT64_MAX,
+    /* Kafka 4.0's default (KIP-1030); 3.x had no bound. */
+    LONG_ROW("log.message.timestamp.after.max.ms", "3600000", 0, INT64_MAX,
              FLD(log_message_timestamp_after_max_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
              "How far in the future a CreateTime timestamp may be."),
     LONG_ROW("log.message.timestamp.difference.max.ms", LMAX, 0, INT64_MAX,
@@ -233,6 +247,14 @@ static const struct cfg_row rows[] = {
     {.name = "compression.type", .type = T_ENUM, .def = "producer", .enums = cv_compression_names,
      .off = FLD(compression_type), .flags = F_DYNAMIC | F_TOPIC_DEFAULT,
      .doc = "Final compression of stored batches; producer keeps the producer's codec."},
+    {.name = "compression.gzip.level", .type = T_INT, .def = "-1", RANGE(-1, 9),
+     .off = FLD(compression_gzip_level), .flags = F_DYNAMIC | F_TOPIC_DEFAULT | F_RANGE,
+     .check = check_gzip_level,
+     .doc = "Level used when the broker compresses with gzip: 1..9, or -1 for zlib's default."},
+    INT_ROW("compression.lz4.level", "9", 1, 17, FLD(compression_lz4_level),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Level used when the broker compresses with lz4 (1..17)."),
+    INT_ROW("compression.zstd.level", "3", -131072, 22, FLD(compression_zstd_level),
+            F_DYNAMIC | F_TOPIC_DEFAULT, "Level used when the broker compresses with zstd (-131072..22)."),
     {.name = "log.cleanup.policy", .type = T_LIST, .def = "delete", .off = FLD(log_cleanup_policy_list),
      .flags = F_DYNAMIC | F_TOPIC_DEFAULT, .check = check_cleanup_policy,
      .doc = "delete, compact, or both (comma-separated)."},
@@ -300,6 +322,13 @@ static const struct cfg_row rows[] = {
             "Smallest session timeout a consumer may ask for."),
     INT_ROW("group.max.session.timeout.ms", "1800000", 0, INT32_MAX, FLD(group_max_session_timeout_ms), 0,
             "Largest session timeout a consumer may ask for."),
+    INT_ROW("group.max.size", "2147483647", 1, INT32_MAX, FLD(group_max_size), 0,
+            "The maximum number of members a classic group can have."),
+    LONG_ROW("offsets.retention.check.interval.ms", "600000", 1, INT64_MAX,
+             FLD(offsets_retention_check_interval_ms), 0,
+             "How often the coordinator looks for expired offsets."),
+    INT_ROW("offset.metadata.max.bytes", "4096", 0, INT32_MAX, FLD(offset_metadata_max_bytes), 0,
+            "The maximum size of the metadata string of an offset commit."),
 
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,
@@ -587,6 +616,7 @@ static void free_fields(struct sluice_config *cfg)
 void sluice_config_free(struct sluice_config *cfg)
 {
     free_fields(cfg);
+    cv_strlist_free(&cfg->module_opts);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -662,6 +692,32 @@ static const char *suggest(const char *key)
         }
     }
     return best;
+}
+
+bool sluice_config_is_module_option(const char *key, size_t *name_len)
+{
+    if (strncmp(key, "module.", 7) != 0)
+        return false;
+    const char *name = key + 7, *dot = strchr(name, '.');
+    if (!dot || dot == name || !dot[1])
+        return false;
+    for (const char *c = name; c < dot; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    if (name_len)
+        *name_len = (size_t)(dot - name);
+    return true;
+}
+
+const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = cfg->module_opts.n; i-- > 0;) {
+        const char *e = cfg->module_opts.items[i];
+        if (strncmp(e, key, kl) == 0 && e[kl] == '=')
+            return e + kl + 1;
+    }
+    return NULL;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -766,6 +822,19 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
         const struct prop *p = &pl.items[i];
         size_t idx;
         const struct cfg_row *r = find_row(p->key, &idx);
+        if (!r && sluice_config_is_module_option(p->key, NULL)) {
+            /* Kept for the module; unknown ones are reported once the
+             * modules are loaded (a module not loaded owns none). */
+            size_t n = strlen(p->key) + strlen(p->value) + 2;
+            char *kv = malloc(n);
+            if (!kv || (snprintf(kv, n, "%s=%s", p->key, p->value),
+                        cv_strlist_append(&cfg->module_opts, kv) < 0)) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+            }
+            free(kv);
+            continue;
+        }
         if (!r) {
             const char *s = suggest(p->key);
             if (s) {

@@ -138,6 +138,9 @@ struct sluice_config {
     int64_t log_flush_scheduler_interval_ms;
     bool log_preallocate;
     int compression_type;    /* enum sluice_compression */
+    int32_t compression_gzip_level; /* -1 (zlib default) or 1..9 (KIP-390) */
+    int32_t compression_lz4_level;  /* 1..17, default 9 */
+    int32_t compression_zstd_level; /* -131072..22, default 3 */
     unsigned log_cleanup_policy; /* SLUICE_CLEANUP_* bits */
     struct sluice_strlist log_cleanup_policy_list;
     int64_t log_cleaner_delete_retention_ms;
@@ -166,12 +169,18 @@ struct sluice_config {
     int32_t group_initial_rebalance_delay_ms;
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
+    int32_t group_max_size;
+    int64_t offsets_retention_check_interval_ms;
+    int32_t offset_metadata_max_bytes;
 
     /* --- Sluice's own --- */
     char *log_file;  /* NULL: stderr */
     int log_level;   /* enum sluice_log_level */
     char *plugin_dir;
     struct sluice_strlist module_load; /* one entry per module.load line */
+    /* "module.<name>.<key>=<value>" lines, file order (later wins): module
+     * options, read by modules through host->config_get_*. */
+    struct sluice_strlist module_opts;
 
     /* Path given to sluice_config_load (NULL for defaults). */
     char *config_path;
@@ -188,6 +197,14 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
                        char *err, size_t errlen);
 
 void sluice_config_free(struct sluice_config *cfg);
+
+/* The value of a module option "module.<name>.<key>" (the last one given),
+ * or NULL.  Such keys are not in the table: modules define them. */
+const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key);
+
+/* True for "module.<name>.<key>" with a valid module name and a key; sets
+ * *name_len to the length of <name>. */
+bool sluice_config_is_module_option(const char *key, size_t *name_len);
 
 /* Dynamic per-broker update (IncrementalAlterConfigs SET; value NULL = DELETE,
  * reverting to the static or default value).  Returns 0, or a Kafka error

@@ -27,6 +27,12 @@ static const struct trow trows[] = {
      "delete, compact, or both."},
     {"compression.type", TT_COMPRESSION, 0, 0, TF(compression_type), SYN("compression.type"),
      "Final compression of stored batches: uncompressed, zstd, lz4, snappy, gzip or producer."},
+    {"compression.gzip.level", TT_INT, -1, 9, TF(compression_gzip_level), SYN("compression.gzip.level"),
+     "Level used when the broker compresses with gzip: 1..9, or -1 for zlib's default."},
+    {"compression.lz4.level", TT_INT, 1, 17, TF(compression_lz4_level), SYN("compression.lz4.level"),
+     "Level used when the broker compresses with lz4 (1..17)."},
+    {"compression.zstd.level", TT_INT, -131072, 22, TF(compression_zstd_level),
+     SYN("compression.zstd.level"), "Level used when the broker compresses with zstd (-131072..22)."},
     {"delete.retention.ms", TT_LONG, 0, INT64_MAX, TF(delete_retention_ms),
      SYN("log.cleaner.delete.retention.ms"), "How long tombstones are kept on compacted topics."},
     {"file.delete.delay.ms", TT_LONG, 0, INT64_MAX, TF(file_delete_delay_ms),
@@ -119,6 +125,11 @@ static int apply(const struct trow *r, const char *value, struct topic_config *o
     case TT_LONG: {
         int64_t v;
         rc = cv_parse_int(value, r->min, r->max, &v, why, sizeof why);
+        /* Kafka's gzip level validator: 1..9 or -1, not 0. */
+        if (rc == 0 && r->off == TF(compression_gzip_level) && v == 0) {
+            snprintf(why, sizeof why, "must be in the range [1, 9] or -1");
+            rc = -1;
+        }
         if (rc == 0 && f) {
             if (r->type == TT_INT)
                 *(int32_t *)f = (int32_t)v;
@@ -180,6 +191,9 @@ static void broker_defaults(const struct sluice_config *b, struct topic_config *
     memset(t, 0, sizeof *t);
     t->cleanup_policy = b->log_cleanup_policy;
     t->compression_type = b->compression_type;
+    t->compression_gzip_level = b->compression_gzip_level;
+    t->compression_lz4_level = b->compression_lz4_level;
+    t->compression_zstd_level = b->compression_zstd_level;
     t->delete_retention_ms = b->log_cleaner_delete_retention_ms;
     t->file_delete_delay_ms = b->log_segment_delete_delay_ms;
     t->flush_messages = b->log_flush_interval_messages;
@@ -207,6 +221,33 @@ static void broker_defaults(const struct sluice_config *b, struct topic_config *
     t->remote_storage_enable = false;
 }
 
+/* Is key set for this topic: as a topic override, else (broker_key) in the
+ * broker's file or dynamic config? */
+static bool key_set(const struct sluice_config *b, const struct kv *ov, size_t n, const char *key,
+                    const char *broker_key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ov[i].key && ov[i].value && strcmp(ov[i].key, key) == 0)
+            return true;
+    struct sluice_config_entry e;
+    return sluice_config_describe_key(b, broker_key, &e) == 0 && e.source != SLUICE_CS_DEFAULT_CONFIG;
+}
+
+/* message.timestamp.difference.max.ms, deprecated by KIP-937, still bounds
+ * each side that its successor (before/after.max.ms) leaves unset, as in
+ * Kafka 3.6-3.9; unset itself (Long.MAX_VALUE) it changes nothing. */
+static void timestamp_difference_fallback(const struct sluice_config *b, const struct kv *ov,
+                                          size_t n, struct topic_config *t)
+{
+    if (t->message_timestamp_difference_max_ms == INT64_MAX)
+        return;
+    if (!key_set(b, ov, n, "message.timestamp.before.max.ms",
+                 "log.message.timestamp.before.max.ms"))
+        t->message_timestamp_before_max_ms = t->message_timestamp_difference_max_ms;
+    if (!key_set(b, ov, n, "message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"))
+        t->message_timestamp_after_max_ms = t->message_timestamp_difference_max_ms;
+}
+
 int topic_config_resolve(const struct sluice_config *broker, const struct kv *overrides, size_t n,
                          struct topic_config *out, char *err, size_t errlen)
 {
@@ -225,6 +266,7 @@ int topic_config_resolve(const struct sluice_config *broker, const struct kv *ov
         if (rc)
             return rc;
     }
+    timestamp_difference_fallback(broker, overrides, n, &t);
     if (t.min_compaction_lag_ms > t.max_compaction_lag_ms) {
         snprintf(err, errlen,
                  "conflict topic config setting min.compaction.lag.ms (%lld) > "

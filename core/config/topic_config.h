@@ -26,6 +26,9 @@ struct kv {
 struct topic_config {
     unsigned cleanup_policy; /* SLUICE_CLEANUP_* bits */
     int compression_type;    /* enum sluice_compression */
+    int32_t compression_gzip_level; /* -1 or 1..9 */
+    int32_t compression_lz4_level;  /* 1..17 */
+    int32_t compression_zstd_level; /* -131072..22 */
     int64_t delete_retention_ms;
     int64_t file_delete_delay_ms;
     int64_t flush_messages;

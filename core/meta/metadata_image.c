@@ -1,4 +1,5 @@
 #include "meta/metadata_image.h"
+#include "meta/module_record.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@ void meta_image_init(struct meta_image *img)
 {
     memset(img, 0, sizeof *img);
     strmap_init(&img->by_name);
+    meta_module_records_init(img);
 }
 
 void meta_configs_free(struct meta_configs *c)
@@ -42,6 +44,7 @@ void meta_image_free(struct meta_image *img)
         meta_topic_free(v);
     strmap_free(&img->by_name);
     meta_configs_free(&img->broker_configs);
+    meta_module_records_free(img);
 }
 
 struct meta_topic *meta_image_topic(const struct meta_image *img, const char *name)

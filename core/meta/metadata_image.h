@@ -52,6 +52,7 @@ struct meta_topic {
 struct meta_image {
     struct strmap by_name; /* name -> struct meta_topic * */
     struct meta_configs broker_configs; /* dynamic broker-level overrides */
+    struct strmap module_records; /* "<module>:<key>" -> value (meta/module_record.h) */
     uint64_t version;      /* number of records applied */
 };
 

@@ -1,4 +1,5 @@
 #include "meta/metadata_store.h"
+#include "meta/module_record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,11 +72,41 @@ static int apply_record(struct meta_image *img, int16_t type, const void *msg)
         struct meta_uuid id = to_meta_uuid(&r->TopicId);
         return meta_image_apply_remove_topic(img, &id);
     }
+    case META_REC_SLUICE_MODULE_RECORD:
+        return meta_image_apply_module_record(img, msg);
     default:
         /* Record types this version does not use yet (a newer broker's
          * log): skipped, as KRaft brokers skip what they don't know. */
         return 0;
     }
+}
+
+/* Sluice's own record type (outside Kafka's apiKey range, so it never
+ * reaches Kafka's generated schema tables). */
+static int replay_module_record(struct meta_store *ms, struct wire_reader *r, int16_t version,
+                                int64_t offset, char *err, size_t errlen)
+{
+    struct kp_arena a;
+    kp_arena_init(&a);
+    struct meta_module_record rec;
+    int rc = 0;
+    if (version != MODULE_RECORD_VERSION) {
+        snprintf(err, errlen,
+                 "metadata log offset %lld: SluiceModuleRecord v%d was written by a newer "
+                 "Sluice (this one reads v%d)",
+                 (long long)offset, version, MODULE_RECORD_VERSION);
+        rc = -1;
+    } else if (module_record_decode(r, version, &a, &rec) < 0) {
+        snprintf(err, errlen, "metadata log offset %lld: cannot decode SluiceModuleRecord v%d",
+                 (long long)offset, version);
+        rc = -1;
+    } else if (meta_image_apply_module_record(&ms->image, &rec) < 0) {
+        snprintf(err, errlen, "metadata log offset %lld: SluiceModuleRecord does not apply",
+                 (long long)offset);
+        rc = -1;
+    }
+    kp_arena_free(&a);
+    return rc;
 }
 
 static int replay_value(struct meta_store *ms, const uint8_t *v, int32_t len, int64_t offset,
@@ -90,6 +121,8 @@ static int replay_value(struct meta_store *ms, const uint8_t *v, int32_t len, in
         snprintf(err, errlen, "metadata log offset %lld: bad record frame", (long long)offset);
         return -1;
     }
+    if (type == META_REC_SLUICE_MODULE_RECORD)
+        return replay_module_record(ms, &r, (int16_t)version, offset, err, errlen);
     const struct kp_message *m = kp_metadata_record((int16_t)type);
     if (!m)
         return 0;
@@ -274,7 +307,10 @@ int meta_store_append(struct meta_store *ms, const struct meta_record *recs, siz
         wire_write_uvarint(&w, META_FRAME_VERSION);
         wire_write_uvarint(&w, (uint32_t)recs[i].type);
         wire_write_uvarint(&w, (uint32_t)recs[i].version);
-        if (!m || kp_encode(m, recs[i].version, recs[i].msg, &w) < 0 || w.err) {
+        int enc = recs[i].type == META_REC_SLUICE_MODULE_RECORD
+                      ? module_record_encode(&w, recs[i].version, recs[i].msg)
+                      : m ? kp_encode(m, recs[i].version, recs[i].msg, &w) : -1;
+        if (enc < 0 || w.err) {
             snprintf(err, errlen, "cannot encode metadata record type %d", recs[i].type);
             wire_writer_free(&w);
             batch_builder_free(&bb);
@@ -307,6 +343,14 @@ int meta_store_append(struct meta_store *ms, const struct meta_record *recs, siz
         }
     }
     return 0;
+}
+
+void meta_store_set_io_error_cb(struct meta_store *ms,
+                                void (*fn)(void *ud, struct partition_log *pl, int err,
+                                           const char *what),
+                                void *ud)
+{
+    plog_set_io_error_cb(ms->log, fn, ud);
 }
 
 int meta_store_sync(struct meta_store *ms, void (*cb)(void *ud, int err), void *ud)

@@ -23,10 +23,12 @@ enum {
     META_REC_PARTITION = 3,
     META_REC_CONFIG = 4,
     META_REC_REMOVE_TOPIC = 9,
+    /* 10000+: Sluice's own record types (meta/module_record.h). */
 };
 
 /* One record to append: msg is the generated struct for its type (struct
- * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord). */
+ * kp_TopicRecord, kp_PartitionRecord, kp_ConfigRecord, kp_RemoveTopicRecord),
+ * or a struct meta_module_record for META_REC_SLUICE_MODULE_RECORD. */
 struct meta_record {
     int16_t type;
     int16_t version;
@@ -49,6 +51,14 @@ int meta_store_sync(struct meta_store *ms, void (*cb)(void *ud, int err), void *
 /* The cluster id, persisted beside the log in meta.properties (Kafka's file
  * name and keys: version, node.id, cluster.id) and created on first start. */
 const char *meta_store_cluster_id(const struct meta_store *ms);
+
+/* I/O errors of the metadata log go to fn (plog_io_error_fn): the broker
+ * halts, as Kafka does when its metadata log directory fails. */
+struct partition_log;
+void meta_store_set_io_error_cb(struct meta_store *ms,
+                                void (*fn)(void *ud, struct partition_log *pl, int err,
+                                           const char *what),
+                                void *ud);
 
 void meta_store_close(struct meta_store *ms);
 

@@ -1,6 +1,8 @@
-/* The host API table given to modules (struct sluice_host_api v1.0):
- * logging, config, codec registration, accounted memory, growable buffers
- * and the libev-backed loop functions (timers, io, thread-safe post).
+/* The host API table given to modules (struct sluice_host_api, ABI 1.1):
+ * logging, config, codec and service registration, accounted memory,
+ * growable buffers, the libev-backed loop functions (timers, io,
+ * thread-safe post), metrics in the broker's registry and durable records
+ * in the metadata log.
  *
  * libev stays on this side: modules get opaque struct sluice_timer /
  * struct sluice_io handles that are really struct host_watch. */
@@ -14,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "meta/metadata_store.h"
+#include "meta/module_record.h"
+#include "metrics/metrics.h"
 #include "plugin/host_api.h"
 
 /* ---------------------------------------------------------------------- */
@@ -137,19 +143,36 @@ static void *host_get_data(struct sluice_module_ctx *ctx) { return ctx->data; }
 /* ---------------------------------------------------------------------- */
 /* Codec registration                                                      */
 
+static void reg_fail_v(struct sluice_module_ctx *ctx, const char *fmt, va_list ap)
+    SLUICE_PRINTF(2, 0);
+
+static void reg_fail_v(struct sluice_module_ctx *ctx, const char *fmt, va_list ap)
+{
+    /* Keep the first failure: it is the one worth reporting. */
+    if (!ctx->reg_failed) {
+        vsnprintf(ctx->reg_err, sizeof ctx->reg_err, fmt, ap);
+        ctx->reg_failed = 1;
+    }
+}
+
+int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    reg_fail_v(ctx, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
     SLUICE_PRINTF(3, 4);
 
 static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
 {
-    /* Keep the first failure: it is the one worth reporting. */
-    if (!ctx->reg_failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ctx->reg_err, sizeof ctx->reg_err, fmt, ap);
-        va_end(ap);
-        ctx->reg_failed = 1;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    reg_fail_v(ctx, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -183,6 +206,64 @@ static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluic
     slot->ops = copy;
     slot->state = state;
     slot->owner = ctx;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Assignor registration                                                   */
+
+static int valid_assignor_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int host_register_assignor(struct sluice_module_ctx *ctx,
+                                  const struct sluice_assignor_ops *ops, void *state)
+{
+    if (!(ctx->desc.kinds & SLUICE_KIND_ASSIGNOR))
+        return codec_fail(
+            ctx, SLUICE_ERR_INVALID,
+            "register_assignor called but the module does not declare SLUICE_KIND_ASSIGNOR");
+    if (!ops || ops->struct_size < SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1)
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "assignor ops struct_size %zu is smaller than the ABI 1.1 minimum %zu",
+                          ops ? ops->struct_size : (size_t)0,
+                          (size_t)SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1);
+    struct sluice_assignor_ops copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
+    copy.struct_size = sizeof copy;
+    if (!valid_assignor_name(copy.name))
+        return codec_fail(ctx, SLUICE_ERR_INVALID,
+                          "assignor name '%s' is not [a-z0-9._-]{1,64}",
+                          copy.name ? copy.name : "(null)");
+    if (!copy.assign)
+        return codec_fail(ctx, SLUICE_ERR_INVALID, "assignor '%s': assign is required", copy.name);
+    struct module_registry *reg = ctx->reg;
+    const struct module_assignor *dup = module_registry_assignor(reg, copy.name);
+    if (dup)
+        return codec_fail(ctx, SLUICE_ERR_EXISTS,
+                          "assignor '%s' is already provided by module '%s'", copy.name,
+                          dup->owner->name);
+    if (reg->nassignors == reg->cap_assignors) {
+        size_t cap = reg->cap_assignors ? reg->cap_assignors * 2 : 8;
+        struct module_assignor *a = realloc(reg->assignors, cap * sizeof *a);
+        if (!a)
+            return codec_fail(ctx, SLUICE_ERR_NOMEM, "assignor '%s': out of memory", copy.name);
+        reg->assignors = a;
+        reg->cap_assignors = cap;
+    }
+    reg->assignors[reg->nassignors++] =
+        (struct module_assignor){.ops = copy, .state = state, .owner = ctx};
     return 0;
 }
 
@@ -438,8 +519,257 @@ void host_posts_stop(struct module_registry *reg)
     reg->posts = NULL;
 }
 
+/* ---------------------------------------------------------------------- */
+/* 1.1: metrics.  Thin glue over core/metrics: the module ctx is the owner
+ * tag, so unloading drops exactly the module's families.                 */
+
+static int host_metric_register(struct sluice_module_ctx *ctx, const struct sluice_metric_desc *desc,
+                                struct sluice_metric **out)
+{
+    if (out)
+        *out = NULL;
+    if (!ctx->reg->metrics)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!desc || !out || desc->struct_size < SLUICE_METRIC_DESC_MIN_SIZE_V1_1) {
+        host_log_ctx(ctx, SLUICE_LOG_WARN,
+                     "metric_register: NULL argument or desc struct_size %zu below the 1.1 "
+                     "minimum %zu",
+                     desc ? desc->struct_size : (size_t)0,
+                     (size_t)SLUICE_METRIC_DESC_MIN_SIZE_V1_1);
+        return SLUICE_ERR_INVALID;
+    }
+    struct sluice_metric_desc d;
+    memset(&d, 0, sizeof d);
+    memcpy(&d, desc, desc->struct_size < sizeof d ? desc->struct_size : sizeof d);
+    /* The ABI's SLUICE_METRIC_* numbers are the registry's enum values. */
+    struct metric_spec spec = {
+        .type = (enum metric_type)d.type,
+        .name = d.name,
+        .help = d.help,
+        .labels = d.labels,
+        .buckets = d.buckets,
+        .nbuckets = d.nbuckets,
+    };
+    char err[256];
+    struct metric *m;
+    int rc = metrics_register(ctx->reg->metrics, ctx, &spec, &m, err, sizeof err);
+    if (rc != 0) {
+        host_log_ctx(ctx, SLUICE_LOG_WARN, "metric_register: %s", err);
+        return rc == -2 ? SLUICE_ERR_EXISTS : rc == -3 ? SLUICE_ERR_NOMEM : SLUICE_ERR_INVALID;
+    }
+    *out = (struct sluice_metric *)m;
+    return 0;
+}
+
+static void host_metric_add(struct sluice_metric *m, double v) { metric_add((struct metric *)m, v); }
+static void host_metric_set(struct sluice_metric *m, double v) { metric_set((struct metric *)m, v); }
+static void host_metric_observe(struct sluice_metric *m, double v)
+{
+    metric_observe((struct metric *)m, v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1.1: durable records in the metadata log, namespaced by module name.
+ *
+ * The acknowledgement goes through a host-owned host_record_ack, never
+ * straight to the module's function: the flusher may report after the
+ * module was unloaded (shutdown closes the metadata log after modules), and
+ * a cancelled ack then just frees itself instead of jumping into a
+ * dlclose()d object.                                                     */
+
+struct host_record_ack {
+    struct host_record_ack *prev, *next;
+    struct sluice_module_ctx *ctx; /* NULL once cancelled by unload */
+    sluice_record_done_fn done;
+    void *ud;
+};
+
+static void record_acked(void *p, int err)
+{
+    struct host_record_ack *a = p;
+    struct sluice_module_ctx *ctx = a->ctx;
+    if (ctx) {
+        if (a->prev)
+            a->prev->next = a->next;
+        else
+            ctx->acks = a->next;
+        if (a->next)
+            a->next->prev = a->prev;
+        if (err)
+            host_log_ctx(ctx, SLUICE_LOG_WARN,
+                         "metadata log fsync failed: the last record writes may not survive a "
+                         "crash");
+        if (a->done)
+            a->done(a->ud, err ? SLUICE_ERR_IO : 0);
+    }
+    free(a);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int record_key_ok(const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    return n >= 1 && n <= SLUICE_RECORD_MAX_KEY;
+}
+
+/* Appends one SluiceModuleRecord (value_len -1: delete) and queues the
+ * acknowledgement. */
+static int record_write(struct sluice_module_ctx *ctx, const char *key, const void *value,
+                        int32_t value_len, sluice_record_done_fn done, void *ud)
+{
+    struct host_record_ack *a = calloc(1, sizeof *a);
+    if (!a)
+        return SLUICE_ERR_NOMEM;
+    struct meta_module_record rec = {ctx->name, key, value, value_len};
+    struct meta_record mr = {META_REC_SLUICE_MODULE_RECORD, MODULE_RECORD_VERSION, &rec};
+    char err[256];
+    if (meta_store_append(ctx->reg->meta, &mr, 1, wall_ms(), err, sizeof err) != 0) {
+        free(a);
+        host_log_ctx(ctx, SLUICE_LOG_WARN, "record write of '%s' failed: %s", key, err);
+        return SLUICE_ERR_IO;
+    }
+    a->ctx = ctx;
+    a->done = done;
+    a->ud = ud;
+    a->next = ctx->acks;
+    if (a->next)
+        a->next->prev = a;
+    ctx->acks = a;
+    if (meta_store_sync(ctx->reg->meta, record_acked, a) != 0) {
+        /* Written and applied, but no fsync could be queued: say so now
+         * rather than acknowledge a durability we can't promise. */
+        ctx->acks = a->next;
+        if (a->next)
+            a->next->prev = NULL;
+        free(a);
+        host_log_ctx(ctx, SLUICE_LOG_WARN, "record '%s' written but its fsync could not be queued",
+                     key);
+        return SLUICE_ERR_IO;
+    }
+    return 0;
+}
+
+static int host_record_put(struct sluice_module_ctx *ctx, const char *key, const void *value,
+                           size_t len, sluice_record_done_fn done, void *ud)
+{
+    if (!ctx->reg->meta)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!record_key_ok(key) || (len > 0 && !value))
+        return SLUICE_ERR_INVALID;
+    if (len > SLUICE_RECORD_MAX_VALUE)
+        return SLUICE_ERR_TOO_LARGE;
+    return record_write(ctx, key, value, (int32_t)len, done, ud);
+}
+
+static int host_record_get(struct sluice_module_ctx *ctx, const char *key, void *buf, size_t cap,
+                           size_t *len_r)
+{
+    if (!ctx->reg->meta)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!record_key_ok(key) || (cap > 0 && !buf))
+        return SLUICE_ERR_INVALID;
+    size_t len = 0;
+    const uint8_t *v = meta_module_record_get(meta_store_image(ctx->reg->meta), ctx->name, key, &len);
+    if (!v)
+        return SLUICE_ERR_NOT_FOUND;
+    if (cap)
+        memcpy(buf, v, len < cap ? len : cap);
+    if (len_r)
+        *len_r = len;
+    return 0;
+}
+
+static int host_record_delete(struct sluice_module_ctx *ctx, const char *key,
+                              sluice_record_done_fn done, void *ud)
+{
+    if (!ctx->reg->meta)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!record_key_ok(key))
+        return SLUICE_ERR_INVALID;
+    if (!meta_module_record_get(meta_store_image(ctx->reg->meta), ctx->name, key, NULL))
+        return SLUICE_ERR_NOT_FOUND;
+    return record_write(ctx, key, NULL, -1, done, ud);
+}
+
+struct iter_glue {
+    sluice_record_iter_fn cb;
+    void *ud;
+};
+
+static int iter_glue_cb(void *p, const char *key, const uint8_t *value, size_t len)
+{
+    struct iter_glue *g = p;
+    return g->cb(g->ud, key, value, len);
+}
+
+static int host_record_iterate(struct sluice_module_ctx *ctx, const char *prefix,
+                               sluice_record_iter_fn cb, void *ud)
+{
+    if (!ctx->reg->meta)
+        return SLUICE_ERR_UNSUPPORTED;
+    if (!cb)
+        return SLUICE_ERR_INVALID;
+    struct iter_glue g = {cb, ud};
+    int rc = meta_module_records_iterate(meta_store_image(ctx->reg->meta), ctx->name, prefix,
+                                         iter_glue_cb, &g);
+    /* -1 from the walk itself is ENOMEM; a callback's own -1 can't be told
+     * apart, which is why the ABI reserves negative SLUICE_ERR_* values
+     * for the host and asks callbacks to stop with any other value. */
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1.1: services                                                           */
+
+static int host_register_service(struct sluice_module_ctx *ctx, const struct sluice_service_ops *ops,
+                                 void *state)
+{
+    if (!(ctx->desc.kinds & SLUICE_KIND_SERVICE))
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "register_service called but the module does not declare "
+                             "SLUICE_KIND_SERVICE");
+    if (ctx->initialized)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_service called after init");
+    if (!ops || ops->struct_size < SLUICE_SERVICE_OPS_MIN_SIZE_V1_1)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "service ops struct_size %zu is smaller than the ABI 1.1 minimum %zu",
+                             ops ? ops->struct_size : (size_t)0,
+                             (size_t)SLUICE_SERVICE_OPS_MIN_SIZE_V1_1);
+    struct module_service *sv = calloc(1, sizeof *sv);
+    if (!sv)
+        return host_reg_fail(ctx, SLUICE_ERR_NOMEM, "out of memory registering a service");
+    memcpy(&sv->ops, ops, ops->struct_size < sizeof sv->ops ? ops->struct_size : sizeof sv->ops);
+    sv->ops.struct_size = sizeof sv->ops;
+    if (!sv->ops.start) {
+        free(sv);
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "service ops without a start function");
+    }
+    if (!sv->ops.name)
+        sv->ops.name = ctx->name;
+    sv->state = state;
+    sv->owner = ctx;
+    struct module_service **tail = &ctx->reg->services;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = sv;
+    return 0;
+}
+
 void host_ctx_release(struct sluice_module_ctx *ctx)
 {
+    /* Cancel, don't free: the flusher still holds these and frees them
+     * when it reports (record_acked). */
+    for (struct host_record_ack *a = ctx->acks; a; a = a->next)
+        a->ctx = NULL;
+    ctx->acks = NULL;
+    if (ctx->reg->metrics)
+        metrics_unregister_owner(ctx->reg->metrics, ctx);
     while (ctx->watches)
         watch_free(ctx->watches);
     struct host_post_queue *q = ctx->reg->posts;
@@ -483,6 +813,17 @@ static const struct sluice_host_api host_api_v1 = {
     .io_start = host_io_start,
     .io_stop = host_io_stop,
     .post = host_post,
+    /* 1.1 */
+    .metric_register = host_metric_register,
+    .metric_add = host_metric_add,
+    .metric_set = host_metric_set,
+    .metric_observe = host_metric_observe,
+    .record_put = host_record_put,
+    .record_get = host_record_get,
+    .record_delete = host_record_delete,
+    .record_iterate = host_record_iterate,
+    .register_service = host_register_service,
+    .register_assignor = host_register_assignor,
 };
 
 const struct sluice_host_api *host_api_table(void) { return &host_api_v1; }

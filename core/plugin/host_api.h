@@ -8,7 +8,8 @@
 
 #include "plugin/module_loader.h"
 
-struct host_watch; /* a timer or io watcher a module started */
+struct host_watch;      /* a timer or io watcher a module started */
+struct host_record_ack; /* a record_put/delete acknowledgement not yet delivered */
 
 struct sluice_module_ctx {
     struct sluice_module_ctx *next;
@@ -23,6 +24,7 @@ struct sluice_module_ctx {
     char reg_err[256];   /* ... and why */
     atomic_size_t alloc_bytes;
     struct host_watch *watches;
+    struct host_record_ack *acks;
 };
 
 /* The host table handed to every module (read-only, shared). */
@@ -35,9 +37,13 @@ void host_log_ctx(struct sluice_module_ctx *ctx, int level, const char *fmt, ...
 /* Growable host buffer, also used by the registry's (de)compress glue. */
 int host_buf_reserve(struct sluice_buf *buf, size_t extra);
 
-/* After fini: stop and free every timer/io the module left open, and drop
- * its queued post() callbacks. */
+/* After fini: stop and free every timer/io the module left open, drop its
+ * queued post() callbacks and its undelivered record acknowledgements, and
+ * unregister its metrics. */
 void host_ctx_release(struct sluice_module_ctx *ctx);
+
+/* Records a failed register_* call so the load fails with its reason. */
+int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...) SLUICE_PRINTF(3, 4);
 
 /* post() queue bound to the registry's loop (ev_async). */
 int host_posts_start(struct module_registry *reg, struct ev_loop *loop, char *err, size_t errlen);

@@ -57,6 +57,16 @@ void module_registry_set_log(struct module_registry *reg, module_log_fn fn, void
     reg->log_ud = ud;
 }
 
+void module_registry_set_metrics(struct module_registry *reg, struct metrics_registry *m)
+{
+    reg->metrics = m;
+}
+
+void module_registry_set_meta(struct module_registry *reg, struct meta_store *ms)
+{
+    reg->meta = ms;
+}
+
 int module_registry_set_loop(struct module_registry *reg, struct ev_loop *loop, char *err,
                              size_t errlen)
 {
@@ -267,10 +277,37 @@ static void drop_codecs(struct module_registry *reg, struct sluice_module_ctx *c
             memset(&reg->codecs[i], 0, sizeof reg->codecs[i]);
 }
 
+static void drop_assignors(struct module_registry *reg, struct sluice_module_ctx *ctx)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < reg->nassignors; i++)
+        if (reg->assignors[i].owner != ctx)
+            reg->assignors[j++] = reg->assignors[i];
+    reg->nassignors = j;
+}
+
+static void drop_services(struct module_registry *reg, struct sluice_module_ctx *ctx)
+{
+    struct module_service **pp = &reg->services;
+    while (*pp) {
+        struct module_service *sv = *pp;
+        if (sv->owner == ctx) {
+            if (sv->started && sv->ops.stop)
+                sv->ops.stop(sv->state);
+            *pp = sv->next;
+            free(sv);
+        } else {
+            pp = &sv->next;
+        }
+    }
+}
+
 /* Unregisters, finis (when init succeeded), releases and closes one module. */
 static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ctx)
 {
+    drop_services(reg, ctx);
     drop_codecs(reg, ctx);
+    drop_assignors(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
         ctx->desc.fini(host_api_table(), ctx);
     host_ctx_release(ctx);
@@ -379,8 +416,47 @@ int module_load_list(struct module_registry *reg, const char *list, const char *
     return 0;
 }
 
+int module_registry_start_services(struct module_registry *reg, char *err, size_t errlen)
+{
+    for (struct module_service *sv = reg->services; sv; sv = sv->next) {
+        if (sv->started)
+            continue;
+        char serr[512] = "";
+        int rc = sv->ops.start(sv->state, serr, sizeof serr);
+        serr[sizeof serr - 1] = '\0';
+        if (rc != 0) {
+            snprintf(err, errlen, "module '%s' (%s): service %s failed to start (%d): %s",
+                     sv->owner->name, sv->owner->path, sv->ops.name, rc,
+                     serr[0] ? serr : "no reason given");
+            module_registry_stop_services(reg);
+            return -1;
+        }
+        sv->started = 1;
+        reg_log(reg, SLUICE_LOG_INFO, "[%s] service %s started", sv->owner->name, sv->ops.name);
+    }
+    return 0;
+}
+
+void module_registry_stop_services(struct module_registry *reg)
+{
+    /* Newest first: walk for the last started one until none is left. */
+    for (;;) {
+        struct module_service *last = NULL;
+        for (struct module_service *sv = reg->services; sv; sv = sv->next)
+            if (sv->started)
+                last = sv;
+        if (!last)
+            return;
+        last->started = 0;
+        if (last->ops.stop)
+            last->ops.stop(last->state);
+        reg_log(reg, SLUICE_LOG_INFO, "[%s] service %s stopped", last->owner->name, last->ops.name);
+    }
+}
+
 void module_registry_free(struct module_registry *reg)
 {
+    module_registry_stop_services(reg);
     /* Newest first, so a module never outlives one it was loaded after. */
     while (reg->modules) {
         struct sluice_module_ctx *last = reg->modules;
@@ -391,6 +467,10 @@ void module_registry_free(struct module_registry *reg)
     host_posts_stop(reg);
     reg->loop = NULL;
     memset(reg->codecs, 0, sizeof reg->codecs);
+    free(reg->assignors);
+    reg->assignors = NULL;
+    reg->nassignors = reg->cap_assignors = 0;
+    reg->services = NULL;
 }
 
 const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id)
@@ -398,6 +478,17 @@ const struct module_codec *module_registry_codec(const struct module_registry *r
     if (codec_id <= SLUICE_CODEC_NONE || codec_id > SLUICE_CODEC_ID_MAX)
         return NULL;
     return reg->codecs[codec_id].owner ? &reg->codecs[codec_id] : NULL;
+}
+
+const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
+                                                       const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < reg->nassignors; i++)
+        if (strcmp(reg->assignors[i].ops.name, name) == 0)
+            return &reg->assignors[i];
+    return NULL;
 }
 
 size_t module_registry_count(const struct module_registry *reg)

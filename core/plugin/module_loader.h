@@ -3,9 +3,9 @@
  * indexed by Kafka codec id) in an explicit registry the broker owns.
  *
  * Threads: load/free and the loop setters run on the broker's loop thread;
- * module_registry_codec/compress/decompress may be called from any thread
- * once loading is over (the codec table is not modified after startup
- * except by module_registry_free). */
+ * module_registry_codec/compress/decompress/assignor may be called from any
+ * thread once loading is over (the codec and assignor tables are not
+ * modified after startup except by module_registry_free). */
 #ifndef SLUICE_MODULE_LOADER_H
 #define SLUICE_MODULE_LOADER_H
 
@@ -18,6 +18,8 @@
 
 struct ev_loop;
 struct host_post_queue;
+struct metrics_registry;
+struct meta_store;
 
 /* Returns the raw value of a config key or NULL when unset.  The string must
  * stay valid while module init runs.  The integrator wires this to the
@@ -37,9 +39,26 @@ struct module_codec {
     struct sluice_module_ctx *owner;
 };
 
+/* One registered assignor name: a private copy of the module's ops. */
+struct module_assignor {
+    struct sluice_assignor_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
+/* One registered service (host->register_service), in registration order. */
+struct module_service {
+    struct module_service *next;
+    struct sluice_service_ops ops; /* private copy, struct_size = ours */
+    void *state;
+    struct sluice_module_ctx *owner;
+    int started;
+};
+
 struct module_registry {
     struct sluice_module_ctx *modules; /* load order; newest last */
     struct module_codec codecs[SLUICE_CODEC_ID_MAX + 1];
+    struct module_service *services; /* registration order */
 
     module_config_lookup_fn config_lookup;
     void *config_ud;
@@ -50,6 +69,16 @@ struct module_registry {
 
     struct ev_loop *loop;          /* NULL until module_registry_set_loop */
     struct host_post_queue *posts; /* post() queue + ev_async, with the loop */
+
+    /* Assignors in registration order (few: a linear search by name is
+     * fine).  Written only while modules load/unload on the loop thread. */
+    struct module_assignor *assignors;
+    size_t nassignors, cap_assignors;
+
+    /* Borrowed from the broker (NULL: metric_register / record_* answer
+     * SLUICE_ERR_UNSUPPORTED).  Both must outlive module_registry_free. */
+    struct metrics_registry *metrics;
+    struct meta_store *meta;
 };
 
 /* Zeroes the registry; no allocation.  Free with module_registry_free. */
@@ -66,6 +95,21 @@ void module_registry_set_log(struct module_registry *reg, module_log_fn fn, void
 int module_registry_set_loop(struct module_registry *reg, struct ev_loop *loop, char *err,
                              size_t errlen);
 
+/* The broker's metrics registry and metadata store, for the host API's
+ * metric_* and record_* (ABI 1.1).  Set before loading modules. */
+void module_registry_set_metrics(struct module_registry *reg, struct metrics_registry *m);
+void module_registry_set_meta(struct module_registry *reg, struct meta_store *ms);
+
+/* Calls every registered service's start(), in registration order, on the
+ * loop thread.  On the first failure stops the ones already started
+ * (newest first) and returns -1 with one message naming the module, file
+ * and service.  Returns 0 otherwise. */
+int module_registry_start_services(struct module_registry *reg, char *err, size_t errlen);
+
+/* Calls stop() on every started service, newest first.  Idempotent;
+ * module_registry_free calls it too. */
+void module_registry_stop_services(struct module_registry *reg);
+
 /* Loads one module.  `name` is a module name ([a-z0-9_]+), resolved as
  * <plugin_dir>/<name>.so (plugin_dir NULL: SLUICE_MODULE_DIR), or an
  * absolute path to a .so whose basename (minus .so) is the name.  Checks the
@@ -80,13 +124,20 @@ int module_load(struct module_registry *reg, const char *name, const char *plugi
 int module_load_list(struct module_registry *reg, const char *list, const char *plugin_dir,
                      char *err, size_t errlen);
 
-/* Unloads every module newest-first: unregister codecs, fini, release
- * leftover watchers/posts, dlclose.  Also tears down the post queue.  The
- * registry is re-initialised and can be reused. */
+/* Stops the services, then unloads every module newest-first: unregister
+ * codecs and services, fini, release leftover watchers/posts/record acks,
+ * unregister metrics, dlclose.  Also tears down the post queue.  The
+ * registry is re-initialised and can be reused (the metrics and meta
+ * pointers are kept). */
 void module_registry_free(struct module_registry *reg);
 
 /* The codec registered for a Kafka codec id, or NULL. */
 const struct module_codec *module_registry_codec(const struct module_registry *reg, int codec_id);
+
+/* The assignor registered under `name` (exact, case-sensitive), or NULL.
+ * Any thread once loading is over.  See plugin/assignor.h for running one. */
+const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
+                                                       const char *name);
 
 /* Number of loaded modules and lookup by name (NULL when absent). */
 size_t module_registry_count(const struct module_registry *reg);

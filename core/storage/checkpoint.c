@@ -43,6 +43,11 @@ struct ckpt_file *ckpt_new(const char *dir, const char *name)
     return c;
 }
 
+int ckpt_busy(const struct ckpt_file *c)
+{
+    return c && c->refs > 1;
+}
+
 void ckpt_release(struct ckpt_file *c)
 {
     if (!c || --c->refs > 0)

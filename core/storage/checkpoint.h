@@ -23,6 +23,10 @@ struct ckpt_file *ckpt_new(const char *dir, const char *name);
 int ckpt_write(struct ckpt_file *c, struct flusher *fl, const char *content, size_t len,
                int durable);
 
+/* Writes still queued on the flusher hold a reference: true until they
+ * have completed. */
+int ckpt_busy(const struct ckpt_file *c);
+
 /* Drop the owner's reference. */
 void ckpt_release(struct ckpt_file *c);
 

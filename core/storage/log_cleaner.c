@@ -37,6 +37,7 @@ struct lc_entry {
 struct lc_dir {
     struct lc_dir *next;
     char *path;
+    bool offline; /* log_cleaner_dir_failed: never written again */
     struct ckpt_file *ck;
     struct lc_entry *loaded; /* as read at start-up */
     size_t nloaded;
@@ -46,12 +47,13 @@ struct lc_job;
 
 struct lc_log {
     struct lc_log *next;
-    struct partition_log *pl;
+    struct partition_log *pl; /* NULL while detached (a log dir switch) */
     char *topic;
     int32_t partition;
     struct lc_dir *dir;
     int64_t checkpoint; /* first dirty offset recorded, -1 none */
     bool uncleanable;   /* a cleaning failed: skipped until restart or reconfig */
+    bool paused;        /* log_cleaner_pause: never scheduled */
     struct lc_job *job;
 };
 
@@ -212,6 +214,8 @@ static struct lc_dir *get_dir(struct log_cleaner *lc, const char *log_dir)
 /* Kafka's updateCheckpoints: every known log of the dir with a position. */
 static void write_checkpoint(struct log_cleaner *lc, struct lc_dir *d)
 {
+    if (d->offline)
+        return;
     size_t n = 0, cap = 64;
     for (struct lc_log *l = lc->logs; l; l = l->next)
         if (l->dir == d && l->checkpoint >= 0) {
@@ -466,6 +470,8 @@ struct candidate {
 static int evaluate(struct lc_log *l, int64_t now, struct candidate *out)
 {
     struct partition_log *pl = l->pl;
+    if (!pl || l->paused)
+        return 0;
     const struct plog_config *cfg = plog_get_config(pl);
     if (!(cfg->cleanup_policy & PLOG_CLEANUP_COMPACT) || l->uncleanable || l->job)
         return 0;
@@ -730,6 +736,12 @@ static void handle_done(struct log_cleaner *lc, struct lc_job *job)
             slog(lc->log, SLOG_WARN, COMPONENT,
                  "cleaning %s failed: %s; the partition is marked uncleanable", job->name,
                  job->err[0] ? job->err : strerror(job->rc < 0 ? -job->rc : EIO));
+            /* Kafka's LogCleaner: an IOException takes the log dir offline
+             * (LogDirFailureChannel) — the same hook as the log's own I/O
+             * errors; corrupt data (a positive Kafka code) only makes the
+             * log uncleanable. */
+            if (job->rc < 0 && job->rc != -ENOMEM && l->pl)
+                plog_report_io_error(l->pl, -job->rc, "cleaning");
         }
     }
     job_free(job);
@@ -901,15 +913,10 @@ int log_cleaner_add(struct log_cleaner *lc, struct partition_log *pl, const char
     return 0;
 }
 
-void log_cleaner_remove(struct log_cleaner *lc, struct partition_log *pl, bool deleted)
+/* Kafka's abortCleaning: flag the job, wake a throttled worker, wait for
+ * the worker to let go of the files, drop its unhandled results. */
+static void abort_job(struct log_cleaner *lc, struct lc_log *l)
 {
-    if (!lc)
-        return;
-    struct lc_log **pp = &lc->logs, *l;
-    while ((l = *pp) && l->pl != pl)
-        pp = &l->next;
-    if (!l)
-        return;
     struct lc_job *job = l->job;
     if (job) {
         /* Kafka's abortCleaning: flag it, wake a throttled worker, wait
@@ -957,12 +964,138 @@ void log_cleaner_remove(struct log_cleaner *lc, struct partition_log *pl, bool d
         lc->stats.aborted++;
         job_free(job);
         release(lc);
+        l->job = NULL;
     }
+}
+
+static struct lc_log **find_log(struct log_cleaner *lc, const struct partition_log *pl)
+{
+    struct lc_log **pp = &lc->logs;
+    while (*pp && (*pp)->pl != pl)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void drop_log(struct lc_log **pp)
+{
+    struct lc_log *l = *pp;
     *pp = l->next;
-    if (deleted)
-        write_checkpoint(lc, l->dir);
     free(l->topic);
     free(l);
+}
+
+void log_cleaner_remove(struct log_cleaner *lc, struct partition_log *pl, bool deleted)
+{
+    if (!lc || !pl)
+        return;
+    struct lc_log **pp = find_log(lc, pl), *l = *pp;
+    if (!l)
+        return;
+    abort_job(lc, l);
+    struct lc_dir *d = l->dir;
+    drop_log(pp);
+    if (deleted)
+        write_checkpoint(lc, d);
+}
+
+void log_cleaner_pause(struct log_cleaner *lc, struct partition_log *pl)
+{
+    if (!lc || !pl)
+        return;
+    struct lc_log *l = *find_log(lc, pl);
+    if (!l)
+        return;
+    abort_job(lc, l);
+    l->paused = true;
+}
+
+void log_cleaner_resume(struct log_cleaner *lc, struct partition_log *pl)
+{
+    if (!lc || !pl)
+        return;
+    struct lc_log *l = *find_log(lc, pl);
+    if (l)
+        l->paused = false;
+}
+
+void log_cleaner_detach(struct log_cleaner *lc, struct partition_log *pl)
+{
+    if (!lc || !pl)
+        return;
+    struct lc_log *l = *find_log(lc, pl);
+    if (!l)
+        return;
+    abort_job(lc, l);
+    l->paused = true;
+    l->pl = NULL;
+}
+
+void log_cleaner_reattach(struct log_cleaner *lc, const char *topic, int32_t partition,
+                          struct partition_log *new_pl, bool deleted)
+{
+    if (!lc)
+        return;
+    struct lc_log **pp = &lc->logs, *l;
+    while ((l = *pp) && (l->pl || l->partition != partition || strcmp(l->topic, topic) != 0))
+        pp = &l->next;
+    if (!l) {
+        /* Forgotten meanwhile (its old dir failed): start afresh, paused
+         * like a reattached log until the caller resumes it. */
+        if (new_pl && log_cleaner_add(lc, new_pl, topic, partition) == 0)
+            log_cleaner_pause(lc, new_pl);
+        return;
+    }
+    struct lc_dir *old = l->dir;
+    if (!new_pl) {
+        drop_log(pp);
+        if (deleted)
+            write_checkpoint(lc, old);
+        return;
+    }
+    struct lc_dir *nd = get_dir(lc, plog_dir(new_pl));
+    if (!nd) {
+        drop_log(pp);
+        write_checkpoint(lc, old);
+        return;
+    }
+    l->pl = new_pl;
+    if (nd != old) {
+        l->dir = nd;
+        write_checkpoint(lc, old);
+        if (l->checkpoint >= 0)
+            write_checkpoint(lc, nd);
+    }
+}
+
+/* "a/b/" and "a/b" name the same dir. */
+static bool same_dir(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    while (n > 1 && a[n - 1] == '/')
+        n--;
+    while (m > 1 && b[m - 1] == '/')
+        m--;
+    return n == m && strncmp(a, b, n) == 0;
+}
+
+void log_cleaner_dir_failed(struct log_cleaner *lc, const char *log_dir)
+{
+    if (!lc)
+        return;
+    for (struct lc_dir *d = lc->dirs; d; d = d->next) {
+        if (!same_dir(d->path, log_dir))
+            continue;
+        d->offline = true;
+        struct lc_log **pp = &lc->logs;
+        while (*pp) {
+            if ((*pp)->dir == d) {
+                abort_job(lc, *pp);
+                drop_log(pp);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
 }
 
 void log_cleaner_wakeup(struct log_cleaner *lc)

@@ -19,6 +19,11 @@
  *  - when the job ends the loop thread records the new cleaner position in
  *    the log dir's "cleaner-offset-checkpoint" (Kafka's format: "0", count,
  *    then "topic partition offset" lines) and looks for more work.
+ * An I/O error met while cleaning (reading the segments, writing or
+ * fsyncing the cleaned files, a rename of the swap) goes to the log's I/O
+ * error hook (plog_report_io_error), which takes the log dir offline as
+ * for any other I/O error of the log; other failures (corrupt data) mark
+ * the log uncleanable, as Kafka does.
  * Closing or deleting a log first calls log_cleaner_remove(), which aborts
  * its cleaning (the worker checks between batches, also while throttled)
  * and waits for the worker to let go, like Kafka's abortCleaning.
@@ -74,6 +79,29 @@ int log_cleaner_add(struct log_cleaner *lc, struct partition_log *pl, const char
 /* Before plog_close/plog_delete: abort any cleaning of pl and forget it;
  * deleted also drops its checkpoint entry. */
 void log_cleaner_remove(struct log_cleaner *lc, struct partition_log *pl, bool deleted);
+
+/* Kafka's abortAndPauseCleaning / resumeCleaning: pause aborts any
+ * cleaning of pl (waiting for the worker to let go) and keeps it from
+ * being scheduled until resumed; its checkpoint entry stays.  Used while
+ * AlterReplicaLogDirs copies the log's files. */
+void log_cleaner_pause(struct log_cleaner *lc, struct partition_log *pl);
+void log_cleaner_resume(struct log_cleaner *lc, struct partition_log *pl);
+
+/* The switch of a log to another log dir (Kafka's alterCheckpointDir):
+ * detach pauses pl and forgets the pointer before the log is closed;
+ * reattach gives topic/partition its reopened log new_pl, still paused,
+ * and moves its cleaner position to new_pl's log dir checkpoint file
+ * (dropped from the old one).  new_pl NULL: the log is gone (its dir failed,
+ * or the topic went away: deleted also drops the checkpoint entry). */
+void log_cleaner_detach(struct log_cleaner *lc, struct partition_log *pl);
+void log_cleaner_reattach(struct log_cleaner *lc, const char *topic, int32_t partition,
+                          struct partition_log *new_pl, bool deleted);
+
+/* Kafka's handleLogDirFailure: log_dir (as in "<log_dir>/<topic>-<p>")
+ * went offline.  Cleanings of its logs are aborted, its logs forgotten,
+ * and its checkpoint file is never written again.  Call before its logs
+ * are abandoned. */
+void log_cleaner_dir_failed(struct log_cleaner *lc, const char *log_dir);
 
 /* Look for work now (e.g. after a topic config change). */
 void log_cleaner_wakeup(struct log_cleaner *lc);

@@ -17,6 +17,7 @@
 #include "storage/checkpoint.h"
 #include "storage/flusher.h"
 #include "storage/segment.h"
+#include "storage/timestamp_rules.h"
 
 #define CLEAN_MARKER ".clean-shutdown"
 #define EPOCH_FILE "leader-epoch-checkpoint"
@@ -51,6 +52,10 @@ struct partition_log {
     struct ckpt_file *ck_epoch, *ck_start, *ck_recovery;
     int refs;   /* the owner + in-flight flush operations */
     int closed;
+
+    int64_t roll_jitter_ms; /* of the active segment (Kafka's rollJitterMs) */
+    plog_io_error_fn on_io_error;
+    void *io_error_ud;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -69,6 +74,7 @@ void plog_config_default(struct plog_config *c)
 {
     c->segment_bytes = 1073741824;
     c->segment_ms = 604800000;
+    c->segment_jitter_ms = 0;
     c->segment_index_bytes = 10485760;
     c->index_interval_bytes = 4096;
     c->retention_ms = 604800000;
@@ -107,6 +113,44 @@ void plog_epoch_entry(const struct partition_log *pl, int i, int32_t *epoch, int
 }
 
 void plog_set_config(struct partition_log *pl, const struct plog_config *cfg) { pl->cfg = *cfg; }
+
+int64_t plog_size(const struct partition_log *pl)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < pl->nsegs; i++)
+        n += (int64_t)pl->segs[i]->size;
+    return n;
+}
+
+void plog_set_io_error_cb(struct partition_log *pl, plog_io_error_fn fn, void *ud)
+{
+    pl->on_io_error = fn;
+    pl->io_error_ud = ud;
+}
+
+static void io_error(struct partition_log *pl, int err, const char *what)
+{
+    if (pl->on_io_error && !pl->closed)
+        pl->on_io_error(pl->io_error_ud, pl, err < 0 ? -err : err, what);
+}
+
+void plog_report_io_error(struct partition_log *pl, int err, const char *what)
+{
+    io_error(pl, err, what);
+}
+
+/* Kafka's LogConfig.randomSegmentJitter, drawn for each new active segment
+ * so partitions created together do not all roll at once. */
+static int64_t random_jitter(const struct plog_config *c)
+{
+    if (c->segment_jitter_ms <= 0)
+        return 0;
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint32_t)(uintptr_t)&r ^ (uint32_t)c->segment_ms;
+    int64_t bound = c->segment_jitter_ms < c->segment_ms ? c->segment_jitter_ms : c->segment_ms;
+    return bound > 0 ? (int64_t)(r & 0x7fffffff) % bound : 0;
+}
 
 void plog_set_decompressor(struct partition_log *pl, rb_decompress_fn dec, void *dec_ctx)
 {
@@ -578,6 +622,7 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
         ls = leo;
     pl->log_start = ls;
     pl->hw = leo;
+    pl->roll_jitter_ms = random_jitter(cfg);
     pl->recovery_point = clean ? leo : (rp < 0 ? pl->segs[0]->base_offset : (rp > leo ? leo : rp));
     load_epochs(pl);
     if (trim_epochs(pl, leo, ls))
@@ -603,6 +648,8 @@ struct flush_op {
 
 static void flush_finished(struct partition_log *pl, int64_t upto, int err)
 {
+    if (err)
+        io_error(pl, err, "flushing");
     if (pl->closed || err || upto <= pl->recovery_point)
         return;
     pl->recovery_point = upto;
@@ -708,13 +755,16 @@ static int roll(struct partition_log *pl)
     seg_seal(old);
     char err[256];
     struct segment *s = seg_create(pl->dir, old->next_offset, pl->now_ms, err, sizeof err);
-    if (!s)
+    if (!s) {
+        io_error(pl, errno ? errno : EIO, "rolling a new segment of");
         return -EIO;
+    }
     if (push_seg(&pl->segs, &pl->nsegs, &pl->segs_cap, s) != 0) {
         seg_close(s, 0);
         return -ENOMEM;
     }
     pl->dir_dirty = 1;
+    pl->roll_jitter_ms = random_jitter(&pl->cfg);
     /* Kafka flushes a rolled segment right away (asynchronously), which also
      * moves the recovery point past it. */
     if (pl->fl)
@@ -727,7 +777,9 @@ static void delete_oldest(struct partition_log *pl, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct segment *s = pl->segs[i];
-        seg_rename_deleted(s);
+        int rrc = seg_rename_deleted(s);
+        if (rrc)
+            io_error(pl, rrc, "deleting a segment of");
         s->delete_at_ms = pl->now_ms + (pl->cfg.file_delete_delay_ms > 0 ? pl->cfg.file_delete_delay_ms : 0);
         if (push_seg(&pl->grave, &pl->ngrave, &pl->grave_cap, s) != 0) {
             s->delete_at_ms = 0;
@@ -744,7 +796,9 @@ static void set_log_start(struct partition_log *pl, int64_t ls)
     if (ls <= pl->log_start)
         return;
     pl->log_start = ls;
-    write_offset_file(pl, pl->ck_start, ls, 1, pl->fl);
+    int wrc = write_offset_file(pl, pl->ck_start, ls, 1, pl->fl);
+    if (wrc)
+        io_error(pl, wrc, "writing the log start offset of");
     if (trim_epochs(pl, active(pl)->next_offset, ls))
         write_epochs(pl, pl->fl);
 }
@@ -817,13 +871,9 @@ int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention)
     }
     pl->ngrave = keep;
 
-    struct segment *a = active(pl);
-    if (a->size > 0) {
-        int64_t waited = now_ms - (a->first_batch_ts >= 0 ? a->first_batch_ts : a->created_ms);
-        if (waited > pl->cfg.segment_ms && roll(pl) != 0)
-            return -1;
-    }
-
+    /* No roll by segment.ms here: Kafka rolls only when an append arrives
+     * (time-based retention deletes an old active segment itself, rolling
+     * an empty one first). */
     deleted += delete_segments(pl, deletable(pl, pred_start, NULL));
     /* Kafka's deleteOldSegments: time and size retention only with the
      * delete policy; a compact-only log keeps every segment. */
@@ -889,12 +939,40 @@ int plog_append(struct partition_log *pl, uint8_t *records, size_t len, int32_t 
     return plog_append_ex(pl, records, len, leader_epoch, now_ms, dec, dec_ctx, 0, res);
 }
 
+/* "<topic>-<partition>", as Kafka names the partition in its messages. */
+static const char *tp_name(const struct partition_log *pl)
+{
+    const char *slash = strrchr(pl->dir, '/');
+    return slash ? slash + 1 : pl->dir;
+}
+
+static void ts_rules_of(const struct plog_config *c, struct ts_rules *r)
+{
+    r->log_append_time = c->timestamp_type == 1;
+    r->before_max_ms = c->message_timestamp_before_max_ms;
+    r->after_max_ms = c->message_timestamp_after_max_ms;
+}
+
+int plog_timestamp_errors(struct partition_log *pl, const uint8_t *batch, size_t len,
+                          int64_t now_ms, rb_decompress_fn dec, void *dec_ctx,
+                          void (*fn)(void *ud, int32_t index, const char *msg), void *ud)
+{
+    struct ts_rules r;
+    ts_rules_of(&pl->cfg, &r);
+    size_t size = rb_batch_size(batch, len);
+    if (size == 0 || size > len)
+        return 0;
+    int n = ts_check_batch(batch, size, now_ms, &r, dec, dec_ctx, fn, ud);
+    return n > 0 ? n : 0;
+}
+
 int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
                    int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, unsigned flags,
                    struct plog_append_result *res)
 {
     memset(res, 0, sizeof *res);
     res->base_offset = res->last_offset = res->log_append_time = -1;
+    res->bad_batch_pos = -1;
     res->log_start_offset = pl->log_start;
     pl->now_ms = now_ms;
     const struct plog_config *cfg = &pl->cfg;
@@ -903,8 +981,11 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
                            "produce must have at least one complete record batch");
     if ((int64_t)len > cfg->segment_bytes)
         return append_fail(res, KP_ERR_RECORD_LIST_TOO_LARGE,
-                           "%zu bytes of records exceed segment.bytes %" PRId64, len,
-                           cfg->segment_bytes);
+                           "Message batch size is %zu bytes in append to partition %s, which "
+                           "exceeds the maximum configured segment size of %" PRId64 ".",
+                           len, tp_name(pl), cfg->segment_bytes);
+    struct ts_rules tsr;
+    ts_rules_of(cfg, &tsr);
 
     /* Pass 1: validate everything; remember what pass 2 needs. */
     unsigned vflags = RB_VALIDATE_PRODUCE;
@@ -933,22 +1014,19 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
         }
         if ((int64_t)info.size > cfg->max_message_bytes) {
             rc = append_fail(res, KP_ERR_MESSAGE_TOO_LARGE,
-                             "batch of %zu bytes exceeds max.message.bytes %" PRId64, info.size,
-                             cfg->max_message_bytes);
+                             "The record batch size in the append to %s is %zu bytes which "
+                             "exceeds the maximum configured value of %" PRId64 ".",
+                             tp_name(pl), info.size, cfg->max_message_bytes);
             break;
         }
-        if (!lat && info.records > 0) {
-            int64_t before = cfg->message_timestamp_before_max_ms;
-            int64_t after = cfg->message_timestamp_after_max_ms;
-            if ((before >= 0 && before != INT64_MAX && info.min_record_timestamp != INT64_MAX &&
-                 info.min_record_timestamp < now_ms - before) ||
-                (after >= 0 && after != INT64_MAX && info.max_record_timestamp > now_ms + after)) {
-                rc = append_fail(res, KP_ERR_INVALID_TIMESTAMP,
-                                 "record timestamp out of range (min %" PRId64 ", max %" PRId64
-                                 ", now %" PRId64 ")",
-                                 info.min_record_timestamp, info.max_record_timestamp, now_ms);
-                break;
-            }
+        if (!(flags & PLOG_APPEND_ALLOW_CONTROL) && ts_batch_suspect(&info, now_ms, &tsr) &&
+            ts_check_batch(records + off, info.size, now_ms, &tsr, dec, dec_ctx, NULL, NULL) != 0) {
+            /* Kafka's RecordValidationException text; the per-record
+             * detail comes from plog_timestamp_errors. */
+            rc = append_fail(res, KP_ERR_INVALID_TIMESTAMP,
+                             "One or more records have been rejected due to invalid timestamp");
+            res->bad_batch_pos = (ssize_t)off;
+            break;
         }
         if (nbatches == cap) {
             int64_t *n = (int64_t *)malloc(cap * 2 * sizeof *n);
@@ -997,7 +1075,8 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
         int64_t waited = a->first_batch_ts >= 0 ? append_max_ts - a->first_batch_ts
                                                 : now_ms - a->created_ms;
         if (a->size + len > (uint64_t)cfg->segment_bytes || a->size + len > UINT32_MAX ||
-            waited > cfg->segment_ms || seg_index_full(a, cfg->segment_index_bytes) ||
+            waited > cfg->segment_ms - pl->roll_jitter_ms ||
+            seg_index_full(a, cfg->segment_index_bytes) ||
             next - 1 - a->base_offset > INT32_MAX) {
             if (roll(pl) != 0)
                 return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "cannot roll segment");
@@ -1005,8 +1084,10 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
         }
     }
     int wrc = seg_append(a, records, len, cfg->index_interval_bytes);
-    if (wrc)
+    if (wrc) {
+        io_error(pl, wrc, "appending records to");
         return append_fail(res, KP_ERR_KAFKA_STORAGE_ERROR, "write: %s", strerror(-wrc));
+    }
     pl->hw = a->next_offset;
 
     if (leader_epoch >= 0 &&
@@ -1066,6 +1147,7 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
         struct seg_batch b;
         int rc = first ? seg_find_batch(s, fetch_offset, &b) : seg_batch_at(s, 0, &b);
         if (rc < 0) {
+            io_error(pl, rc, "reading from");
             out->error = KP_ERR_KAFKA_STORAGE_ERROR;
             return out->error;
         }
@@ -1095,6 +1177,7 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
             rc = seg_batch_at(s, span_end, &b);
         }
         if (rc < 0) {
+            io_error(pl, rc, "reading from");
             out->error = KP_ERR_KAFKA_STORAGE_ERROR;
             return out->error;
         }
@@ -1186,8 +1269,10 @@ int plog_offset_for_timestamp(struct partition_log *pl, int64_t ts, int64_t *off
             }
             rc = seg_batch_at(s, b.pos + b.size, &b);
         }
-        if (rc < 0)
+        if (rc < 0) {
+            io_error(pl, rc, "reading from");
             return KP_ERR_KAFKA_STORAGE_ERROR;
+        }
     }
     return 0;
 }
@@ -1267,8 +1352,10 @@ int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
     struct swap_steps st = { step, ud, 0 };
     int rc = seg_change_suffix(cleaned, ".swap", swap_step, &st);
     if (rc) {
-        /* Nothing replaced yet: undo, the caller discards the segment. */
+        /* Nothing replaced yet: the cleaned files go, the old segments stay. */
         seg_change_suffix(cleaned, ".cleaned", NULL, NULL);
+        seg_discard(cleaned);
+        io_error(pl, rc, "swapping cleaned segments into");
         return rc;
     }
     int64_t delay = pl->cfg.file_delete_delay_ms > 0 ? pl->cfg.file_delete_delay_ms : 0;
@@ -1286,6 +1373,8 @@ int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
     int r = seg_change_suffix(cleaned, "", swap_step, &st);
     if (r && !rc)
         rc = r;
+    if (rc)
+        io_error(pl, rc, "swapping cleaned segments into");
     pl->segs[i0] = cleaned;
     if (n > 1) {
         memmove(pl->segs + i0 + 1, pl->segs + i0 + n, (pl->nsegs - i0 - n) * sizeof *pl->segs);
@@ -1306,6 +1395,21 @@ int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
 }
 
 /* ---- close / delete --------------------------------------------------- */
+
+void plog_abandon(struct partition_log *pl)
+{
+    if (!pl)
+        return;
+    pl->closed = 1; /* in-flight flush completions then leave it alone */
+    close_all(pl);
+    pl_unref(pl);
+}
+
+bool plog_busy(const struct partition_log *pl)
+{
+    return pl->refs > 1 || ckpt_busy(pl->ck_epoch) || ckpt_busy(pl->ck_start) ||
+           ckpt_busy(pl->ck_recovery);
+}
 
 void plog_close(struct partition_log *pl)
 {

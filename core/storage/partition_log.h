@@ -8,11 +8,12 @@
  * Threading: every function runs on the event-loop thread that owns the log.
  * Appends write() to the page cache; every fsync goes to the flusher thread.
  *
- * Batches are stored exactly as on the wire once the broker has set
+ * Batches are stored exactly as given (the produce path has already
+ * up-converted v0/v1 message sets and re-compressed to the topic codec,
+ * see storage/batch_recompress.h) once the broker has set
  * baseOffset, partitionLeaderEpoch and maxTimestamp (LogAppendTime), so
- * plog_read answers with file ranges for sendfile().  Compressed batches are
- * stored as received (topic compression.type=producer); they are only
- * decompressed to validate their records.
+ * plog_read answers with file ranges for sendfile().  This layer never
+ * re-encodes: compressed batches are only decompressed to validate them.
  *
  * Error results are Kafka error codes (KP_ERR_*). */
 #ifndef SLUICE_PARTITION_LOG_H
@@ -31,6 +32,7 @@ struct partition_log;
 struct plog_config {
     int64_t segment_bytes;          /* segment.bytes (1 GiB) */
     int64_t segment_ms;             /* segment.ms (7 days) */
+    int64_t segment_jitter_ms;      /* segment.jitter.ms (0) */
     int64_t segment_index_bytes;    /* segment.index.bytes (10 MiB) */
     int64_t index_interval_bytes;   /* index.interval.bytes (4096) */
     int64_t retention_ms;           /* retention.ms (7 days), -1 = forever */
@@ -59,6 +61,13 @@ struct plog_config {
 /* Same values as SLUICE_CLEANUP_* (config/broker_config.h). */
 enum { PLOG_CLEANUP_DELETE = 1, PLOG_CLEANUP_COMPACT = 2 };
 
+/* Called (on the loop thread, from inside plog_* functions) when the log
+ * meets an I/O error: write, fsync, open, rename, read.  err is an errno,
+ * what names the operation.  The broker takes the log's directory offline
+ * (Kafka's LogDirFailureChannel); it must not close the log from inside
+ * the callback. */
+typedef void (*plog_io_error_fn)(void *ud, struct partition_log *pl, int err, const char *what);
+
 /* Kafka's defaults. */
 void plog_config_default(struct plog_config *cfg);
 
@@ -73,11 +82,20 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
 /* New topic config; applies from the next append/maintain. */
 void plog_set_config(struct partition_log *pl, const struct plog_config *cfg);
 
+void plog_set_io_error_cb(struct partition_log *pl, plog_io_error_fn fn, void *ud);
+/* An I/O error on the log's files met outside plog_* calls (the log
+ * cleaner's threads, reported on the loop thread): the hook runs as for
+ * the log's own errors.  err is an errno. */
+void plog_report_io_error(struct partition_log *pl, int err, const char *what);
+
 /* Decompressor used when reading compressed batches (timestamp lookups). */
 void plog_set_decompressor(struct partition_log *pl, rb_decompress_fn dec, void *dec_ctx);
 
 struct plog_append_result {
     int16_t error;
+    /* INVALID_TIMESTAMP: byte position of the refused batch in `records`
+     * (plog_timestamp_errors lists its records); -1 otherwise. */
+    ssize_t bad_batch_pos;
     int64_t base_offset;
     int64_t last_offset;
     int64_t log_append_time; /* -1 unless LogAppendTime */
@@ -107,6 +125,14 @@ int plog_append(struct partition_log *pl, uint8_t *records, size_t len, int32_t 
 int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32_t leader_epoch,
                    int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, unsigned flags,
                    struct plog_append_result *res);
+
+/* Kafka's per-record RecordErrors for a batch refused with INVALID_TIMESTAMP:
+ * fn(ud, index of the record in the batch, Kafka's message) for each
+ * offending record, under the log's current timestamp rules.  Returns the
+ * number reported. */
+int plog_timestamp_errors(struct partition_log *pl, const uint8_t *batch, size_t len,
+                          int64_t now_ms, rb_decompress_fn dec, void *dec_ctx,
+                          void (*fn)(void *ud, int32_t index, const char *msg), void *ud);
 
 #define PLOG_MAX_SPANS 8
 
@@ -152,11 +178,12 @@ int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *times
  * below it.  OFFSET_OUT_OF_RANGE above the high watermark. */
 int plog_delete_records(struct partition_log *pl, int64_t offset, int64_t *new_log_start);
 
-/* Timer work: roll by segment.ms, deletion of segments whose delay
- * expired, flush by flush.ms, and — when `retention` is set, which the
+/* Timer work: deletion of segments whose delay expired, flush by flush.ms,
+ * and — when `retention` is set, which the
  * broker does every log.retention.check.interval.ms — retention by time and
  * size (Kafka's rules: oldest segments first, stopping at the first one to
  * keep; if every segment goes, a new empty active segment is rolled first).
+ * No roll by segment.ms here: like Kafka, that happens on the next append.
  * Returns the number of segments deleted, or -1 on error. */
 int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention);
 
@@ -167,6 +194,15 @@ int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *
 
 /* Shutdown: seal, fsync synchronously, write the clean-shutdown marker, close. */
 void plog_close(struct partition_log *pl);
+
+/* A failed log directory: close the files without writing anything (no
+ * seal, no checkpoint, no clean-shutdown marker), like Kafka's
+ * closeHandlers(); recovery runs when the directory comes back. */
+void plog_abandon(struct partition_log *pl);
+
+/* True while flushes or checkpoint writes of this log are in flight on the
+ * flusher; a log must be idle before another thread may take it over. */
+bool plog_busy(const struct partition_log *pl);
 
 /* Topic deletion: close and remove the directory (renamed first to
  * "<dir>.<uuid>-delete" like Kafka, so a crash mid-removal is recognisable).
@@ -179,6 +215,7 @@ int plog_delete(struct partition_log *pl);
  * the closed segments' descriptors (closed segments never change) and later
  * asks, again on the loop thread, to swap a cleaned segment in. */
 
+/* The partition directory given to plog_open. */
 const char *plog_dir(const struct partition_log *pl);
 const struct plog_config *plog_get_config(const struct partition_log *pl);
 
@@ -210,10 +247,14 @@ typedef void (*plog_swap_step_fn)(void *ud, int step);
  * plog_open completes or rolls back an interrupted swap.  Returns 0 (the
  * log owns `cleaned`), -ESTALE when the old segments are no longer exactly
  * those (retention removed some meanwhile; nothing was renamed and the
- * caller still owns `cleaned`), or -errno from a rename, after which the
- * swap is completed in memory and on disk at the next open. */
+ * caller still owns `cleaned`), or -errno from a rename (also given to the
+ * I/O error hook; `cleaned` is consumed): when the first rename fails
+ * nothing changed, after a later one the swap is completed in memory and
+ * on disk at the next open. */
 int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
                           const int64_t *old_bases, size_t n, plog_swap_step_fn step, void *ud);
+/* Sum of the segment sizes (Kafka's log.size, DescribeLogDirs). */
+int64_t plog_size(const struct partition_log *pl);
 
 /* Diagnostics for tests and tools. */
 int plog_segment_count(const struct partition_log *pl);

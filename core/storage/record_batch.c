@@ -126,7 +126,7 @@ int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn d
     while (rb_iter_next(&it, &rec) == 1) {
         if (rec.timestamp > info->max_record_timestamp)
             info->max_record_timestamp = rec.timestamp;
-        if (rec.timestamp >= 0 && rec.timestamp < info->min_record_timestamp)
+        if (rec.timestamp != -1 && rec.timestamp < info->min_record_timestamp)
             info->min_record_timestamp = rec.timestamp;
         if ((flags & RB_VALIDATE_COUNT_NULL_KEYS) && rec.key_len < 0)
             info->null_keys++;

@@ -111,7 +111,7 @@ struct rb_info {
     struct rb_header h;
     size_t size;               /* bytes of this batch */
     int64_t max_record_timestamp; /* max of record timestamps, -1 if none */
-    int64_t min_record_timestamp; /* min of record timestamps >= 0, INT64_MAX if none */
+    int64_t min_record_timestamp; /* min of record timestamps other than -1, INT64_MAX if none */
     int32_t records;           /* records actually iterated */
     int32_t null_keys;         /* with RB_VALIDATE_COUNT_NULL_KEYS: records without a key */
 };
@@ -119,7 +119,7 @@ struct rb_info {
 /* Validate the batch at the start of p (len may hold more batches after it).
  * Checks framing, magic, CRC and, unless SHALLOW, every record (through
  * `dec` for compressed batches).  Timestamps are not checked here (see
- * rb_check_timestamps).  Returns 0 or a Kafka error code, detail in err. */
+ * timestamp_rules.h).  Returns 0 or a Kafka error code, detail in err. */
 int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn dec,
                 void *dec_ctx, struct rb_info *info, char *err, size_t errlen);
 

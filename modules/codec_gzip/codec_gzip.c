@@ -127,6 +127,12 @@ static int gzip_decompress(void *state, const uint8_t *in, size_t inlen, size_t 
         out->len += before - z.avail_out;
         if (zr == Z_STREAM_END) {
             size_t left = z.avail_in + (inlen - in_off);
+            if (out->len > max_out) {
+                /* The member ended on the one byte allowed past the limit. */
+                snprintf(err, errlen, "gzip payload decompresses to more than %zu bytes", max_out);
+                rc = SLUICE_ERR_TOO_LARGE;
+                break;
+            }
             if (left == 0)
                 break;
             /* Another gzip member follows: keep going like GZIPInputStream. */

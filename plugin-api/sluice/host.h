@@ -10,9 +10,11 @@
  *
  * Threads: unless a member says otherwise, call it only from the broker's
  * loop thread, i.e. from init/fini or from a callback the host invoked
- * (timer, io, post).  Exceptions: log/vlog, alloc/free and buf_reserve are
- * safe from any thread, post is made for calling from module threads, and
- * config_get_* are only guaranteed inside init.
+ * (timer, io, post, service start/stop, record acknowledgement).
+ * Exceptions: log/vlog, alloc/free, buf_reserve and the metric updates
+ * (metric_add/set/observe) are safe from any thread, post is made for
+ * calling from module threads, and config_get_* are only guaranteed inside
+ * init.
  *
  * `ctx` is the opaque handle the host passed to init; every member that
  * takes it must be given that same handle. */
@@ -29,6 +31,8 @@ extern "C" {
 
 struct sluice_module_ctx;
 struct sluice_codec_ops;
+struct sluice_assignor_ops;
+struct sluice_service_ops;
 struct sluice_buf;
 
 /* Opaque handles for loop watchers.  No libev type crosses the ABI. */
@@ -41,6 +45,64 @@ struct sluice_io;
 
 typedef void (*sluice_cb_fn)(void *ud);
 typedef void (*sluice_io_cb_fn)(void *ud, int fd, int revents);
+
+/* ---------------------------------------------------------------------- */
+/* 1.1: metrics.  The broker owns one registry (Prometheus data model) and
+ * renders it in the Prometheus text format; modules add series to it and
+ * never run an exporter of their own.                                    */
+
+struct sluice_metric; /* opaque handle: one labelled series */
+
+#define SLUICE_METRIC_COUNTER 1   /* only goes up (metric_add with v >= 0) */
+#define SLUICE_METRIC_GAUGE 2     /* metric_set / metric_add (any sign) */
+#define SLUICE_METRIC_HISTOGRAM 3 /* metric_observe into fixed buckets */
+
+/* Describes one series for metric_register().  Read only during the call
+ * (every string and array is copied), only up to struct_size. */
+struct sluice_metric_desc {
+    size_t struct_size; /* sizeof(struct sluice_metric_desc) at build time */
+    int type;           /* SLUICE_METRIC_* */
+    /* Prometheus metric name, [a-zA-Z_:][a-zA-Z0-9_:]*, at most 200 bytes.
+     * Start it with the module name (e.g. "service_heartbeat_ticks_total")
+     * and end counters with "_total": names are global, and the first
+     * registrant (the broker's own come first) owns a name. */
+    const char *name;
+    const char *help; /* one line for "# HELP"; may be NULL */
+    /* NULL, or name/value pairs ending in NULL: {"topic", "t1", NULL}.
+     * At most 16 labels; names [a-zA-Z_][a-zA-Z0-9_]*, not starting with
+     * "__", not "le" on a histogram; values any UTF-8 up to 1024 bytes.
+     * Every series of one name must use the same label names in the same
+     * order; different values make different series. */
+    const char *const *labels;
+    /* Histograms: finite, strictly increasing upper bounds (at most 64),
+     * +Inf implied; NULL means Prometheus' defaults (0.005 .. 10). */
+    const double *buckets;
+    size_t nbuckets;
+};
+
+/* Smallest struct_size accepted by a 1.1 host. */
+#define SLUICE_METRIC_DESC_MIN_SIZE_V1_1                                                           \
+    (offsetof(struct sluice_metric_desc, nbuckets) +                                               \
+     sizeof(((struct sluice_metric_desc *)0)->nbuckets))
+
+/* ---------------------------------------------------------------------- */
+/* 1.1: durable records.  A small key/value store per module (its name is
+ * the namespace, so two modules never see each other's keys), kept in the
+ * broker's metadata log so it survives restarts and will replicate with
+ * cluster metadata.  Meant for credentials, ACLs and a service's state:
+ * every put is one metadata record, so don't use it as a queue.          */
+
+#define SLUICE_RECORD_MAX_KEY 255     /* bytes, excluding the NUL */
+#define SLUICE_RECORD_MAX_VALUE 65536 /* bytes */
+
+/* Acknowledgement of record_put/record_delete: runs on the loop thread once
+ * the write is on disk (err 0), or failed to get there (SLUICE_ERR_IO: the
+ * value is in effect now but may not survive a crash). */
+typedef void (*sluice_record_done_fn)(void *ud, int err);
+
+/* record_iterate callback.  key and value are borrowed for the call.
+ * Return 0 to go on, anything else to stop (record_iterate returns it). */
+typedef int (*sluice_record_iter_fn)(void *ud, const char *key, const void *value, size_t len);
 
 struct sluice_host_api {
     /* --- frozen header --- */
@@ -128,11 +190,94 @@ struct sluice_host_api {
      * unloaded are dropped without being called, so the module must not
      * rely on one to free `ud` after fini has started. */
     int (*post)(struct sluice_module_ctx *ctx, sluice_cb_fn cb, void *ud);
+
+    /* --- ABI 1.1 (check with SLUICE_HOST_HAS when targeting 1.0) --- */
+
+    /* Metrics: finds or creates the series `desc` describes and stores its
+     * handle in *out.  Returns 0; SLUICE_ERR_INVALID (bad name, labels,
+     * buckets, type or struct_size); SLUICE_ERR_EXISTS (the name belongs to
+     * the broker or another module, or was registered with another type,
+     * label names or buckets); SLUICE_ERR_NOMEM; SLUICE_ERR_UNSUPPORTED (the
+     * host has no registry, e.g. `sluiced --list-modules`).  The reason is
+     * also logged at WARN under the module's name.  Registering the same
+     * series twice returns the same handle.  The handle is valid until the
+     * module's fini returns; the series disappears from the exposition when
+     * the module is unloaded.  Loop thread (usually from init). */
+    int (*metric_register)(struct sluice_module_ctx *ctx, const struct sluice_metric_desc *desc,
+                           struct sluice_metric **out);
+    /* Updates, lock-free and safe from ANY thread.  m may be NULL (no-op).
+     * A call that does not fit the type is ignored: add on a counter with
+     * v < 0 or NaN, set on a counter or histogram, observe on a non-
+     * histogram. */
+    void (*metric_add)(struct sluice_metric *m, double v);
+    void (*metric_set)(struct sluice_metric *m, double v);
+    void (*metric_observe)(struct sluice_metric *m, double v);
+
+    /* Records: writes `len` bytes of `value` (borrowed for the call; NULL is
+     * fine when len is 0) under `key` (a NUL-terminated string of
+     * 1..SLUICE_RECORD_MAX_KEY bytes) in this module's namespace, replacing
+     * any previous value.  The new value is visible to record_get at once;
+     * done(ud, err) runs later on the loop thread when it is durable (may be
+     * NULL).  Returns 0 (done will be called), or, without calling done:
+     * SLUICE_ERR_INVALID (bad key), SLUICE_ERR_TOO_LARGE (len over
+     * SLUICE_RECORD_MAX_VALUE), SLUICE_ERR_IO (the metadata log refused the
+     * write), SLUICE_ERR_NOMEM, SLUICE_ERR_UNSUPPORTED (no metadata log:
+     * `--list-modules`).  Acknowledgements still pending when the module is
+     * unloaded are dropped without being called.  Loop thread; usable from
+     * init through fini. */
+    int (*record_put)(struct sluice_module_ctx *ctx, const char *key, const void *value,
+                      size_t len, sluice_record_done_fn done, void *ud);
+    /* Copies up to `cap` bytes of the value of `key` into buf (buf may be
+     * NULL when cap is 0) and stores the value's full length in *len_r, so
+     * a call with cap 0 sizes the buffer.  Returns 0, SLUICE_ERR_NOT_FOUND,
+     * SLUICE_ERR_INVALID (bad key) or SLUICE_ERR_UNSUPPORTED.  Loop
+     * thread. */
+    int (*record_get)(struct sluice_module_ctx *ctx, const char *key, void *buf, size_t cap,
+                      size_t *len_r);
+    /* Removes `key`; same acknowledgement rules as record_put.  Returns 0,
+     * SLUICE_ERR_NOT_FOUND (nothing written, done not called),
+     * SLUICE_ERR_INVALID, SLUICE_ERR_IO, SLUICE_ERR_NOMEM or
+     * SLUICE_ERR_UNSUPPORTED.  Loop thread. */
+    int (*record_delete)(struct sluice_module_ctx *ctx, const char *key,
+                         sluice_record_done_fn done, void *ud);
+    /* Calls cb(ud, key, value, len) for every record of this module whose
+     * key starts with `prefix` (NULL or "" for all), in byte order of the
+     * keys.  cb may put and delete records: the keys are collected first,
+     * and one deleted before its turn is skipped.  Returns 0 after the last
+     * record, cb's non-zero value if it stopped the walk, SLUICE_ERR_NOMEM
+     * or SLUICE_ERR_UNSUPPORTED.  Loop thread. */
+    int (*record_iterate)(struct sluice_module_ctx *ctx, const char *prefix,
+                          sluice_record_iter_fn cb, void *ud);
+
+    /* Registers a service (module kinds must include SLUICE_KIND_SERVICE):
+     * the host calls ops->start once the broker is up and ops->stop at
+     * shutdown (see <sluice/service.h>).  `ops` is copied (up to its
+     * struct_size); `state` is borrowed and passed back to start/stop.
+     * Returns 0 or SLUICE_ERR_INVALID (kind not declared, struct_size too
+     * small, no start), SLUICE_ERR_NOMEM; on failure the module load fails
+     * with the reason even if init returns 0.  From init only. */
+    int (*register_service)(struct sluice_module_ctx *ctx, const struct sluice_service_ops *ops,
+                            void *state);
+
+    /* Registers a partition assignor under ops->name (module kinds must
+     * include SLUICE_KIND_ASSIGNOR); a module may register several names.
+     * `ops` is copied (see <sluice/assignor.h>); `state` is borrowed and
+     * handed to every ops call, possibly from several threads at once, until
+     * fini; the module frees it in fini.  Returns 0, SLUICE_ERR_EXISTS when
+     * another assignor already has that name, or SLUICE_ERR_INVALID (bad
+     * name, size or missing assign).  On failure the host remembers the
+     * reason and fails the module load with it even if init returns 0.
+     * Loop thread, from init only.  Check SLUICE_HOST_HAS(host,
+     * register_assignor) when the module must also load on a 1.0 host. */
+    int (*register_assignor)(struct sluice_module_ctx *ctx, const struct sluice_assignor_ops *ops,
+                             void *state);
 };
 
 /* True when the host table has `member` (it was added in a minor no newer
- * than the host).  Use for members added after the minor you built for:
- *     if (SLUICE_HOST_HAS(host, register_codec)) ... */
+ * than the host).  Needed only for members added after the minor you
+ * target (SLUICE_TARGET_ABI_MINOR), since an older host never loads a
+ * module that targets a newer minor:
+ *     if (SLUICE_HOST_HAS(host, metric_register)) ... */
 #define SLUICE_HOST_HAS(host, member)                                                              \
     ((host) != NULL &&                                                                             \
      offsetof(struct sluice_host_api, member) + sizeof(((struct sluice_host_api *)0)->member) <=  \

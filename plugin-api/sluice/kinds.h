@@ -2,7 +2,8 @@
  * reserves but does not yet let modules register.  Included by
  * <sluice/plugin.h>; see the changelog there.
  *
- * Each struct is only its size prefix (and a name) today.  Later 1.x minors
+ * Each struct is only its size prefix (and a name) today (the assignor kind
+ * graduated in 1.1 and lives in <sluice/assignor.h>).  Later 1.x minors
  * APPEND their callbacks and add the matching host->register_*() function at
  * the end of struct sluice_host_api; because every vtable is size-prefixed
  * and the host only reads what a module declared, that is a minor bump and
@@ -40,12 +41,10 @@ struct sluice_authorizer_ops {
     const char *name;
 };
 
-/* SLUICE_KIND_ASSIGNOR: a consumer-group partition assignor
- * (partition.assignment.strategy / KIP-848 server-side assignor). */
-struct sluice_assignor_ops {
-    size_t struct_size;
-    const char *name; /* protocol name, e.g. "range", "cooperative-sticky" */
-};
+/* SLUICE_KIND_ASSIGNOR: a consumer-group partition assignor (KIP-848
+ * server-side assignor).  Registrable since ABI 1.1: struct
+ * sluice_assignor_ops and its input/output structs are in
+ * <sluice/assignor.h>, registered with host->register_assignor(). */
 
 /* SLUICE_KIND_REMOTE_STORAGE: tiered storage (KIP-405 RemoteStorageManager
  * shape: copy/fetch/delete segment), run on module threads that report back
@@ -55,13 +54,8 @@ struct sluice_remote_storage_ops {
     const char *name;
 };
 
-/* SLUICE_KIND_SERVICE: a background service that only needs the loop API
- * (timers, io, post) it already has in 1.0; later minors may add
- * start/stop/reload hooks here. */
-struct sluice_service_ops {
-    size_t struct_size;
-    const char *name;
-};
+/* SLUICE_KIND_SERVICE: struct sluice_service_ops is in <sluice/service.h>
+ * (ABI 1.1). */
 
 #ifdef __cplusplus
 }

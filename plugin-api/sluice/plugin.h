@@ -2,31 +2,57 @@
  * broker (the "host") and loadable modules (shared objects).
  *
  * A module includes only this header (it pulls in <sluice/host.h>,
- * <sluice/codec.h> and <sluice/kinds.h>), exports exactly one data symbol,
- * `sluice_module`, and never links against the broker: everything it may call
- * arrives as the function table passed to its init().
+ * <sluice/codec.h>, <sluice/service.h> and <sluice/kinds.h>), exports
+ * exactly one data symbol, `sluice_module`, and never links against the
+ * broker: everything it may call arrives as the function table passed to its
+ * init().
  *
  * ABI rules
  * ---------
- * - A module is loaded only when
- *       module.abi_major == SLUICE_ABI_MAJOR && module.abi_minor <= SLUICE_ABI_MINOR
- *   i.e. a module built against an older minor of the same major keeps
- *   working; one built against a newer minor or another major is refused with
- *   a message naming the file and the got/expected values.
- * - Minor bumps only ever APPEND: new members at the end of a struct, new
- *   kind bits, new flag bits, new error codes.  Nothing is reordered, resized
- *   or removed within a major.  Removing or changing anything is a major bump.
- * - Every struct that crosses the boundary starts with its size
- *   (`struct_size` / `size`).  The reader of a struct only looks at the
- *   members that fit inside the size the writer declared, so an older module
- *   (smaller struct) and a newer host, or the reverse for the host table,
- *   interoperate.  Use SLUICE_HOST_HAS() before calling a host function that
- *   was added after the minor you need as a minimum.
- * - No libev, OpenSSL or other third-party types cross the boundary; handles
- *   are opaque pointers.
+ * 1. A module is loaded only when
+ *        module.abi_major == SLUICE_ABI_MAJOR && module.abi_minor <= SLUICE_ABI_MINOR
+ *    so a module built against an older minor of the same major keeps
+ *    working; one built against a newer minor or another major is refused
+ *    with a message naming the file and the got/expected values.
+ * 2. Minor bumps only ever APPEND: new members at the end of a struct, new
+ *    kind bits, new flag bits, new error codes.  Nothing is reordered,
+ *    resized or removed within a major; removing or changing anything is a
+ *    major bump.  The first seven members of struct sluice_module are frozen
+ *    even across majors, so any host can explain a refusal.
+ * 3. Every struct that crosses the boundary starts with its size
+ *    (`struct_size` / `size`) and the reader only looks at the members that
+ *    fit inside the size the writer declared, so an older module (smaller
+ *    struct) and a newer host, or the reverse for the host table,
+ *    interoperate.  Test host members newer than the minor you target with
+ *    SLUICE_HOST_HAS() (see SLUICE_TARGET_ABI_MINOR below).
+ * No libev, OpenSSL or other third-party types cross the boundary; handles
+ * are opaque pointers.
  *
  * Changelog (newest first; every entry names what was added or removed)
  * ---------
+ * 2026-11-22  1.1  Metrics, durable records, services.
+ *                  Added to struct sluice_host_api: metric_register,
+ *                  metric_add, metric_set, metric_observe (labelled
+ *                  counters/gauges/histograms in the broker's registry);
+ *                  record_put, record_get, record_delete, record_iterate
+ *                  (small durable key/value records per module, in the
+ *                  metadata log, acknowledged after fsync);
+ *                  register_service.
+ *                  Added: struct sluice_metric_desc, SLUICE_METRIC_*,
+ *                  sluice_record_done_fn, sluice_record_iter_fn,
+ *                  SLUICE_RECORD_MAX_KEY/VALUE, SLUICE_ERR_IO,
+ *                  SLUICE_TARGET_ABI_MINOR.
+ *                  Changed (no layout change): struct sluice_service_ops
+ *                  moved to <sluice/service.h> and gained start/stop.
+ *                  Partition assignors: <sluice/assignor.h> with
+ *                  struct sluice_assignor_ops (name, then assign,
+ *                  next_step; the 1.0 placeholder was size + name, so the
+ *                  layout only grew), sluice_assignor_group,
+ *                  sluice_assignor_member, sluice_assignor_topic,
+ *                  sluice_assignor_result, SLUICE_ASSIGNOR_UNASSIGNED,
+ *                  SLUICE_ASSIGNOR_NO_RACK, SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1,
+ *                  SLUICE_ASSIGNOR_HAS; sluice_host_api.register_assignor
+ *                  (appended after register_service).
  * 2026-11-22  1.0  First cut.
  *                  Added: struct sluice_module (frozen header: abi_major,
  *                  abi_minor, struct_size, name, version, kinds, flags;
@@ -56,7 +82,19 @@ extern "C" {
 /* Versions                                                                */
 
 #define SLUICE_ABI_MAJOR 1
-#define SLUICE_ABI_MINOR 0
+#define SLUICE_ABI_MINOR 1
+
+/* The minor a module declares in its descriptor (and so the oldest host
+ * that will load it).  Defaults to the header's own minor.  A module that
+ * wants to run on older hosts of the same major defines it lower before
+ * including this header, and guards every host member added after that
+ * minor with SLUICE_HOST_HAS():
+ *     #define SLUICE_TARGET_ABI_MINOR 0
+ *     #include <sluice/plugin.h>
+ *     ... if (SLUICE_HOST_HAS(host, metric_register)) ...               */
+#ifndef SLUICE_TARGET_ABI_MINOR
+#define SLUICE_TARGET_ABI_MINOR SLUICE_ABI_MINOR
+#endif
 
 /* The one symbol the loader looks up with dlsym(). */
 #define SLUICE_MODULE_SYMBOL "sluice_module"
@@ -91,6 +129,7 @@ extern "C" {
 #define SLUICE_ERR_EXISTS (-6)      /* already registered / already loaded */
 #define SLUICE_ERR_NOT_FOUND (-7)   /* no such key, module or codec */
 #define SLUICE_ERR_UNSUPPORTED (-8) /* the host cannot do this (e.g. no event loop) */
+#define SLUICE_ERR_IO (-9)          /* 1.1: a disk write or fsync failed */
 
 /* Log levels for host->log(). */
 #define SLUICE_LOG_ERROR 0
@@ -101,9 +140,11 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 /* Module kinds: bit flags in sluice_module.kinds saying which ops vtables
  * the module registers from init().  A module may provide several kinds.
- * Only SLUICE_KIND_CODEC has a registration function in ABI 1.0; the other
- * bits are reserved now so their values never move, and are usable once
- * the minor that adds their register_* host function ships.              */
+ * SLUICE_KIND_CODEC (1.0), SLUICE_KIND_SERVICE and SLUICE_KIND_ASSIGNOR
+ * (1.1) have registration functions; the other bits are reserved so their
+ * values never move, and are usable once the minor that adds their
+ * register_* host function ships.  A register_* call for a kind the
+ * descriptor does not declare fails.                                     */
 
 #define SLUICE_KIND_CODEC (1u << 0)          /* compression codec (struct sluice_codec_ops) */
 #define SLUICE_KIND_TRANSPORT (1u << 1)      /* listener transport, e.g. TLS */
@@ -111,7 +152,7 @@ extern "C" {
 #define SLUICE_KIND_AUTHORIZER (1u << 3)     /* ACL authorizer */
 #define SLUICE_KIND_ASSIGNOR (1u << 4)       /* consumer-group partition assignor */
 #define SLUICE_KIND_REMOTE_STORAGE (1u << 5) /* tiered (remote log) storage */
-#define SLUICE_KIND_SERVICE (1u << 6)        /* background service using only the loop API */
+#define SLUICE_KIND_SERVICE (1u << 6)        /* background service (struct sluice_service_ops) */
 #define SLUICE_KIND_ALL_V1_0 0x7fu           /* every kind bit known to ABI 1.0 */
 
 /* Module flags (sluice_module.flags).  ABI 1.0 defines none: the field must
@@ -149,7 +190,7 @@ struct sluice_module_ctx; /* opaque, owned by the host, one per loaded module */
 struct sluice_module {
     /* --- frozen header (never changes, even across majors) --- */
     uint16_t abi_major;  /* SLUICE_ABI_MAJOR the module was built against */
-    uint16_t abi_minor;  /* SLUICE_ABI_MINOR the module was built against */
+    uint16_t abi_minor;  /* SLUICE_TARGET_ABI_MINOR: the oldest minor it runs on */
     size_t struct_size;  /* sizeof(struct sluice_module) at build time */
     const char *name;    /* must equal the file name without ".so"; [a-z0-9_]+.
                           * Also the config namespace (module.<name>.*) and
@@ -174,11 +215,15 @@ struct sluice_module {
                 size_t errlen);
 
     /* Called once on the loop thread at unload, only if init returned 0.
-     * By then the host has unregistered the module's codecs, and the broker
-     * unloads modules only after its worker threads stopped calling them.
-     * After fini returns the host stops and frees any timers/io watchers
-     * still open and drops queued post() callbacks, then dlclose()s the
-     * module.  Must join any thread the module started.  May be NULL. */
+     * Modules are unloaded newest first, after every service's stop() ran
+     * and the listeners closed.  By then the host has unregistered the
+     * module's codecs, and the broker unloads modules only after its worker
+     * threads stopped calling them.  Metric handles and record_* still work
+     * inside fini.  After fini returns the host stops and frees any
+     * timers/io watchers still open, drops queued post() callbacks and
+     * record acknowledgements not yet delivered, unregisters the module's
+     * metrics, then dlclose()s the module.  Must join any thread the module
+     * started.  May be NULL. */
     void (*fini)(const struct sluice_host_api *host, struct sluice_module_ctx *ctx);
 
     /* One-line human description for `sluiced --list-modules`; may be NULL. */
@@ -194,7 +239,7 @@ struct sluice_module {
  *   };
  */
 #define SLUICE_MODULE_HEADER(name_, version_, kinds_, flags_)                                      \
-    .abi_major = SLUICE_ABI_MAJOR, .abi_minor = SLUICE_ABI_MINOR,                                  \
+    .abi_major = SLUICE_ABI_MAJOR, .abi_minor = SLUICE_TARGET_ABI_MINOR,                           \
     .struct_size = sizeof(struct sluice_module), .name = (name_), .version = (version_),           \
     .kinds = (kinds_), .flags = (flags_)
 
@@ -217,8 +262,10 @@ struct sluice_module {
 }
 #endif
 
+#include <sluice/assignor.h>
 #include <sluice/codec.h>
 #include <sluice/host.h>
 #include <sluice/kinds.h>
+#include <sluice/service.h>
 
 #endif

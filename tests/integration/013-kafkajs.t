@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kafkajs: admin (createTopics, metadata, offsets, offsets by timestamp,
-# deleteTopicRecords, describeConfigs, deleteTopics) and an acks=-1 producer;
-# kafkajs has no group-less consumer, so kcat verifies what was stored.
+# deleteTopicRecords, describeConfigs, deleteTopics), an acks=-1 producer and a
+# group consumer reading everything back (keys, values, headers, offsets);
+# kcat verifies what was stored too.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 need_node_module kafkajs

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// kafkajs admin + producer checks for tests/integration/013-kafkajs.t.
-// kafkajs has no consumer without a group, so the .t script verifies the
-// stored records with kcat afterwards.  Prints TAP ("ok - ..." lines, which
+// kafkajs admin + producer + group consumer checks for
+// tests/integration/013-kafkajs.t; the .t script also verifies the stored
+// records with kcat afterwards.  Prints TAP ("ok - ..." lines, which
 // lib.sh's run_client numbers).  Usage: node kafkajs_suite.js BOOTSTRAP BASE_TIMESTAMP_MS
 'use strict';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -151,6 +151,48 @@ async function main() {
     ok(cp && cp.configValue === 'delete' && cp.isDefault === true,
        'cleanup.policy = delete, default');
     ok(Object.keys(byName).length === 2, 'only the two requested config names are returned');
+  });
+
+  await check('consumer round trip', async () => {
+    // A kafkajs group consumer reads back what the producer sent: keys,
+    // values, headers and offsets (partition 0 starts at 3 after
+    // deleteTopicRecords), then commits; fetchOffsets sees the commits.
+    const consumer = kafka.consumer({ groupId: 'kjs-rt', heartbeatInterval: 500,
+                                      allowAutoTopicCreation: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+    const got = { 0: [], 1: [], 2: [] };
+    const want = NPART * SENDS * PER_SEND - 3;
+    let n = 0;
+    let done;
+    const all = new Promise((r) => { done = r; });
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ partition, message }) => {
+        const h = Object.fromEntries(Object.entries(message.headers || {})
+          .map(([k, v]) => [k, v.toString()]));
+        got[partition].push([message.offset, message.key.toString(), message.value.toString(),
+                             h.origin, h.idx]);
+        if (++n >= want) done();
+      },
+    });
+    await Promise.race([all, new Promise((r) => setTimeout(r, 30000))]);
+    for (let p = 0; p < NPART; p++) {
+      const first = p === 0 ? 3 : 0;
+      const exp = [];
+      for (let i = first; i < SENDS * PER_SEND; i++) {
+        const r = record(p, i);
+        exp.push([String(i), r.key, r.value, 'kafkajs', String(i)]);
+      }
+      is(got[p], exp, `kafkajs consumer reads partition ${p}: offsets ${first}..7, keys, ` +
+                      'values, headers');
+    }
+    await consumer.stop();
+    await consumer.disconnect();  // commits what was consumed, leaves the group
+    const offs = await admin.fetchOffsets({ groupId: 'kjs-rt', topics: [TOPIC] });
+    const parts = offs[0].partitions.sort((a, b) => a.partition - b.partition);
+    is(parts.map((o) => [o.partition, o.offset]), [[0, '8'], [1, '8'], [2, '8']],
+       'fetchOffsets: the group committed offset 8 on each partition');
   });
 
   await check('deleteTopics', async () => {

@@ -27,7 +27,7 @@ static int small_init(const struct sluice_host_api *host, struct sluice_module_c
 
 SLUICE_EXPORT const struct sluice_module sluice_module = {
     .abi_major = SLUICE_ABI_MAJOR,
-    .abi_minor = SLUICE_ABI_MINOR,
+    .abi_minor = 0, /* 1.0 layout: the oldest minor */
     .struct_size = SLUICE_MODULE_MIN_SIZE_V1_0,
     .name = "mod_small",
     .version = "0.0.1",

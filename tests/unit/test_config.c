@@ -326,7 +326,7 @@ static void test_errors(void)
     expect_error("log.level=loud\n",
                  "%s:1: log.level: expected one of error, warn, info, debug, trace (got 'loud')", "level");
     expect_error("module.load=a,b\n",
-                 "%s:1: module.load: expected one module name per module.load line (got 'a,b')",
+                 "%s:1: module.load: expected one module name (or absolute path to a .so) per module.load line (got 'a,b')",
                  "module per line");
     expect_error("# c\ndefault.replication.factor=3\n",
                  "%s:2: default.replication.factor: only 1 is supported until clustering lands (got '3')",

@@ -1,0 +1,227 @@
+/* The group coordinator of this node: every group (all offsets topic
+ * partitions are led here), the committed offsets, their persistence in
+ * __consumer_offsets through a writer, the load on start-up and offset
+ * expiry.  It follows Kafka's GroupCoordinator/GroupMetadataManager: the
+ * classic protocol's state machine is in classic_group.c, offsets in
+ * offset_store.c, the records in group_records.c.
+ *
+ * Results go to callbacks, which may run before the call returns (an
+ * immediate error) or later (a JoinGroup waiting for the rebalance, a
+ * SyncGroup waiting for the leader, a commit waiting for fsync).  Pointers
+ * in a result are valid only during the callback.
+ *
+ * Groups have a type so a KIP-848 "consumer" group can sit beside the
+ * classic one in the same map: struct group is the common head, and each
+ * type has its own struct that embeds it first. */
+#ifndef SLUICE_GROUP_COORDINATOR_H
+#define SLUICE_GROUP_COORDINATOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "group/offset_store.h"
+#include "util/strmap.h"
+
+struct sluice_logger;
+
+enum group_type {
+    GROUP_TYPE_CLASSIC = 0,
+    GROUP_TYPE_CONSUMER = 1, /* KIP-848; not served yet */
+};
+
+struct group_coordinator;
+
+struct group {
+    char *id;
+    int type;        /* enum group_type */
+    uint64_t uid;    /* distinguishes a re-created group from its predecessor */
+    struct group_coordinator *gc;
+};
+
+struct gc_config {
+    int32_t min_session_timeout_ms;     /* group.min.session.timeout.ms */
+    int32_t max_session_timeout_ms;     /* group.max.session.timeout.ms */
+    int32_t max_size;                   /* group.max.size */
+    int32_t initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+    int64_t offsets_retention_ms;       /* offsets.retention.minutes */
+    int64_t retention_check_interval_ms; /* offsets.retention.check.interval.ms */
+    int32_t offset_metadata_max_bytes;  /* offset.metadata.max.bytes */
+};
+
+/* Persistence.  append() writes recs as one batch to the offsets topic
+ * partition of group_id and calls done(ud, err) once the batch is durable
+ * per the topic's flush policy (possibly before returning).  It returns 0,
+ * or a Kafka error code when nothing was written (done not called). */
+struct gc_record {
+    const uint8_t *key;
+    int32_t klen;
+    const uint8_t *value; /* NULL: tombstone */
+    int32_t vlen;
+};
+typedef void (*gc_write_done)(void *ud, int16_t err);
+struct gc_writer {
+    int16_t (*append)(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
+                      gc_write_done done, void *ud);
+    void *ctx;
+};
+
+struct group_coordinator {
+    struct ev_loop *loop;
+    struct sluice_logger *log;
+    struct gc_config cfg;
+    struct gc_writer writer; /* append == NULL: nothing persisted (tests) */
+    struct strmap groups;    /* id -> struct group * */
+    struct offset_store offsets;
+    uint64_t next_uid;
+    bool active;             /* false until loaded, and after shutdown */
+    ev_timer expiry;
+    int64_t (*now_ms)(void); /* wall clock (commit timestamps); replaceable in tests */
+};
+
+void gc_config_default(struct gc_config *cfg);
+int gc_init(struct group_coordinator *gc, struct ev_loop *loop, struct sluice_logger *log,
+            const struct gc_config *cfg, const struct gc_writer *writer);
+/* Loading done: schedule member heartbeats of loaded groups, start expiry,
+ * accept requests. */
+void gc_start(struct group_coordinator *gc);
+/* Complete every pending callback (NOT_COORDINATOR, as Kafka does when a
+ * partition is unloaded), stop timers, free everything. */
+void gc_shutdown(struct group_coordinator *gc);
+
+struct group *gc_group(struct group_coordinator *gc, const char *id);
+/* Kafka's validateGroupStatus: INVALID_GROUP_ID for an empty id where the
+ * API needs one (allow_empty: OffsetCommit/Fetch, DescribeGroups,
+ * DeleteGroups), COORDINATOR_NOT_AVAILABLE when not active. */
+int16_t gc_validate_group(struct group_coordinator *gc, const char *id, bool allow_empty);
+
+/* ---- classic membership (classic_group.c) -------------------------- */
+
+struct gc_protocol {
+    const char *name;
+    const uint8_t *metadata;
+    int32_t len;
+};
+
+struct gc_join_req {
+    const char *group_id;
+    const char *member_id;         /* "" for a new member */
+    const char *group_instance_id; /* NULL: dynamic member */
+    const char *client_id, *client_host;
+    const char *protocol_type;
+    const char *reason;
+    int32_t session_timeout_ms, rebalance_timeout_ms;
+    const struct gc_protocol *protocols;
+    int nprotocols;
+    bool require_known_member_id;  /* JoinGroup v4+ without instance id (KIP-394) */
+    bool supports_skip_assignment; /* JoinGroup v9+ */
+};
+
+struct gc_join_member {
+    const char *member_id;
+    const char *group_instance_id;
+    const uint8_t *metadata;
+    int32_t len;
+};
+
+struct gc_join_result {
+    int16_t error;
+    int32_t generation_id;
+    const char *protocol_type, *protocol_name; /* NULL when none */
+    const char *leader_id, *member_id;
+    bool skip_assignment;
+    const struct gc_join_member *members;
+    int nmembers;
+};
+typedef void (*gc_join_cb)(void *ud, const struct gc_join_result *res);
+
+struct gc_assignment {
+    const char *member_id;
+    const uint8_t *data;
+    int32_t len;
+};
+
+struct gc_sync_req {
+    const char *group_id, *member_id, *group_instance_id;
+    const char *protocol_type, *protocol_name; /* NULL: not sent (SyncGroup < v5) */
+    int32_t generation_id;
+    const struct gc_assignment *assignments;
+    int nassignments;
+};
+
+struct gc_sync_result {
+    int16_t error;
+    const char *protocol_type, *protocol_name;
+    const uint8_t *assignment;
+    int32_t len;
+};
+typedef void (*gc_sync_cb)(void *ud, const struct gc_sync_result *res);
+
+struct gc_leave_member {
+    const char *member_id;
+    const char *group_instance_id;
+    const char *reason;
+    int16_t error; /* out */
+};
+
+void gc_join(struct group_coordinator *gc, const struct gc_join_req *req, gc_join_cb cb,
+             void *ud);
+void gc_sync(struct group_coordinator *gc, const struct gc_sync_req *req, gc_sync_cb cb,
+             void *ud);
+int16_t gc_heartbeat(struct group_coordinator *gc, const char *group_id, int32_t generation_id,
+                     const char *member_id, const char *group_instance_id);
+/* Returns the top-level error; per-member errors in m[i].error. */
+int16_t gc_leave(struct group_coordinator *gc, const char *group_id, struct gc_leave_member *m,
+                 int n);
+
+/* ---- offsets (coordinator.c) --------------------------------------- */
+
+struct gc_commit_part {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int32_t leader_epoch;  /* -1: none */
+    const char *metadata;  /* NULL: none */
+    int64_t commit_ts;
+    int64_t expire_ts;     /* -1: none */
+    int16_t error;         /* in: non-zero skips the partition (e.g. unknown topic); out */
+};
+
+struct gc_commit_req {
+    const char *group_id, *member_id, *group_instance_id;
+    int32_t generation_id;
+    bool group_id_not_found; /* OffsetCommit v9+: GROUP_ID_NOT_FOUND for an unknown group */
+};
+typedef void (*gc_commit_cb)(void *ud, struct gc_commit_part *parts, int n);
+
+/* parts stay owned by the caller until cb. */
+void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req *req,
+                       struct gc_commit_part *parts, int n, gc_commit_cb cb, void *ud);
+
+/* OffsetDelete: partition errors in parts[i].error (GROUP_SUBSCRIBED_TO_TOPIC
+ * for topics a live consumer group subscribes to).  Returns the group
+ * error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...). */
+int16_t gc_delete_offsets(struct group_coordinator *gc, const char *group_id,
+                          struct gc_commit_part *parts, int n);
+/* DeleteGroups, one group: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP... */
+int16_t gc_delete_group(struct group_coordinator *gc, const char *group_id);
+
+/* A topic was deleted: drop every group's offsets for it, with tombstones
+ * (Kafka's onPartitionsDeleted). */
+void gc_topic_deleted(struct group_coordinator *gc, const char *topic);
+
+/* Expiry pass (normally on its timer; exposed for tests). */
+void gc_expire_offsets(struct group_coordinator *gc, int64_t now_ms);
+
+/* ---- loading (from __consumer_offsets, in log order) ----------------- */
+struct grec;
+/* Applies one decoded record.  Returns 0 or -1 (out of memory). */
+int gc_load_record(struct group_coordinator *gc, const struct grec *rec);
+
+/* ---- internal helpers shared by classic_group.c and coordinator.c ----- */
+void gc_write(struct group_coordinator *gc, const char *group_id, const struct gc_record *recs,
+              size_t n, gc_write_done done, void *ud);
+void gc_remove_group(struct group_coordinator *gc, struct group *g);
+
+#endif

@@ -1,0 +1,70 @@
+/* Sluice plugin ABI: placeholder vtables for the module kinds that ABI 1.0
+ * reserves but does not yet let modules register.  Included by
+ * <sluice/plugin.h>; see the changelog there.
+ *
+ * Each struct is only its size prefix (and a name) today.  Later 1.x minors
+ * APPEND their callbacks and add the matching host->register_*() function at
+ * the end of struct sluice_host_api; because every vtable is size-prefixed
+ * and the host only reads what a module declared, that is a minor bump and
+ * existing modules keep loading.  Do not register these kinds yet: an ABI
+ * 1.0 host has no function to take them. */
+#ifndef SLUICE_KINDS_H
+#define SLUICE_KINDS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* SLUICE_KIND_TRANSPORT: a byte transport under a listener (TLS first).
+ * Later minors add handshake/read/write/close over an opaque connection,
+ * modelled on Redis' ConnectionType. */
+struct sluice_transport_ops {
+    size_t struct_size;
+    const char *name; /* e.g. "ssl", as in listener security.protocol */
+};
+
+/* SLUICE_KIND_SASL: one SASL mechanism (SaslHandshake/SaslAuthenticate).
+ * Later minors add a per-connection step function that may return a
+ * "defer" result so mechanisms can chain. */
+struct sluice_sasl_mech_ops {
+    size_t struct_size;
+    const char *mechanism; /* IANA name, e.g. "SCRAM-SHA-512" */
+};
+
+/* SLUICE_KIND_AUTHORIZER: decides ACL checks (principal, operation,
+ * resource).  Later minors add authorize() and the ACL admin callbacks. */
+struct sluice_authorizer_ops {
+    size_t struct_size;
+    const char *name;
+};
+
+/* SLUICE_KIND_ASSIGNOR: a consumer-group partition assignor
+ * (partition.assignment.strategy / KIP-848 server-side assignor). */
+struct sluice_assignor_ops {
+    size_t struct_size;
+    const char *name; /* protocol name, e.g. "range", "cooperative-sticky" */
+};
+
+/* SLUICE_KIND_REMOTE_STORAGE: tiered storage (KIP-405 RemoteStorageManager
+ * shape: copy/fetch/delete segment), run on module threads that report back
+ * with host->post(). */
+struct sluice_remote_storage_ops {
+    size_t struct_size;
+    const char *name;
+};
+
+/* SLUICE_KIND_SERVICE: a background service that only needs the loop API
+ * (timers, io, post) it already has in 1.0; later minors may add
+ * start/stop/reload hooks here. */
+struct sluice_service_ops {
+    size_t struct_size;
+    const char *name;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

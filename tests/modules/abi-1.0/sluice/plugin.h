@@ -1,0 +1,224 @@
+/* Sluice plugin ABI: the public, versioned contract between the sluiced
+ * broker (the "host") and loadable modules (shared objects).
+ *
+ * A module includes only this header (it pulls in <sluice/host.h>,
+ * <sluice/codec.h> and <sluice/kinds.h>), exports exactly one data symbol,
+ * `sluice_module`, and never links against the broker: everything it may call
+ * arrives as the function table passed to its init().
+ *
+ * ABI rules
+ * ---------
+ * - A module is loaded only when
+ *       module.abi_major == SLUICE_ABI_MAJOR && module.abi_minor <= SLUICE_ABI_MINOR
+ *   i.e. a module built against an older minor of the same major keeps
+ *   working; one built against a newer minor or another major is refused with
+ *   a message naming the file and the got/expected values.
+ * - Minor bumps only ever APPEND: new members at the end of a struct, new
+ *   kind bits, new flag bits, new error codes.  Nothing is reordered, resized
+ *   or removed within a major.  Removing or changing anything is a major bump.
+ * - Every struct that crosses the boundary starts with its size
+ *   (`struct_size` / `size`).  The reader of a struct only looks at the
+ *   members that fit inside the size the writer declared, so an older module
+ *   (smaller struct) and a newer host, or the reverse for the host table,
+ *   interoperate.  Use SLUICE_HOST_HAS() before calling a host function that
+ *   was added after the minor you need as a minimum.
+ * - No libev, OpenSSL or other third-party types cross the boundary; handles
+ *   are opaque pointers.
+ *
+ * Changelog (newest first; every entry names what was added or removed)
+ * ---------
+ * 2026-11-22  1.0  First cut.
+ *                  Added: struct sluice_module (frozen header: abi_major,
+ *                  abi_minor, struct_size, name, version, kinds, flags;
+ *                  then init, fini, description), SLUICE_MODULE_HEADER,
+ *                  SLUICE_MODULE_DECLARE, SLUICE_EXPORT.
+ *                  Added: struct sluice_host_api v1 (log, vlog,
+ *                  config_get_string/int/bool, set_data/get_data,
+ *                  register_codec, alloc, free, buf_reserve, timer_start,
+ *                  timer_stop, io_start, io_stop, post), SLUICE_HOST_HAS.
+ *                  Added: struct sluice_buf, struct sluice_codec_ops.
+ *                  Added (placeholders, size only): sluice_transport_ops,
+ *                  sluice_sasl_mech_ops, sluice_authorizer_ops,
+ *                  sluice_assignor_ops, sluice_remote_storage_ops,
+ *                  sluice_service_ops.
+ */
+#ifndef SLUICE_PLUGIN_H
+#define SLUICE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Versions                                                                */
+
+#define SLUICE_ABI_MAJOR 1
+#define SLUICE_ABI_MINOR 0
+
+/* The one symbol the loader looks up with dlsym(). */
+#define SLUICE_MODULE_SYMBOL "sluice_module"
+
+/* Marks the descriptor as the module's only exported symbol.  Modules are
+ * built with -fvisibility=hidden, so everything else stays private and two
+ * modules can never clash on symbol names. */
+#if defined(__GNUC__) || defined(__clang__)
+#define SLUICE_VISIBLE __attribute__((visibility("default")))
+#define SLUICE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SLUICE_VISIBLE
+#define SLUICE_PRINTF(f, a)
+#endif
+#ifdef __cplusplus
+#define SLUICE_EXPORT extern "C" SLUICE_VISIBLE
+#else
+#define SLUICE_EXPORT SLUICE_VISIBLE
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Errors: 0 is success, failures are negative SLUICE_ERR_* values.  Text
+ * detail goes into a caller-supplied (char *err, size_t errlen) buffer,
+ * always NUL-terminated when errlen > 0.                                  */
+
+#define SLUICE_OK 0
+#define SLUICE_ERR_GENERIC (-1)     /* anything not covered below */
+#define SLUICE_ERR_NOMEM (-2)       /* allocation failed */
+#define SLUICE_ERR_INVALID (-3)     /* bad argument or bad configuration value */
+#define SLUICE_ERR_CORRUPT (-4)     /* input data is malformed (e.g. bad gzip stream) */
+#define SLUICE_ERR_TOO_LARGE (-5)   /* output would exceed the caller's limit */
+#define SLUICE_ERR_EXISTS (-6)      /* already registered / already loaded */
+#define SLUICE_ERR_NOT_FOUND (-7)   /* no such key, module or codec */
+#define SLUICE_ERR_UNSUPPORTED (-8) /* the host cannot do this (e.g. no event loop) */
+
+/* Log levels for host->log(). */
+#define SLUICE_LOG_ERROR 0
+#define SLUICE_LOG_WARN 1
+#define SLUICE_LOG_INFO 2
+#define SLUICE_LOG_DEBUG 3
+
+/* ---------------------------------------------------------------------- */
+/* Module kinds: bit flags in sluice_module.kinds saying which ops vtables
+ * the module registers from init().  A module may provide several kinds.
+ * Only SLUICE_KIND_CODEC has a registration function in ABI 1.0; the other
+ * bits are reserved now so their values never move, and are usable once
+ * the minor that adds their register_* host function ships.              */
+
+#define SLUICE_KIND_CODEC (1u << 0)          /* compression codec (struct sluice_codec_ops) */
+#define SLUICE_KIND_TRANSPORT (1u << 1)      /* listener transport, e.g. TLS */
+#define SLUICE_KIND_SASL (1u << 2)           /* SASL mechanism */
+#define SLUICE_KIND_AUTHORIZER (1u << 3)     /* ACL authorizer */
+#define SLUICE_KIND_ASSIGNOR (1u << 4)       /* consumer-group partition assignor */
+#define SLUICE_KIND_REMOTE_STORAGE (1u << 5) /* tiered (remote log) storage */
+#define SLUICE_KIND_SERVICE (1u << 6)        /* background service using only the loop API */
+#define SLUICE_KIND_ALL_V1_0 0x7fu           /* every kind bit known to ABI 1.0 */
+
+/* Module flags (sluice_module.flags).  ABI 1.0 defines none: the field must
+ * be 0, and the loader refuses bits it does not know, so a later minor can
+ * give them meaning safely. */
+#define SLUICE_MODULE_FLAGS_V1_0 0u
+
+/* ---------------------------------------------------------------------- */
+/* Host-owned growable output buffer.
+ *
+ * The host creates it (data may be NULL with cap 0), a module appends bytes
+ * at data + len after making room with host->buf_reserve(), then advances
+ * len.  The module never frees or reallocs `data` itself: the memory belongs
+ * to the host, which reads the first `len` bytes after the call returns.
+ * Invariant: len <= cap.                                                  */
+struct sluice_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+};
+
+/* ---------------------------------------------------------------------- */
+/* The module descriptor.
+ *
+ * Every module exports exactly one of these, named `sluice_module`, built
+ * with SLUICE_MODULE_HEADER() / SLUICE_MODULE_DECLARE() so the ABI fields are
+ * filled in from the header the module was compiled against.
+ *
+ * The first seven members are frozen for all ABI majors, so any future host
+ * can read them to print a useful refusal message.                        */
+
+struct sluice_host_api;   /* <sluice/host.h> */
+struct sluice_module_ctx; /* opaque, owned by the host, one per loaded module */
+
+struct sluice_module {
+    /* --- frozen header (never changes, even across majors) --- */
+    uint16_t abi_major;  /* SLUICE_ABI_MAJOR the module was built against */
+    uint16_t abi_minor;  /* SLUICE_ABI_MINOR the module was built against */
+    size_t struct_size;  /* sizeof(struct sluice_module) at build time */
+    const char *name;    /* must equal the file name without ".so"; [a-z0-9_]+.
+                          * Also the config namespace (module.<name>.*) and
+                          * the log prefix. */
+    const char *version; /* module's own version string, free-form, e.g. "1.2.0" */
+    uint32_t kinds;      /* SLUICE_KIND_* bits the module provides */
+    uint32_t flags;      /* SLUICE_MODULE_F_*; 0 in ABI 1.0 */
+
+    /* --- ABI 1.0 --- */
+
+    /* Called once, on the broker's main (loop) thread, after the descriptor
+     * passed the ABI checks.  `host` and `ctx` stay valid until fini()
+     * returns; keep them (e.g. in the state given to host->set_data or to
+     * register_codec).  Register every vtable the module provides from here.
+     * Return 0, or a negative SLUICE_ERR_* with a message in err (the host
+     * prefixes it with the module name and file).  When init fails, fini is
+     * NOT called: release whatever init allocated before returning (timer
+     * and io handles still open are freed by the host, and codecs it
+     * registered are dropped).  If init returns 0 but a register_* call
+     * failed, the load still fails and fini IS called. */
+    int (*init)(const struct sluice_host_api *host, struct sluice_module_ctx *ctx, char *err,
+                size_t errlen);
+
+    /* Called once on the loop thread at unload, only if init returned 0.
+     * By then the host has unregistered the module's codecs, and the broker
+     * unloads modules only after its worker threads stopped calling them.
+     * After fini returns the host stops and frees any timers/io watchers
+     * still open and drops queued post() callbacks, then dlclose()s the
+     * module.  Must join any thread the module started.  May be NULL. */
+    void (*fini)(const struct sluice_host_api *host, struct sluice_module_ctx *ctx);
+
+    /* One-line human description for `sluiced --list-modules`; may be NULL. */
+    const char *description;
+};
+
+/* Fills the frozen header.  Use inside the initializer:
+ *
+ *   SLUICE_EXPORT const struct sluice_module sluice_module = {
+ *       SLUICE_MODULE_HEADER("codec_gzip", "1.0.0", SLUICE_KIND_CODEC, 0),
+ *       .init = gzip_init,
+ *       .fini = gzip_fini,
+ *   };
+ */
+#define SLUICE_MODULE_HEADER(name_, version_, kinds_, flags_)                                      \
+    .abi_major = SLUICE_ABI_MAJOR, .abi_minor = SLUICE_ABI_MINOR,                                  \
+    .struct_size = sizeof(struct sluice_module), .name = (name_), .version = (version_),           \
+    .kinds = (kinds_), .flags = (flags_)
+
+/* The whole descriptor in one line:
+ *   SLUICE_MODULE_DECLARE("codec_gzip", "1.0.0", SLUICE_KIND_CODEC,
+ *                         gzip_init, gzip_fini, "gzip compression (zlib)");  */
+#define SLUICE_MODULE_DECLARE(name_, version_, kinds_, init_, fini_, description_)                 \
+    SLUICE_EXPORT const struct sluice_module sluice_module = {                                     \
+        SLUICE_MODULE_HEADER(name_, version_, kinds_, 0),                                          \
+        .init = (init_),                                                                           \
+        .fini = (fini_),                                                                           \
+        .description = (description_),                                                             \
+    }
+
+/* Smallest struct_size the 1.0 loader accepts (everything up to fini). */
+#define SLUICE_MODULE_MIN_SIZE_V1_0                                                                \
+    (offsetof(struct sluice_module, fini) + sizeof(((struct sluice_module *)0)->fini))
+
+#ifdef __cplusplus
+}
+#endif
+
+#include <sluice/codec.h>
+#include <sluice/host.h>
+#include <sluice/kinds.h>
+
+#endif
