@@ -489,7 +489,7 @@ static int clean_group(struct run *r, const struct cleaner_segment *segs, size_t
     struct segment *cleaned = seg_create_suffixed(p->dir, segs[0].base_offset, ".cleaned",
                                                   p->now_ms, r->err, r->errlen);
     if (!cleaned)
-        return -EIO;
+        return errno ? -errno : -EIO; /* seg_create_suffixed sets it */
     struct bf_filter f = { p->now_ms, p->delete_retention_ms, check_batch, retain_record, r };
     struct wire_writer out;
     wire_writer_init(&out);

@@ -430,11 +430,14 @@ struct segment *seg_create_suffixed(const char *dir, int64_t base, const char *s
     if (!s || strlen(suffix) >= sizeof s->suffix) {
         seterr(err, errlen, s ? "suffix too long" : "out of memory");
         seg_close(s, 0);
+        errno = s ? EINVAL : ENOMEM;
         return NULL;
     }
     snprintf(s->suffix, sizeof s->suffix, "%s", suffix);
-    if (open_files(s, O_CREAT | O_TRUNC, err, errlen) != 0) {
+    int rc = open_files(s, O_CREAT | O_TRUNC, err, errlen);
+    if (rc != 0) {
         seg_discard(s);
+        errno = -rc; /* the caller tells I/O errors from the rest */
         return NULL;
     }
     return s;

@@ -4,7 +4,8 @@
  * (the cleaning runs in a forked child that _exit()s at that point, then
  * the log is reopened), stale swaps, the threaded log cleaner with its
  * checkpoint file and abort, keyless appends and retention on compacted
- * logs. */
+ * logs, pause/resume and log dir switches (AlterReplicaLogDirs) with the
+ * per-dir checkpoint, log dir failure, I/O errors to the log's hook. */
 #include "storage/cleaner.h"
 #include "storage/flusher.h"
 #include "storage/log_cleaner.h"
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <float.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -662,6 +664,246 @@ static void test_threaded(void)
     ev_loop_destroy(loop);
 }
 
+/* ---- pause/resume, log dir switches and failures, I/O errors ------------- */
+
+struct file_want {
+    const char *file;
+    const char *text;
+};
+
+static int file_is(void *ud)
+{
+    struct file_want *w = ud;
+    FILE *f = fopen(w->file, "r");
+    if (!f)
+        return 0;
+    char buf[256] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strcmp(buf, w->text) == 0;
+}
+
+static void idle(struct ev_loop *loop, int ms)
+{
+    int64_t until = now_ms() + ms;
+    while (now_ms() < until)
+        ev_run(loop, EVRUN_NOWAIT), usleep(5000);
+}
+
+static void set_throttle(struct log_cleaner *lc, struct log_cleaner_config *c, double rate)
+{
+    c->io_max_bytes_per_second = rate;
+    log_cleaner_reconfigure(lc, c);
+}
+
+static void test_pause_and_dirs(void)
+{
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    struct flusher *fl = flusher_new(loop);
+    char base1[512], base2[512], dir1[600], dir2[600], ck1[700], ck2[700], err[256], cmd[2000];
+    new_dir(base1, sizeof base1);
+    new_dir(base2, sizeof base2);
+    mkdir(base1, 0755);
+    mkdir(base2, 0755);
+    snprintf(dir1, sizeof dir1, "%s/t-0", base1);
+    snprintf(dir2, sizeof dir2, "%s/t-0", base2);
+    snprintf(ck1, sizeof ck1, "%s/cleaner-offset-checkpoint", base1);
+    snprintf(ck2, sizeof ck2, "%s/cleaner-offset-checkpoint", base2);
+    struct log_cleaner_config lcfg;
+    log_cleaner_config_default(&lcfg);
+    lcfg.threads = 1;
+    lcfg.backoff_ms = 20;
+    lcfg.dedupe_buffer_size = 1 << 20;
+    struct log_cleaner *lc = log_cleaner_new(loop, fl, NULL, &lcfg, NULL, NULL, NULL, err,
+                                             sizeof err);
+    struct plog_config cfg = compact_cfg();
+    struct partition_log *pl = plog_open(dir1, &cfg, fl, now_ms(), err, sizeof err);
+    struct expect e;
+    memset(&e, 0, sizeof e);
+    produce(pl, 0, 3000, &e, 1);
+    log_cleaner_add(lc, pl, "t", 0);
+
+    /* Paused: a dirty log is not cleaned until resumed. */
+    log_cleaner_pause(lc, pl);
+    idle(loop, 300);
+    struct log_cleaner_stats st;
+    log_cleaner_get_stats(lc, &st);
+    is_int(st.cleanings, 0, "a paused log is not cleaned");
+    log_cleaner_resume(lc, pl);
+    struct wait_ctx w = { lc, 1, NULL };
+    ok(run_until(loop, cleaned_enough, &w, 10000), "cleaned once resumed");
+    int64_t cp1 = log_cleaner_checkpoint(lc, pl);
+    char want[128];
+    snprintf(want, sizeof want, "0\n1\nt 0 %lld\n", (long long)cp1);
+    struct file_want fw = { ck1, want };
+    ok(run_until(loop, file_is, &fw, 5000), "position %lld in the first dir's checkpoint",
+       (long long)cp1);
+
+    /* Pause aborts a cleaning in progress (AlterReplicaLogDirs' copy). */
+    produce(pl, 3000, 20000, &e, 0);
+    set_throttle(lc, &lcfg, 20000);
+    log_cleaner_wakeup(lc);
+    ok(log_cleaner_busy(lc), "a throttled cleaning is running");
+    usleep(300000);
+    int64_t t0 = now_ms();
+    log_cleaner_pause(lc, pl);
+    ok(now_ms() - t0 < 2000 && !log_cleaner_busy(lc), "pause aborted it in %lld ms",
+       (long long)(now_ms() - t0));
+    ok(count_files(dir1, ".cleaned") == 0, "no .cleaned files left by the aborted cleaning");
+    is_int(log_cleaner_checkpoint(lc, pl), cp1, "position unchanged by the abort");
+    set_throttle(lc, &lcfg, DBL_MAX);
+
+    /* The switch to the other dir: the position moves with the log. */
+    log_cleaner_detach(lc, pl);
+    plog_close(pl);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' && rm -rf '%s'", dir1, dir2, dir1);
+    is_int(system(cmd), 0, "log directory moved");
+    pl = plog_open(dir2, &cfg, fl, now_ms(), err, sizeof err);
+    ok(pl != NULL, "reopened in the second dir");
+    log_cleaner_reattach(lc, "t", 0, pl, false);
+    is_int(log_cleaner_checkpoint(lc, pl), cp1, "reattached log keeps its position");
+    struct file_want fw2 = { ck2, want };
+    ok(run_until(loop, file_is, &fw2, 5000), "position written to the second dir's checkpoint");
+    struct file_want fw1 = { ck1, "0\n0\n" };
+    ok(run_until(loop, file_is, &fw1, 5000), "and dropped from the first dir's");
+    idle(loop, 200);
+    log_cleaner_get_stats(lc, &st);
+    is_int(st.cleanings, 1, "still paused after the reattach");
+    log_cleaner_resume(lc, pl);
+    w.want_cleanings = 2;
+    ok(run_until(loop, cleaned_enough, &w, 20000), "cleaned in its new dir once resumed");
+    int64_t cp2 = log_cleaner_checkpoint(lc, pl);
+    ok(cp2 > cp1, "position advanced");
+    char want2[128];
+    snprintf(want2, sizeof want2, "0\n1\nt 0 %lld\n", (long long)cp2);
+    struct file_want fw3 = { ck2, want2 };
+    ok(run_until(loop, file_is, &fw3, 5000), "new position in the second dir's checkpoint");
+    is_int(verify(pl, &e, NULL, NULL), 0, "every key's latest value after the move");
+
+    /* Reattach with no log (the topic went away during the switch). */
+    struct partition_log *other = plog_open(dir1, &cfg, fl, now_ms(), err, sizeof err);
+    log_cleaner_add(lc, other, "u", 0);
+    log_cleaner_detach(lc, other);
+    log_cleaner_reattach(lc, "u", 0, NULL, true);
+    is_int(log_cleaner_checkpoint(lc, other), -1, "a log that went away is forgotten");
+    plog_close(other);
+
+    /* Dir failure: the running cleaning stops, the log is forgotten and
+     * the dir's checkpoint is never written again. */
+    produce(pl, 23000, 20000, &e, 0);
+    set_throttle(lc, &lcfg, 20000);
+    log_cleaner_wakeup(lc);
+    ok(log_cleaner_busy(lc), "a throttled cleaning is running in the second dir");
+    usleep(300000);
+    unlink(ck2);
+    t0 = now_ms();
+    log_cleaner_dir_failed(lc, base2);
+    ok(now_ms() - t0 < 2000 && !log_cleaner_busy(lc), "dir failure aborted it in %lld ms",
+       (long long)(now_ms() - t0));
+    is_int(log_cleaner_checkpoint(lc, pl), -1, "its logs are forgotten");
+    log_cleaner_remove(lc, pl, true); /* no-op now */
+    idle(loop, 200);
+    ok(access(ck2, F_OK) != 0, "the failed dir's checkpoint is not written");
+    log_cleaner_free(lc);
+    plog_close(pl);
+    flusher_free(fl);
+    ev_loop_destroy(loop);
+}
+
+struct io_seen {
+    int n, err;
+    char what[64];
+};
+
+static void io_hook(void *ud, struct partition_log *pl, int err, const char *what)
+{
+    (void)pl;
+    struct io_seen *s = ud;
+    s->n++;
+    s->err = err;
+    snprintf(s->what, sizeof s->what, "%s", what);
+}
+
+static int hook_called(void *ud)
+{
+    return ((struct io_seen *)ud)->n > 0;
+}
+
+/* A directory where the cleaner wants a file: opening or renaming onto it
+ * fails with a real errno (root ignores permissions, so no chmod). */
+static void plant_dir(const char *dir, const char *name)
+{
+    char p[700], f[760];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    mkdir(p, 0755);
+    snprintf(f, sizeof f, "%s/keep", p);
+    close(open(f, O_WRONLY | O_CREAT, 0644));
+}
+
+static void test_io_errors(void)
+{
+    /* Worker thread: the cleaned segment cannot be created. */
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    struct flusher *fl = flusher_new(loop);
+    char base[512], dir[600], err[256], cmd[700];
+    new_dir(base, sizeof base);
+    mkdir(base, 0755);
+    snprintf(dir, sizeof dir, "%s/t-0", base);
+    struct log_cleaner_config lcfg;
+    log_cleaner_config_default(&lcfg);
+    lcfg.backoff_ms = 20;
+    lcfg.dedupe_buffer_size = 1 << 20;
+    struct log_cleaner *lc = log_cleaner_new(loop, fl, NULL, &lcfg, NULL, NULL, NULL, err,
+                                             sizeof err);
+    struct plog_config cfg = compact_cfg();
+    struct partition_log *pl = plog_open(dir, &cfg, fl, now_ms(), err, sizeof err);
+    struct io_seen seen = { 0, 0, "" };
+    plog_set_io_error_cb(pl, io_hook, &seen);
+    struct expect e;
+    memset(&e, 0, sizeof e);
+    produce(pl, 0, 3000, &e, 1);
+    plant_dir(dir, "00000000000000000000.log.cleaned");
+    log_cleaner_add(lc, pl, "t", 0);
+    ok(run_until(loop, hook_called, &seen, 10000), "an I/O error while cleaning reaches the log's "
+                                                   "I/O error hook");
+    is_int(seen.err, EISDIR, "with the errno");
+    is_str(seen.what, "cleaning", "naming the operation");
+    struct log_cleaner_stats st;
+    log_cleaner_get_stats(lc, &st);
+    ok(st.failed == 1 && st.cleanings == 0, "counted as a failed cleaning");
+    is_int(verify(pl, &e, NULL, NULL), 0, "log intact");
+    log_cleaner_remove(lc, pl, false);
+    log_cleaner_free(lc);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/00000000000000000000.log.cleaned'", dir);
+    if (system(cmd) != 0)
+        diag("rm failed");
+
+    /* Loop thread: the first rename of a swap fails. */
+    plant_dir(dir, "00000000000000000000.index.swap");
+    struct offset_map *map = offset_map_new(1 << 20, 0.9);
+    struct sync_ctx c = { 0 };
+    int64_t end;
+    seen.n = 0;
+    struct cleaner_stats cst;
+    ok(clean_now(pl, &c, 0, now_ms(), 86400000, map, &end, &cst) != 0,
+       "a cleaning whose swap cannot rename fails");
+    is_int(seen.n, 1, "the failed rename reaches the I/O error hook");
+    is_str(seen.what, "swapping cleaned segments into", "naming the swap");
+    ok(count_files(dir, ".cleaned") == 0, "the cleaned segment is discarded");
+    is_int(verify(pl, &e, NULL, NULL), 0, "log intact, old segments in place");
+    offset_map_free(map);
+    plog_close(pl);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/00000000000000000000.index.swap'", dir);
+    if (system(cmd) != 0)
+        diag("rm failed");
+    pl = plog_open(dir, &cfg, NULL, now_ms(), err, sizeof err);
+    ok(pl && verify(pl, &e, NULL, NULL) == 0, "and after reopening");
+    plog_close(pl);
+    flusher_free(fl);
+    ev_loop_destroy(loop);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/sluice-compaction-%d", (int)getpid());
@@ -671,6 +913,8 @@ int main(void)
     test_stale_swap();
     test_keyless_and_retention();
     test_threaded();
+    test_pause_and_dirs();
+    test_io_errors();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
