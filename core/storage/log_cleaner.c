@@ -643,9 +643,11 @@ static void schedule(struct log_cleaner *lc)
                  l->topic, l->partition, strerror(errno ? errno : ENOMEM));
             return;
         }
-        slog(lc->log, SLOG_DEBUG, COMPONENT,
-             "cleaning %s: dirty section [%" PRId64 ", %" PRId64 "), dirty ratio %.3f, %zu "
-             "segment(s)",
+        /* INFO like Kafka's "Beginning cleaning of log": one line per
+         * cleaning, and it pairs with the "cleaned log" summary. */
+        slog(lc->log, SLOG_INFO, COMPONENT,
+             "Beginning cleaning of log %s: dirty section [%" PRId64 ", %" PRId64
+             "), dirty ratio %.3f, %zu segment(s)",
              job->name, best.first_dirty, best.first_uncleanable, best.ratio, job->nsegs);
         l->job = job;
         hold(lc);
@@ -1005,8 +1007,12 @@ void log_cleaner_pause(struct log_cleaner *lc, struct partition_log *pl)
     struct lc_log *l = *find_log(lc, pl);
     if (!l)
         return;
+    bool running = l->job != NULL;
     abort_job(lc, l);
     l->paused = true;
+    /* Kafka's LogCleanerManager messages. */
+    slog(lc->log, SLOG_INFO, COMPONENT, "The cleaning for partition %s-%" PRId32 " is %s",
+         l->topic, l->partition, running ? "aborted and paused" : "paused");
 }
 
 void log_cleaner_resume(struct log_cleaner *lc, struct partition_log *pl)
@@ -1014,8 +1020,11 @@ void log_cleaner_resume(struct log_cleaner *lc, struct partition_log *pl)
     if (!lc || !pl)
         return;
     struct lc_log *l = *find_log(lc, pl);
-    if (l)
-        l->paused = false;
+    if (!l || !l->paused)
+        return;
+    l->paused = false;
+    slog(lc->log, SLOG_INFO, COMPONENT, "Compaction for partition %s-%" PRId32 " is resumed",
+         l->topic, l->partition);
 }
 
 void log_cleaner_detach(struct log_cleaner *lc, struct partition_log *pl)
