@@ -2,6 +2,7 @@
 # A compacted topic refuses records without a key, as Kafka's LogValidator
 # does: INVALID_RECORD with one RecordError per keyless record and
 # RecordValidationException's message; nothing of the batch is appended.
+# Also for a Produce v2 message set (checked after its up-conversion).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/compaction_lib.sh"
@@ -29,6 +30,13 @@ got=$("$PY" "$T_CLIENTS/keyless_produce.py" "$BROKER_PORT" kl a:1 b:2)
 like "$got" '"error": 0, "base_offset": 0, "record_errors": \[\], "error_message": null' \
     "keyed records are accepted"
 
+# Produce v2 (message format v1, up-converted before the append).
+is "$("$PY" "$T_CLIENTS/keyless_produce.py" "$BROKER_PORT" kl --v2 a:1 -:2)" \
+    '{"error": 87, "base_offset": -1}' "Produce v2 message set with a keyless message: INVALID_RECORD"
+is "$(log_end kl)" 2 "nothing of it was appended"
+is "$("$PY" "$T_CLIENTS/keyless_produce.py" "$BROKER_PORT" kl --v2 c:1 d:2)" \
+    '{"error": 0, "base_offset": 2}' "Produce v2 with keys: accepted at offset 2"
+
 # Real clients see INVALID_RECORD.
 out=$(printf 'nokey\n' | timeout 30 kcat -b "$BOOTSTRAP" -P -t kl -p 0 2>&1)
 like "$out" 'Broker failed to validate record' "kcat: delivery fails with INVALID_RECORD"
@@ -43,6 +51,6 @@ print(errs[0].name() if errs and errs[0] else "delivered")
 PYEOF
 )
 is "$out" INVALID_RECORD "confluent-kafka: keyless produce fails with INVALID_RECORD"
-is "$(log_end kl)" 2 "only the keyed records are in the log"
+is "$(log_end kl)" 4 "only the keyed records are in the log"
 
 done_testing
