@@ -33,6 +33,7 @@ static void usage(FILE *out)
             "                        write the metrics (Prometheus text format) to FILE on\n"
             "                        SIGUSR1 and at shutdown\n"
             "      --list-modules    list the modules in plugin.dir and exit\n"
+            "      --plugin-dir DIR  look modules up in DIR (overrides plugin.dir)\n"
             "  -V, --version         print the version and exit\n");
 }
 
@@ -97,11 +98,12 @@ int main(int argc, char **argv)
         { "port-file", required_argument, NULL, 'p' },
         { "metrics-file", required_argument, NULL, 'm' },
         { "list-modules", no_argument, NULL, 'l' },
+        { "plugin-dir", required_argument, NULL, 'P' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *config_path = NULL, *port_file = NULL, *metrics_file = NULL;
+    const char *config_path = NULL, *port_file = NULL, *metrics_file = NULL, *plugin_dir = NULL;
     int list_modules = 0, c;
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
         switch (c) {
@@ -109,6 +111,7 @@ int main(int argc, char **argv)
         case 'p': port_file = optarg; break;
         case 'm': metrics_file = optarg; break;
         case 'l': list_modules = 1; break;
+        case 'P': plugin_dir = optarg; break;
         case 'V': printf("sluiced %s\n", PACKAGE_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -142,6 +145,17 @@ int main(int argc, char **argv)
         }
     } else {
         sluice_config_defaults(&d.cfg);
+    }
+    if (plugin_dir) {
+        /* A build tree's modules (tools/start-broker.sh) without editing
+         * the config. */
+        char *dup = strdup(plugin_dir);
+        if (!dup) {
+            fprintf(stderr, "sluiced: out of memory\n");
+            return 1;
+        }
+        free(d.cfg.plugin_dir);
+        d.cfg.plugin_dir = dup;
     }
     if (list_modules) {
         const char *dir = d.cfg.plugin_dir ? d.cfg.plugin_dir : SLUICE_MODULE_DIR;

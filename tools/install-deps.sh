@@ -25,11 +25,12 @@ fi
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       libev-dev libjansson-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev
-      libsnappy-dev)
+      libsnappy-dev libpcre2-dev)
 if [ "$build_only" -eq 0 ]; then
-    # python3-snappy: kafka-python's xerial snappy encoder (codec tests);
+    # python3-snappy, python3-lz4, python3-zstandard: kafka-python's codecs
+    # (its xerial snappy encoder, lz4 frames, zstd) for the codec tests;
     # lz4, zstd: reference encoders for the codec tests.
-    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka python3-snappy lz4 zstd
+    pkgs+=(kcat librdkafka-dev python3 python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard lz4 zstd
            clang libclang-rt-14-dev openssl procps iproute2)
     # A node installed outside apt (nodesource, nvm) conflicts with Debian's
     # npm package, so only pull Debian's when there is no node at all.
@@ -73,9 +74,11 @@ if [ "$build_only" -eq 0 ]; then
     fi
     jsdir="$top/tests/js"
     # Skip npm when every package of package.json is installed from the
-    # current lockfile.
+    # current lockfile.  node-rdkafka compiles its bundled librdkafka (2.12,
+    # KIP-848 capable) from source: about 4 minutes on 2 cores, once.
     need_npm=0
     if [ ! -f "$jsdir/node_modules/.package-lock.json" ] ||
+       [ ! -f "$jsdir/node_modules/node-rdkafka/build/Release/node-librdkafka.node" ] ||
        [ "$jsdir/package-lock.json" -nt "$jsdir/node_modules/.package-lock.json" ]; then
         need_npm=1
     else
@@ -91,14 +94,16 @@ if [ "$build_only" -eq 0 ]; then
         else
             npm_cmd=(npm install --no-audit --no-fund --loglevel=error)
         fi
-        # Native codecs (@kafkajs/zstd's cppzst, kafkajs-lz4's lz4) build
-        # with node-gyp: node 20's headers need C++17, and node-gyp must
-        # use the installed headers since it can't download them here.
+        # Native addons build with node-gyp: node 20's headers need C++17
+        # (@kafkajs/zstd's cppzst, kafkajs-lz4's lz4), node-gyp must use the
+        # installed headers since it can't download them here, and JOBS=1
+        # keeps node-rdkafka's librdkafka build sequential (bounded memory).
         nodedir=
         for d in /usr /usr/local "$(dirname "$(dirname "$(command -v node)")")"; do
             if [ -f "$d/include/node/node.h" ]; then nodedir=$d; break; fi
         done
-        if ! (cd "$jsdir" && env CXXFLAGS="${CXXFLAGS:+$CXXFLAGS }-std=c++17" \
+        echo "install-deps.sh: ${npm_cmd[*]} in tests/js (node-rdkafka builds librdkafka, ~4 min)" >&2
+        if ! (cd "$jsdir" && env JOBS=1 CXXFLAGS="${CXXFLAGS:+$CXXFLAGS }-std=c++17" \
                   ${nodedir:+npm_config_nodedir=$nodedir} "${npm_cmd[@]}") >"$log" 2>&1; then
             cat "$log" >&2
             rm -f "$log"

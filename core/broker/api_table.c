@@ -34,7 +34,19 @@ static const struct api_entry api_table[] = {
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
     { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
+    /* KIP-848.  v1 (SubscribedTopicRegex, client-generated member ids) is
+     * latestVersionUnstable in the schemas this tree follows; Kafka 4.0
+     * released it as stable and librdkafka >= 2.10 requires it. */
+    { KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 0, handle_consumer_group_heartbeat, 1 },
+    { KP_API_CONSUMER_GROUP_DESCRIBE, 0, 0, handle_consumer_group_describe },
 };
+
+int16_t api_max_version(const struct broker *b, const struct api_entry *e)
+{
+    if (e->unstable_max > e->max_version && b && b->cfg && b->cfg->unstable_api_versions_enable)
+        return e->unstable_max;
+    return e->max_version;
+}
 
 const struct api_entry *api_table_entries(size_t *n)
 {

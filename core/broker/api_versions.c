@@ -41,6 +41,6 @@ void api_versions_fill(struct request *rq, struct kp_ApiVersionsResponse *resp)
     for (size_t i = 0; i < n; i++) {
         resp->ApiKeys.items[i].ApiKey = e[i].api_key;
         resp->ApiKeys.items[i].MinVersion = e[i].min_version;
-        resp->ApiKeys.items[i].MaxVersion = e[i].max_version;
+        resp->ApiKeys.items[i].MaxVersion = api_max_version(rq->b, &e[i]);
     }
 }

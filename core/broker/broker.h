@@ -94,7 +94,13 @@ struct api_entry {
     int16_t api_key;
     int16_t min_version, max_version; /* the range we advertise and serve */
     api_handler_fn handler;
+    /* Kafka's latestVersionUnstable: a version above max_version served and
+     * advertised only with unstable.api.versions.enable=true (0: none). */
+    int16_t unstable_max;
 };
+
+/* The highest version of e this broker serves (unstable.api.versions.enable). */
+int16_t api_max_version(const struct broker *b, const struct api_entry *e);
 
 /* The table that drives both dispatch and ApiVersions (api_table.c). */
 const struct api_entry *api_table_lookup(int16_t api_key);

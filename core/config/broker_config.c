@@ -329,6 +329,24 @@ static const struct cfg_row rows[] = {
              "How often the coordinator looks for expired offsets."),
     INT_ROW("offset.metadata.max.bytes", "4096", 0, INT32_MAX, FLD(offset_metadata_max_bytes), 0,
             "The maximum size of the metadata string of an offset commit."),
+    /* KIP-848 consumer groups (ConsumerGroupHeartbeat) */
+    INT_ROW("group.consumer.session.timeout.ms", "45000", 1, INT32_MAX,
+            FLD(group_consumer_session_timeout_ms), 0,
+            "A consumer-protocol member that does not heartbeat for this long is removed."),
+    INT_ROW("group.consumer.heartbeat.interval.ms", "5000", 1, INT32_MAX,
+            FLD(group_consumer_heartbeat_interval_ms), 0,
+            "How often consumer-protocol members heartbeat (told in each response)."),
+    INT_ROW("group.consumer.max.size", "2147483647", 1, INT32_MAX, FLD(group_consumer_max_size), 0,
+            "The maximum number of members a consumer-protocol group can have."),
+    {.name = "group.consumer.assignors", .type = T_STRING, .def = "uniform,range",
+     .off = FLD(group_consumer_assignors), .check = check_nonempty,
+     .doc = "Server-side assignors of consumer-protocol groups, the first being the default; "
+            "each must be registered by a loaded module (Kafka's class names "
+            "org.apache.kafka.coordinator.group.assignor.UniformAssignor/RangeAssignor are "
+            "accepted)."},
+    BOOL_ROW("unstable.api.versions.enable", "false", FLD(unstable_api_versions_enable), 0,
+             "Also advertise API versions Kafka's schemas mark latestVersionUnstable "
+             "(ConsumerGroupHeartbeat v1, needed by librdkafka 2.10+ for group.protocol=consumer)."),
 
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,

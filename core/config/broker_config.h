@@ -172,6 +172,11 @@ struct sluice_config {
     int32_t group_max_size;
     int64_t offsets_retention_check_interval_ms;
     int32_t offset_metadata_max_bytes;
+    int32_t group_consumer_session_timeout_ms;
+    int32_t group_consumer_heartbeat_interval_ms;
+    int32_t group_consumer_max_size;
+    char *group_consumer_assignors;
+    bool unstable_api_versions_enable;
 
     /* --- Sluice's own --- */
     char *log_file;  /* NULL: stderr */

@@ -2,6 +2,7 @@
  * classic part of Kafka 4's GroupMetadataManager; function names follow
  * Kafka's so the two can be read side by side. */
 #include "group/classic_group.h"
+#include "group/consumer_group.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1398,6 +1399,14 @@ void gc_join(struct group_coordinator *gc, const struct gc_join_req *req, gc_joi
     }
     bool unknown = member_id[0] == '\0';
     struct group *base = gc_group(gc, req->group_id);
+    if (base && base->type == GROUP_TYPE_CONSUMER && unknown &&
+        ((struct consumer_group *)base)->members.count == 0) {
+        /* Kafka converts an empty consumer group to a classic one on the
+         * first JoinGroup (its offsets stay); a group with KIP-848 members
+         * refuses classic members (no online migration here). */
+        cgrp_delete(gc, (struct consumer_group *)base);
+        base = NULL;
+    }
     if (base && base->type != GROUP_TYPE_CLASSIC) {
         join_error(cb, ud, member_id, KP_ERR_INCONSISTENT_GROUP_PROTOCOL);
         return;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "group/classic_group.h"
+#include "group/consumer_group.h"
 #include "group/group_records.h"
 #include "proto/kafka_errors.h"
 #include "util/logger.h"
@@ -28,6 +29,10 @@ void gc_config_default(struct gc_config *cfg)
     cfg->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->retention_check_interval_ms = 600000;
     cfg->offset_metadata_max_bytes = 4096;
+    cfg->consumer_session_timeout_ms = 45000;
+    cfg->consumer_heartbeat_interval_ms = 5000;
+    cfg->consumer_max_size = INT32_MAX;
+    cfg->consumer_assignors = NULL; /* ASSIGNOR_DEFAULT_LIST */
 }
 
 static void expiry_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -73,6 +78,8 @@ void gc_start(struct group_coordinator *gc)
         struct group *g = v;
         if (g->type == GROUP_TYPE_CLASSIC)
             cg_start_loaded((struct classic_group *)g);
+        else
+            cgrp_start_loaded((struct consumer_group *)g);
     }
     ev_timer_start(gc->loop, &gc->expiry);
     gc->active = true;
@@ -83,6 +90,8 @@ void gc_remove_group(struct group_coordinator *gc, struct group *g)
     strmap_del(&gc->groups, g->id);
     if (g->type == GROUP_TYPE_CLASSIC)
         cg_free((struct classic_group *)g);
+    else
+        cgrp_free((struct consumer_group *)g);
 }
 
 void gc_shutdown(struct group_coordinator *gc)
@@ -235,20 +244,24 @@ void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req 
             err = req->group_id_not_found ? KP_ERR_GROUP_ID_NOT_FOUND : KP_ERR_ILLEGAL_GENERATION;
         }
     }
-    if (!err && base->type != GROUP_TYPE_CLASSIC)
-        err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
-    struct classic_group *g = (struct classic_group *)base;
-    if (!err)
+    struct classic_group *g = NULL;
+    if (!err && base->type == GROUP_TYPE_CONSUMER) {
+        /* KIP-848: the generation is the member epoch. */
+        err = cgrp_validate_commit((struct consumer_group *)base, req->member_id,
+                                   req->generation_id, req->api_version);
+    } else if (!err) {
+        g = (struct classic_group *)base;
         err = validate_offset_commit(g, req);
-    if (!err && g->state == CG_COMPLETING_REBALANCE)
-        /* The member has its new generation but no assignment yet. */
-        err = KP_ERR_REBALANCE_IN_PROGRESS;
+        if (!err && g->state == CG_COMPLETING_REBALANCE)
+            /* The member has its new generation but no assignment yet. */
+            err = KP_ERR_REBALANCE_IN_PROGRESS;
+    }
     if (err) {
         fail_parts(parts, n, err);
         cb(ud, parts, n);
         return;
     }
-    if (g->state == CG_STABLE || g->state == CG_PREPARING_REBALANCE) {
+    if (g && (g->state == CG_STABLE || g->state == CG_PREPARING_REBALANCE)) {
         /* Commits count as liveness; during PreparingRebalance they are
          * still accepted and the heartbeat tells the member to rejoin. */
         struct cg_member *m = strmap_get(&g->members, req->member_id ? req->member_id : "");
@@ -269,7 +282,7 @@ void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req 
         return;
     }
     c->gc = gc;
-    c->uid = g->base.uid;
+    c->uid = base->uid;
     c->parts = parts;
     c->n = n;
     c->cb = cb;
@@ -398,8 +411,27 @@ int16_t gc_delete_group(struct group_coordinator *gc, const char *group_id)
     struct group *base = gc_group(gc, group_id);
     if (!base)
         return KP_ERR_GROUP_ID_NOT_FOUND;
-    if (base->type != GROUP_TYPE_CLASSIC)
-        return KP_ERR_NON_EMPTY_GROUP;
+    if (base->type == GROUP_TYPE_CONSUMER) {
+        struct consumer_group *cg = (struct consumer_group *)base;
+        if (cg->members.count)
+            return KP_ERR_NON_EMPTY_GROUP;
+        struct tombstones t = { 0 };
+        size_t it = 0;
+        struct offset_slot *sl;
+        while ((sl = offset_store_next(&gc->offsets, group_id, &it)))
+            tomb_add_offset(&t, group_id, sl->topic, sl->partition);
+        offset_store_delete_group(&gc->offsets, group_id);
+        char *id = strdup(group_id);
+        if (!id) {
+            tomb_flush(gc, group_id, &t);
+            return KP_ERR_UNKNOWN_SERVER_ERROR;
+        }
+        tomb_flush(gc, id, &t);
+        cgrp_delete(gc, cg);
+        slog(gc->log, SLOG_INFO, "group", "group %s deleted", id);
+        free(id);
+        return KP_ERR_NONE;
+    }
     struct classic_group *g = (struct classic_group *)base;
     switch (g->state) {
     case CG_DEAD:
@@ -430,8 +462,23 @@ int16_t gc_delete_offsets(struct group_coordinator *gc, const char *group_id,
     struct group *base = gc_group(gc, group_id);
     if (!base)
         return KP_ERR_GROUP_ID_NOT_FOUND;
-    if (base->type != GROUP_TYPE_CLASSIC)
-        return KP_ERR_NON_EMPTY_GROUP;
+    if (base->type == GROUP_TYPE_CONSUMER) {
+        /* ConsumerGroup: any state; subscribed topics are refused. */
+        struct consumer_group *cg = (struct consumer_group *)base;
+        struct tombstones t = { 0 };
+        for (int i = 0; i < n; i++) {
+            if (parts[i].error)
+                continue;
+            if (cgrp_is_subscribed(cg, parts[i].topic)) {
+                parts[i].error = KP_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+                continue;
+            }
+            if (offset_store_delete(&gc->offsets, group_id, parts[i].topic, parts[i].partition))
+                tomb_add_offset(&t, group_id, parts[i].topic, parts[i].partition);
+        }
+        tomb_flush(gc, group_id, &t);
+        return KP_ERR_NONE;
+    }
     struct classic_group *g = (struct classic_group *)base;
     if (g->state == CG_DEAD)
         return KP_ERR_GROUP_ID_NOT_FOUND;
@@ -475,6 +522,36 @@ void gc_topic_deleted(struct group_coordinator *gc, const char *topic)
     }
 }
 
+/* ConsumerGroup's offset expiration: by commit time (or explicit expire
+ * time), never for a topic a member subscribes to; an Empty group without
+ * offsets is deleted. */
+static void expire_consumer_group(struct group_coordinator *gc, struct consumer_group *g,
+                                  int64_t now, size_t *expired_total, size_t *groups_removed)
+{
+    struct tombstones t = { 0 };
+    size_t oit = 0;
+    struct offset_slot *sl;
+    while ((sl = offset_store_next(&gc->offsets, g->base.id, &oit))) {
+        if (sl->pending > 0 || cgrp_is_subscribed(g, sl->topic))
+            continue;
+        bool expired = sl->e.expire_ts >= 0 ? now >= sl->e.expire_ts
+                                            : now - sl->e.commit_ts >= gc->cfg.offsets_retention_ms;
+        if (expired) {
+            tomb_add_offset(&t, g->base.id, sl->topic, sl->partition);
+            offset_store_delete(&gc->offsets, g->base.id, sl->topic, sl->partition);
+            (*expired_total)++;
+        }
+    }
+    char *id = strdup(g->base.id);
+    if (id)
+        tomb_flush(gc, id, &t);
+    if (id && g->members.count == 0 && offset_store_count(&gc->offsets, id) == 0) {
+        cgrp_delete(gc, g);
+        (*groups_removed)++;
+    }
+    free(id);
+}
+
 /* GroupMetadata.removeExpiredOffsets + cleanupGroupMetadata */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now)
 {
@@ -486,8 +563,11 @@ void gc_expire_offsets(struct group_coordinator *gc, int64_t now)
     size_t expired_total = 0, groups_removed = 0;
     while (strmap_next(&gc->groups, &it, NULL, &v)) {
         struct group *base = v;
-        if (base->type != GROUP_TYPE_CLASSIC)
+        if (base->type == GROUP_TYPE_CONSUMER) {
+            expire_consumer_group(gc, (struct consumer_group *)base, now, &expired_total,
+                                  &groups_removed);
             continue;
+        }
         struct classic_group *g = (struct classic_group *)base;
         /* Which clock an offset's age runs on depends on the group: since
          * it became Empty, since its commit for a stable consumer group
@@ -577,5 +657,7 @@ int gc_load_record(struct group_coordinator *gc, const struct grec *rec)
         }
         return cg_load(gc, id, &rec->gval) ? 0 : -1;
     }
+    if (rec->type >= GREC_CG_METADATA && rec->type <= GREC_CG_CURRENT)
+        return cgrp_load_record(gc, rec);
     return 0;
 }

@@ -25,10 +25,15 @@
 #include "util/strmap.h"
 
 struct sluice_logger;
+struct module_registry;
+struct kp_arena;
+struct kp_ConsumerGroupHeartbeatRequest;
+struct kp_ConsumerGroupHeartbeatResponse;
+struct kp_ConsumerGroupDescribeResponse_DescribedGroup;
 
 enum group_type {
     GROUP_TYPE_CLASSIC = 0,
-    GROUP_TYPE_CONSUMER = 1, /* KIP-848; not served yet */
+    GROUP_TYPE_CONSUMER = 1, /* KIP-848 (consumer_group.c) */
 };
 
 struct group_coordinator;
@@ -48,6 +53,28 @@ struct gc_config {
     int64_t offsets_retention_ms;       /* offsets.retention.minutes */
     int64_t retention_check_interval_ms; /* offsets.retention.check.interval.ms */
     int32_t offset_metadata_max_bytes;  /* offset.metadata.max.bytes */
+    /* KIP-848 consumer groups */
+    int32_t consumer_session_timeout_ms;     /* group.consumer.session.timeout.ms */
+    int32_t consumer_heartbeat_interval_ms;  /* group.consumer.heartbeat.interval.ms */
+    int32_t consumer_max_size;               /* group.consumer.max.size */
+    const char *consumer_assignors;          /* group.consumer.assignors (borrowed) */
+};
+
+/* What the coordinator needs to know about topics (KIP-848 groups address
+ * partitions by topic id).  Callbacks fill *out and return true when the
+ * topic exists; out->name stays valid until the loop returns. */
+struct gc_topic_info {
+    uint8_t id[16];
+    const char *name;
+    int32_t nparts;
+    bool internal; /* __consumer_offsets...: never matched by a regex */
+};
+struct gc_metadata {
+    bool (*by_name)(void *ctx, const char *name, struct gc_topic_info *out);
+    bool (*by_id)(void *ctx, const uint8_t id[16], struct gc_topic_info *out);
+    /* All topics: *it starts at 0; false at the end. */
+    bool (*next)(void *ctx, size_t *it, struct gc_topic_info *out);
+    void *ctx;
 };
 
 /* Persistence.  append() writes recs as one batch to the offsets topic
@@ -78,6 +105,8 @@ struct group_coordinator {
     bool active;             /* false until loaded, and after shutdown */
     ev_timer expiry;
     int64_t (*now_ms)(void); /* wall clock (commit timestamps); replaceable in tests */
+    struct gc_metadata meta;  /* by_name == NULL: no topics (tests) */
+    const struct module_registry *modules; /* assignor modules of consumer groups */
 };
 
 void gc_config_default(struct gc_config *cfg);
@@ -175,6 +204,27 @@ int16_t gc_heartbeat(struct group_coordinator *gc, const char *group_id, int32_t
 int16_t gc_leave(struct group_coordinator *gc, const char *group_id, struct gc_leave_member *m,
                  int n);
 
+/* ---- KIP-848 consumer groups (consumer_group.c) ------------------------ */
+
+/* ConsumerGroupHeartbeat at `version`: the response is built in `a` (its
+ * pointers live as long as the arena) and given to cb once the records it
+ * caused are durable, or at once for an error. */
+typedef void (*gc_cgh_cb)(void *ud, struct kp_ConsumerGroupHeartbeatResponse *resp);
+void gc_consumer_heartbeat(struct group_coordinator *gc,
+                           const struct kp_ConsumerGroupHeartbeatRequest *req, int16_t version,
+                           const char *client_id, const char *client_host, struct kp_arena *a,
+                           gc_cgh_cb cb, void *ud);
+/* ConsumerGroupDescribe of one group into *out (allocated in a). */
+void gc_consumer_describe(struct group_coordinator *gc, const char *group_id,
+                          struct kp_ConsumerGroupDescribeResponse_DescribedGroup *out,
+                          struct kp_arena *a);
+/* OffsetFetch v9+ member check (KIP-848 groups; 0 for the others). */
+int16_t gc_validate_offset_fetch(struct group_coordinator *gc, const char *group_id,
+                                 const char *member_id, int32_t member_epoch);
+/* Startup check of cfg.consumer_assignors against the loaded modules:
+ * 0, or -1 with err. */
+int gc_check_assignors(const struct group_coordinator *gc, char *err, size_t errlen);
+
 /* ---- offsets (coordinator.c) --------------------------------------- */
 
 struct gc_commit_part {
@@ -192,6 +242,7 @@ struct gc_commit_req {
     const char *group_id, *member_id, *group_instance_id;
     int32_t generation_id;
     bool group_id_not_found; /* OffsetCommit v9+: GROUP_ID_NOT_FOUND for an unknown group */
+    int16_t api_version;     /* OffsetCommit version: KIP-848 members need v9+ */
 };
 typedef void (*gc_commit_cb)(void *ud, struct gc_commit_part *parts, int n);
 

@@ -17,6 +17,8 @@ void handle_offset_delete(struct broker *b, struct request *rq);
 void handle_describe_groups(struct broker *b, struct request *rq);
 void handle_list_groups(struct broker *b, struct request *rq);
 void handle_delete_groups(struct broker *b, struct request *rq);
+void handle_consumer_group_heartbeat(struct broker *b, struct request *rq);
+void handle_consumer_group_describe(struct broker *b, struct request *rq);
 
 /* "/127.0.0.1" for a peer "127.0.0.1:54321", as Kafka reports a member's
  * client host (InetAddress.toString). */

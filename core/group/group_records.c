@@ -4,6 +4,88 @@
 
 #include "proto/kp_codec.h"
 
+static const struct kp_message *cg_key_msg(int type)
+{
+    switch (type) {
+    case GREC_CG_METADATA: return &kp_msg_ConsumerGroupMetadataKey;
+    case GREC_CG_PARTITION_METADATA: return &kp_msg_ConsumerGroupPartitionMetadataKey;
+    case GREC_CG_MEMBER: return &kp_msg_ConsumerGroupMemberMetadataKey;
+    case GREC_CG_TARGET_METADATA: return &kp_msg_ConsumerGroupTargetAssignmentMetadataKey;
+    case GREC_CG_TARGET_MEMBER: return &kp_msg_ConsumerGroupTargetAssignmentMemberKey;
+    case GREC_CG_CURRENT: return &kp_msg_ConsumerGroupCurrentMemberAssignmentKey;
+    default: return NULL;
+    }
+}
+
+static const struct kp_message *cg_value_msg(int type)
+{
+    switch (type) {
+    case GREC_CG_METADATA: return &kp_msg_ConsumerGroupMetadataValue;
+    case GREC_CG_PARTITION_METADATA: return &kp_msg_ConsumerGroupPartitionMetadataValue;
+    case GREC_CG_MEMBER: return &kp_msg_ConsumerGroupMemberMetadataValue;
+    case GREC_CG_TARGET_METADATA: return &kp_msg_ConsumerGroupTargetAssignmentMetadataValue;
+    case GREC_CG_TARGET_MEMBER: return &kp_msg_ConsumerGroupTargetAssignmentMemberValue;
+    case GREC_CG_CURRENT: return &kp_msg_ConsumerGroupCurrentMemberAssignmentValue;
+    default: return NULL;
+    }
+}
+
+static void *cg_value_body(struct grec *out)
+{
+    switch (out->type) {
+    case GREC_CG_METADATA: return &out->cg_meta;
+    case GREC_CG_PARTITION_METADATA: return &out->cg_parts;
+    case GREC_CG_MEMBER: return &out->cg_mmeta;
+    case GREC_CG_TARGET_METADATA: return &out->cg_tmeta;
+    case GREC_CG_TARGET_MEMBER: return &out->cg_target;
+    default: return &out->cg_current;
+    }
+}
+
+/* The member-keyed records share one key layout (GroupId, MemberId), the
+ * group-keyed ones (GroupId); the generated structs agree on it. */
+static int decode_cg(struct grec *out, struct wire_reader *r, const uint8_t *val, int32_t vlen,
+                     struct kp_arena *a)
+{
+    out->type = out->key_version;
+    struct kp_ConsumerGroupMemberMetadataKey k;
+    memset(&k, 0, sizeof k);
+    const struct kp_message *km = cg_key_msg(out->type), *vm = cg_value_msg(out->type);
+    void *kb = &k;
+    struct kp_ConsumerGroupMetadataKey gk;
+    bool member_keyed = out->type == GREC_CG_MEMBER || out->type == GREC_CG_TARGET_MEMBER ||
+                        out->type == GREC_CG_CURRENT;
+    if (!member_keyed)
+        kb = &gk;
+    if (kp_decode(km, out->key_version, r, kb, a) < 0 || wire_remaining(r) != 0)
+        return -1;
+    if (member_keyed) {
+        out->cg_group = k.GroupId;
+        out->cg_member = k.MemberId;
+    } else {
+        out->cg_group = gk.GroupId;
+        out->cg_member = kp_str_c(NULL);
+    }
+    if (!out->cg_group.s || (member_keyed && !out->cg_member.s))
+        return -1;
+    if (!val || vlen < 0) {
+        out->tombstone = true;
+        out->value_version = -1;
+        return 0;
+    }
+    if (vlen < 2)
+        return -1;
+    struct wire_reader vr;
+    wire_reader_init(&vr, val, (size_t)vlen);
+    out->value_version = wire_read_i16(&vr);
+    int16_t ver = out->value_version;
+    if (ver < vm->valid_min)
+        return -1;
+    if (ver > vm->valid_max)
+        ver = vm->valid_max; /* newer versions only add tagged fields (KIP-915) */
+    return kp_decode(vm, ver, &vr, cg_value_body(out), a) < 0 ? -1 : 0;
+}
+
 int grec_decode(const uint8_t *key, int32_t klen, const uint8_t *val, int32_t vlen,
                 struct kp_arena *a, struct grec *out)
 {
@@ -23,7 +105,9 @@ int grec_decode(const uint8_t *key, int32_t klen, const uint8_t *val, int32_t vl
         out->type = GREC_GROUP;
         km = &kp_msg_GroupMetadataKey, vm = &kp_msg_GroupMetadataValue;
         k = &out->gkey, v = &out->gval;
-    } else if (out->key_version > 2) {
+    } else if (out->key_version >= GREC_CG_METADATA && out->key_version <= GREC_CG_CURRENT) {
+        return decode_cg(out, &r, val, vlen, a);
+    } else if (out->key_version > GREC_CG_CURRENT) {
         out->type = GREC_OTHER;
         return 0;
     } else {
@@ -88,5 +172,32 @@ int grec_encode_group_value(struct wire_writer *w, const struct kp_GroupMetadata
 {
     int rc;
     encode_with_version(w, &kp_msg_GroupMetadataValue, GREC_GROUP_VALUE_VERSION, v, &rc);
+    return rc;
+}
+
+void grec_encode_cg_key(struct wire_writer *w, int type, const char *group, const char *member)
+{
+    const struct kp_message *km = cg_key_msg(type);
+    if (!km) {
+        w->err = 1;
+        return;
+    }
+    int rc;
+    if (type == GREC_CG_MEMBER || type == GREC_CG_TARGET_MEMBER || type == GREC_CG_CURRENT) {
+        struct kp_ConsumerGroupMemberMetadataKey k = { kp_str_c(group), kp_str_c(member) };
+        encode_with_version(w, km, (int16_t)type, &k, &rc);
+    } else {
+        struct kp_ConsumerGroupMetadataKey k = { kp_str_c(group) };
+        encode_with_version(w, km, (int16_t)type, &k, &rc);
+    }
+}
+
+int grec_encode_cg_value(struct wire_writer *w, int type, const void *body)
+{
+    const struct kp_message *vm = cg_value_msg(type);
+    if (!vm)
+        return -1;
+    int rc;
+    encode_with_version(w, vm, 0, body, &rc);
     return rc;
 }

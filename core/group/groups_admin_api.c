@@ -1,6 +1,7 @@
 /* DescribeGroups (15), ListGroups (16), DeleteGroups (42). */
 #include "broker/broker.h"
 #include "group/classic_group.h"
+#include "group/consumer_group.h"
 #include "group/coordinator.h"
 #include "group/group_api.h"
 
@@ -102,8 +103,19 @@ void handle_list_groups(struct broker *b, struct request *rq)
     int32_t k = 0;
     while (resp.Groups.items && strmap_next(&gc->groups, &it, NULL, &v)) {
         struct group *base = v;
-        if (base->type != GROUP_TYPE_CLASSIC)
+        if (base->type == GROUP_TYPE_CONSUMER) {
+            /* KIP-848 groups: protocol type "consumer", type "consumer". */
+            const char *st = cgrp_state_name(cgrp_state((struct consumer_group *)base));
+            if (!filter_has(req->StatesFilter.items, ns, st) ||
+                !filter_has(req->TypesFilter.items, nt, "consumer"))
+                continue;
+            struct kp_ListGroupsResponse_ListedGroup *lg = &resp.Groups.items[k++];
+            lg->GroupId = rq_str(rq, base->id);
+            lg->ProtocolType = kp_str_c("consumer");
+            lg->GroupState = kp_str_c(st);
+            lg->GroupType = kp_str_c("consumer");
             continue;
+        }
         struct classic_group *g = v;
         if (g->state == CG_DEAD || !filter_has(req->StatesFilter.items, ns, cg_state_name(g->state)) ||
             !filter_has(req->TypesFilter.items, nt, "classic"))

@@ -92,6 +92,7 @@ void handle_offset_commit(struct broker *b, struct request *rq)
         .group_instance_id = v >= 7 ? req->GroupInstanceId.s : NULL,
         .generation_id = v >= 1 ? req->GenerationIdOrMemberEpoch : -1,
         .group_id_not_found = v >= 9,
+        .api_version = v,
     };
     bool any = false;
     for (int i = 0; i < n; i++)
@@ -210,8 +211,17 @@ void handle_offset_fetch(struct broker *b, struct request *rq)
         resp.Groups.items = rq_items(rq, gd, ng);
         for (int32_t i = 0; i < ng && resp.Groups.items; i++) {
             const struct kp_OffsetFetchRequest_OffsetFetchRequestGroup *rg = &req->Groups.items[i];
-            fetch_group(b, rq, rg->GroupId.s ? rg->GroupId.s : "", rg->Topics.items,
-                        rg->Topics.count, &resp.Groups.items[i]);
+            const char *gid = rg->GroupId.s ? rg->GroupId.s : "";
+            /* v9+: a KIP-848 member fetches with its member epoch. */
+            int16_t merr = v >= 9 ? gc_validate_offset_fetch(b->groups, gid, rg->MemberId.s,
+                                                             rg->MemberEpoch)
+                                  : KP_ERR_NONE;
+            if (merr) {
+                resp.Groups.items[i].GroupId = rg->GroupId;
+                resp.Groups.items[i].ErrorCode = merr;
+                continue;
+            }
+            fetch_group(b, rq, gid, rg->Topics.items, rg->Topics.count, &resp.Groups.items[i]);
         }
         rq_respond(rq, &resp);
         return;

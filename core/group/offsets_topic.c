@@ -207,6 +207,45 @@ static int load_partition(struct broker *b, struct partition_log *pl, int32_t p)
     return rc;
 }
 
+/* ---- topic metadata for KIP-848 groups ---------------------------------- */
+
+static void fill_info(const struct broker_topic *t, struct gc_topic_info *out)
+{
+    memcpy(out->id, t->id.b, 16);
+    out->name = t->name;
+    out->nparts = t->nparts;
+    out->internal = !strcmp(t->name, OFFSETS_TOPIC) || !strcmp(t->name, "__transaction_state") ||
+                    !strcmp(t->name, "__share_group_state");
+}
+
+static bool meta_by_name(void *ctx, const char *name, struct gc_topic_info *out)
+{
+    struct broker_topic *t = broker_topic(ctx, name);
+    if (t)
+        fill_info(t, out);
+    return t != NULL;
+}
+
+static bool meta_by_id(void *ctx, const uint8_t id[16], struct gc_topic_info *out)
+{
+    struct kp_uuid u;
+    memcpy(u.b, id, 16);
+    struct broker_topic *t = broker_topic_by_id(ctx, &u);
+    if (t)
+        fill_info(t, out);
+    return t != NULL;
+}
+
+static bool meta_next(void *ctx, size_t *it, struct gc_topic_info *out)
+{
+    struct broker *b = ctx;
+    void *v;
+    if (!strmap_next(&b->topics, it, NULL, &v))
+        return false;
+    fill_info(v, out);
+    return true;
+}
+
 int offsets_topic_start(struct broker *b, char *err, size_t errlen)
 {
     struct group_coordinator *gc = calloc(1, sizeof *gc);
@@ -223,9 +262,19 @@ int offsets_topic_start(struct broker *b, char *err, size_t errlen)
     cfg.offsets_retention_ms = (int64_t)b->cfg->offsets_retention_minutes * 60000;
     cfg.retention_check_interval_ms = b->cfg->offsets_retention_check_interval_ms;
     cfg.offset_metadata_max_bytes = b->cfg->offset_metadata_max_bytes;
+    cfg.consumer_session_timeout_ms = b->cfg->group_consumer_session_timeout_ms;
+    cfg.consumer_heartbeat_interval_ms = b->cfg->group_consumer_heartbeat_interval_ms;
+    cfg.consumer_max_size = b->cfg->group_consumer_max_size;
+    cfg.consumer_assignors = b->cfg->group_consumer_assignors;
     struct gc_writer w = { append, b };
     gc_init(gc, b->loop, b->log, &cfg, &w);
+    gc->meta = (struct gc_metadata){ meta_by_name, meta_by_id, meta_next, b };
+    gc->modules = b->modules;
     b->groups = gc;
+    /* Consumer-protocol groups need their assignors: refuse to start
+     * without them rather than fail every ConsumerGroupHeartbeat. */
+    if (gc_check_assignors(gc, err, errlen) < 0)
+        return -1;
     struct broker_topic *t = broker_topic(b, OFFSETS_TOPIC);
     if (t) {
         int64_t t0 = broker_now_ms(b);

@@ -28,7 +28,7 @@ ok $((st == 0)) "missing module: sluiced exits non-zero"
 like "$out" "codec_nope" "missing module: the error names the module"
 
 # Loaded through module.load: gzip batches round-trip byte for byte.
-broker_start "plugin.dir=$MODDIR" "module.load=codec_gzip" "num.partitions=1"
+broker_start "module.load=codec_gzip" "num.partitions=1"
 for i in $(seq 1 50); do printf 'key-%02d:value %02d %s\n' "$i" "$i" "$(printf 'x%.0s' $(seq 1 $i))"; done > "$T_TMP/in.txt"
 # A raw Produce v3 with one gzip batch (librdkafka 2.0.2 only compresses
 # when the broker's Produce range includes v0, which this broker does not
@@ -59,7 +59,7 @@ broker_stop
 rm -rf "$BROKER_DATA"
 mkdir -p "$T_TMP/modules.d"
 printf 'module.load=codec_gzip\n' > "$T_TMP/modules.d/codec_gzip.conf"
-broker_start "plugin.dir=$MODDIR" "num.partitions=1"
+broker_start "num.partitions=1"
 create gz3
 is "$($GZ "$BROKER_PORT" gz3 "$T_TMP/in.txt")" "0 0" "drop-in module: gzip batch acknowledged"
 got=$($KC "$BOOTSTRAP" -q -C -t gz3 -p 0 -o beginning -e -f '%k:%s\n')

@@ -18,6 +18,10 @@ for m in codec_snappy codec_lz4 codec_zstd; do
     [ -f "$so" ] || skip_all "$m.so not built in ${so%/*}"
     ln -s "$so" "$MODS/$m.so"   # one plugin.dir for all three
 done
+# and the assignors every broker loads (group.consumer.assignors)
+for m in assignor_range assignor_sticky; do
+    ln -s "$SLUICE_TOP_BUILDDIR/modules/$m/.libs/$m.so" "$MODS/$m.so"
+done
 
 KC="timeout 60 kcat -b"
 PRODUCE="timeout 60 $PY $T_CLIENTS/codec_produce.py"

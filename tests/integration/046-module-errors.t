@@ -64,8 +64,12 @@ start_fails "descriptor name differs from the file name" \
     "sluiced: module 'mod_other' ($T_TMP/renamed/mod_other.so): descriptor declares name 'mod_codec_a' (the name must match the file name)" \
     "plugin.dir=$T_TMP/renamed" "module.load=mod_other"
 
+# Services start once the broker is up, after the consumer-group assignors
+# (group.consumer.assignors) are checked, so this one loads them too.
+_link_plugins
 start_fails "service that fails to start (absolute path in module.load)" \
     "sluiced: module 'mod_records' ($H11/mod_records.so): service recorder failed to start (-3): asked to fail" \
+    "plugin.dir=$T_PLUGINS" "module.load=assignor_range" "module.load=assignor_sticky" \
     "module.load=$H11/mod_records.so" "module.mod_records.fail_start=true"
 
 N=$((N + 1))
@@ -89,7 +93,11 @@ like "$(grep ERROR "$T_TMP/lf.log")" "ERROR \[broker\] start-up failed: module '
 
 # The same module starts once its option is in the config: module.<name>.*
 # lines reach the module through host->config_get_*.
-broker_start "plugin.dir=$TM" "module.load=mod_init_fail" "module.mod_init_fail.secret=hunter2" \
+# (Its own plugin.dir in the test's temp dir, so the harness can add the
+# assignor modules every broker loads.)
+mkdir -p "$T_TMP/initfail"
+ln -sf "$TM/mod_init_fail.so" "$T_TMP/initfail/mod_init_fail.so"
+broker_start "plugin.dir=$T_TMP/initfail" "module.load=mod_init_fail" "module.mod_init_fail.secret=hunter2" \
     "module.not_loaded.x=1"
 like "$(cat "$(broker_log)")" "\[mod_init_fail\] secret has 7 chars" "module option from the config file reached init"
 like "$(cat "$(broker_log)")" "WARN \[config\] option module\.not_loaded\.x ignored: module 'not_loaded' is not loaded" \

@@ -173,13 +173,29 @@ need_sluiced() {
 
 # broker_render [config lines...]: write $BROKER_CONF from the defaults plus
 # the given lines; a given key replaces the default line for that key.
+# T_PLUGINS: one plugin.dir with every module built in this tree, so the
+# default config can load the assignor modules consumer groups need.
+T_PLUGINS=$T_TMP/plugins
+_link_plugins() {
+    [ -d "$T_PLUGINS" ] && return 0
+    mkdir -p "$T_PLUGINS"
+    local so
+    for so in "$SLUICE_TOP_BUILDDIR"/modules/*/.libs/*.so; do
+        [ -f "$so" ] && ln -sf "$so" "$T_PLUGINS/${so##*/}"
+    done
+}
+
 broker_render() {
+    _link_plugins
     local defaults=(
         "listeners=PLAINTEXT://127.0.0.1:0"
         "log.dirs=$BROKER_DATA"
         "num.partitions=1"
         "auto.create.topics.enable=true"
+        "plugin.dir=$T_PLUGINS"
     )
+    # group.consumer.assignors (uniform,range) must be registered at start-up.
+    local modules=("module.load=assignor_range" "module.load=assignor_sticky")
     local d l k skip_it
     : >"$BROKER_CONF"
     for d in "${defaults[@]}"; do
@@ -190,6 +206,22 @@ broker_render() {
         done
         [ "$skip_it" -eq 1 ] || echo "$d" >>"$BROKER_CONF"
     done
+    # module.load lines accumulate, so these stay beside the test's own; a
+    # test with its own plugin.dir gets the assignors linked there too.
+    for l in "$@"; do
+        case "$l" in
+            plugin.dir=*)
+                local pd=${l#plugin.dir=} so
+                # Only the test's own temp dirs: never write into the build
+                # tree (a test may point plugin.dir at a build directory).
+                if [ -d "$pd" ] && [ "${pd#"$T_TMP"/}" != "$pd" ]; then
+                    for so in "$T_PLUGINS"/assignor_*.so; do
+                        [ -e "$so" ] && [ ! -e "$pd/${so##*/}" ] && ln -sf "$(readlink -f "$so")" "$pd/${so##*/}"
+                    done
+                fi ;;
+        esac
+    done
+    for d in "${modules[@]}"; do echo "$d" >>"$BROKER_CONF"; done
     for l in "$@"; do
         echo "$l" >>"$BROKER_CONF"
         case "$l" in log.file=*) T_EXTRA_LOGS+=("${l#log.file=}") ;; esac

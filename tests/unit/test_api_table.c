@@ -31,6 +31,9 @@ int main(void)
            e[i].max_version, req->valid_min, req->valid_max);
         ok(!req->latest_unstable || e[i].max_version < req->valid_max,
            "%s: the unstable latest version is not advertised", req->name);
+        ok(!e[i].unstable_max || (req->latest_unstable && e[i].unstable_max == req->valid_max),
+           "%s: only a latestVersionUnstable version sits behind unstable.api.versions.enable",
+           req->name);
         const struct kp_message *ms[2] = { req, resp };
         for (int k = 0; k < 2; k++) {
             char path[4200], err[1024] = "";

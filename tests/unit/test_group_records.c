@@ -71,10 +71,10 @@ int main(void)
     is_str(r.gval.members.items[0].groupInstanceId.s, "inst", "instance id");
     is_int(r.gval.members.items[0].assignment.len, 3, "assignment");
 
-    /* Key versions >= 3 (KIP-848 records) are skipped, not errors. */
-    static const uint8_t k3[] = { 0, 3, 0, 1, 'x' };
-    is_int(grec_decode(k3, sizeof k3, NULL, -1, &a, &r), 0, "v3 key accepted");
-    is_int(r.type, GREC_OTHER, "v3 key is another record type");
+    /* Key versions >= 9 (share and streams group records) are skipped, not errors. */
+    static const uint8_t k3[] = { 0, 9, 0, 1, 'x' };
+    is_int(grec_decode(k3, sizeof k3, NULL, -1, &a, &r), 0, "v9 key accepted");
+    is_int(r.type, GREC_OTHER, "v9 key (share group) is another record type");
     /* Truncated records are errors. */
     is_int(grec_decode(want_key, 5, NULL, -1, &a, &r), -1, "truncated key");
     is_int(grec_decode(w.buf, (int32_t)w.len, want_val, 8, &a, &r), -1, "truncated value");

@@ -1,0 +1,45 @@
+/* ConsumerGroupHeartbeat (68) and ConsumerGroupDescribe (69): decode, hand
+ * to the coordinator (consumer_group.c), encode its answer once the records
+ * it wrote are durable. */
+#include "broker/broker.h"
+#include "group/coordinator.h"
+#include "group/group_api.h"
+
+#include <string.h>
+
+static void heartbeat_done(void *ud, struct kp_ConsumerGroupHeartbeatResponse *resp)
+{
+    rq_respond(ud, resp);
+}
+
+void handle_consumer_group_heartbeat(struct broker *b, struct request *rq)
+{
+    const struct kp_ConsumerGroupHeartbeatRequest *req = rq->body;
+    const char *client_id = rq->hdr.ClientId.s ? rq->hdr.ClientId.s : "";
+    gc_consumer_heartbeat(b->groups, req, rq->hdr.ApiVersion, client_id, group_client_host(rq),
+                          &rq->arena, heartbeat_done, rq);
+}
+
+void handle_consumer_group_describe(struct broker *b, struct request *rq)
+{
+    const struct kp_ConsumerGroupDescribeRequest *req = rq->body;
+    const struct kp_message *rm = kp_response_message(KP_API_CONSUMER_GROUP_DESCRIBE);
+    const struct kp_struct *gd = kp_sub(rm->body, "Groups");
+    struct kp_ConsumerGroupDescribeResponse resp;
+    memset(&resp, 0, sizeof resp);
+    kp_struct_defaults(rm->body, &resp);
+    int32_t n = req->GroupIds.count > 0 ? req->GroupIds.count : 0;
+    resp.Groups.items = rq_items(rq, gd, n);
+    resp.Groups.count = resp.Groups.items ? n : 0;
+    for (int32_t i = 0; i < resp.Groups.count; i++) {
+        const struct kp_str *id = &req->GroupIds.items[i];
+        const char *gid = id->s ? kp_arena_strndup(&rq->arena, id->s, (size_t)id->len) : NULL;
+        gc_consumer_describe(b->groups, gid ? gid : "", &resp.Groups.items[i], &rq->arena);
+        /* No authorizer: every operation a group supports (READ, DELETE,
+         * DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS), as in DescribeGroups. */
+        if (req->IncludeAuthorizedOperations && !resp.Groups.items[i].ErrorCode)
+            resp.Groups.items[i].AuthorizedOperations =
+                (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
+    }
+    rq_respond(rq, &resp);
+}
