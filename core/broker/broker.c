@@ -122,6 +122,9 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
                      (int)strcspn(kv, "="), kv, name);
         }
     }
+    /* Before the topics: each compacted log registers with it. */
+    if (broker_cleaner_start(b, err, errlen) < 0)
+        return -1;
     if (broker_load_topics(b) < 0) {
         snprintf(err, errlen, "cannot load topics");
         return -1;
@@ -303,6 +306,9 @@ void broker_shutdown(struct broker *b)
         net_server_free(b->net);
         b->net = NULL;
     }
+    /* Cleaner threads stop (aborting their work) before the logs close and
+     * before the codec modules they re-compress with unload. */
+    broker_cleaner_stop(b);
     /* Services stop and modules unload while the metadata log and the
      * metrics registry are still open: stop() and fini may write records
      * and update metrics.  The dump in between still has module series. */

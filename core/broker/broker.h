@@ -24,6 +24,7 @@ struct partition_log;
 struct flusher;
 struct module_registry;
 struct fetch_waiter;
+struct log_cleaner;
 struct group_coordinator;
 struct log_dirs;
 struct log_mover;
@@ -64,6 +65,7 @@ struct broker {
     struct flusher *flusher;
     struct module_registry *modules;
     struct meta_store *meta;
+    struct log_cleaner *cleaner;  /* compaction threads (compaction.c) */
     struct strmap topics; /* name -> struct broker_topic * */
     struct log_dirs *dirs;   /* log.dirs state (log_dirs.h) */
     struct log_mover *mover; /* AlterReplicaLogDirs moves (log_mover.h) */
@@ -182,6 +184,20 @@ size_t broker_topic_overrides(struct broker *b, struct request *rq, const struct
  * written so far is durable (admin changes are acknowledged after fsync). */
 void rq_respond_after_meta_sync(struct request *rq, const void *resp);
 int16_t broker_validate_topic_name(const char *name, char *errmsg, size_t errlen);
+
+/* Log compaction (compaction.c): the log cleaner's life cycle, and
+ * internal compacted topics.  broker_create_internal_topic creates `name`
+ * with cleanup.policy=compact and segment.bytes=segment_bytes plus the
+ * extra topic configs (e.g. __consumer_offsets with
+ * offsets.topic.segment.bytes and compression.type=producer, see
+ * group/offsets_topic.c).  Returns a Kafka error code. */
+int broker_cleaner_start(struct broker *b, char *err, size_t errlen);
+void broker_cleaner_reconfigure(struct broker *b);
+void broker_cleaner_stop(struct broker *b);
+int16_t broker_create_internal_topic(struct broker *b, const char *name, int32_t nparts,
+                                     int16_t replication_factor, int32_t segment_bytes,
+                                     const struct kv *extra, size_t nextra, char *errmsg,
+                                     size_t errlen);
 
 /* Fetch waiters (fetch.c): wake long-polling fetches after an append. */
 void broker_fetch_wake(struct broker *b);

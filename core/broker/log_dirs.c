@@ -14,6 +14,7 @@
 #include "broker/broker.h"
 #include "broker/log_mover.h"
 #include "storage/dir_util.h"
+#include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
 static int mkdir_p(const char *path)
@@ -397,6 +398,9 @@ static void take_offline(struct broker *b, int dir)
     }
     char names[2048] = "";
     size_t len = 0;
+    /* Kafka's LogCleaner.handleLogDirFailure: cleanings of the dir's logs
+     * stop before they are abandoned, and its checkpoint is left alone. */
+    log_cleaner_dir_failed(b->cleaner, d->path);
     size_t it = 0;
     void *v;
     while (strmap_next(&b->topics, &it, NULL, &v)) {

@@ -5,7 +5,13 @@
  * runs back on the loop via ev_async).  The worker touches only the move's
  * own fields, the files, and — during a switch — the partition log the loop
  * handed over after it went idle (no flush or checkpoint write in flight,
- * no I/O error callback). */
+ * no I/O error callback).
+ *
+ * Log cleaning is paused for the whole move (log_cleaner_pause): the copy
+ * reads segment files by name, which a cleaner swap would replace under
+ * it.  For the switch the cleaner lets go of the log (detach) and takes the
+ * reopened one back (reattach), moving the partition's position to the
+ * destination's cleaner-offset-checkpoint; it resumes when the move ends. */
 #include "broker/log_mover.h"
 
 #include <dirent.h>
@@ -22,6 +28,7 @@
 #include "broker/broker.h"
 #include "broker/log_dirs.h"
 #include "storage/dir_util.h"
+#include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
 enum job_kind { JOB_COPY, JOB_SWITCH, JOB_DISCARD };
@@ -364,6 +371,7 @@ static int16_t start_move(struct log_mover *m, struct broker_topic *t, int32_t p
     mv->state = MV_COPYING;
     mv->next = m->moves;
     m->moves = mv;
+    log_cleaner_pause(b->cleaner, pl);
     slog(b->log, SLOG_INFO, "log-mover", "moving %s-%d from %s to %s", t->name, p,
          b->dirs->v[mv->src].abs, b->dirs->v[dest].abs);
     submit(m, mv, JOB_COPY);
@@ -378,6 +386,8 @@ static void finish(struct log_mover *m, struct move *mv)
     struct broker_topic *t = topic_of(m, mv);
     int32_t p = mv->partition;
     unlink_move(m, mv);
+    if (t && t->logs[p])
+        log_cleaner_resume(m->b->cleaner, t->logs[p]);
     if (next >= 0 && t && !m->stopping && t->logs[p] && t->replicas[p].dir != next &&
         !m->b->dirs->v[next].offline)
         start_move(m, t, p, next);
@@ -399,6 +409,7 @@ static void handoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
     ev_timer_stop(mv->m->b->loop, w);
     struct broker_topic *t = topic_of(mv->m, mv);
     if (!t) { /* unreachable: log_mover_forget_topic gives the log back first */
+        log_cleaner_remove(mv->m->b->cleaner, mv->pl, false);
         plog_abandon(mv->pl);
         mv->pl = NULL;
         discard(mv->m, mv);
@@ -406,6 +417,8 @@ static void handoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
     broker_topic_plog_config(t, &mv->cfg);
     mv->now_ms = broker_now_ms(mv->m->b);
+    /* The worker closes this log: the cleaner must not keep its pointer. */
+    log_cleaner_detach(mv->m->b->cleaner, mv->pl);
     mv->state = MV_SWITCHING;
     submit(mv->m, mv, JOB_SWITCH);
 }
@@ -447,6 +460,7 @@ static void switch_done(struct log_mover *m, struct move *mv)
     if (mv->err)
         log_dirs_report_failure(b, mv->err_dir, mv->err, mv->what, tp);
     if (!t) {
+        log_cleaner_reattach(b->cleaner, mv->topic, p, NULL, mv->deleted);
         if (mv->pl && mv->deleted)
             plog_delete(mv->pl);
         else if (mv->pl)
@@ -460,6 +474,7 @@ static void switch_done(struct log_mover *m, struct move *mv)
         plog_abandon(mv->pl);
         mv->pl = NULL;
     }
+    log_cleaner_reattach(b->cleaner, mv->topic, p, mv->pl, false);
     t->logs[p] = mv->pl;
     if (mv->pl) {
         struct plog_config pc;
@@ -537,6 +552,7 @@ void log_mover_free(struct log_mover *m)
                 t->replicas[mv->partition].moving = false;
                 plog_set_io_error_cb(mv->pl, log_dirs_io_error, m->b);
             } else {
+                log_cleaner_remove(m->b->cleaner, mv->pl, false);
                 plog_close(mv->pl);
             }
             mv->pl = NULL;
@@ -648,12 +664,14 @@ void log_mover_dir_failed(struct log_mover *m, int dir)
         if (t) {
             t->replicas[mv->partition].moving = false;
             if (mv->src == dir) {
+                log_cleaner_remove(m->b->cleaner, mv->pl, false);
                 plog_abandon(mv->pl);
             } else {
                 t->logs[mv->partition] = mv->pl;
                 plog_set_io_error_cb(mv->pl, log_dirs_io_error, m->b);
             }
         } else {
+            log_cleaner_remove(m->b->cleaner, mv->pl, false);
             plog_abandon(mv->pl);
         }
         mv->pl = NULL;

@@ -161,6 +161,48 @@ static int16_t convert_records(struct broker *b, const struct broker_topic *t, i
     return 0;
 }
 
+/* Kafka's LogValidator.validateKey: every record without a key in a
+ * compacted topic is a RecordError, and the partition's ErrorMessage lists
+ * the first three (RecordValidationException's message).  records are
+ * those given to plog_append (after any up-conversion), so indexes count
+ * records of the stored batch. */
+static void keyless_errors(struct broker *b, struct request *rq, const char *topic,
+                           int32_t partition, const uint8_t *records, size_t len,
+                           struct kp_ProduceResponse_PartitionProduceResponse *out)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "Compacted topic cannot accept message without key in topic partition %s-%d", topic,
+             partition);
+    struct record_error_list l = { rq, NULL, 0, 0 };
+    struct rb_iter it;
+    if (rb_iter_init(&it, records, len, module_registry_decompress, b->modules) == 0) {
+        struct rb_record r;
+        for (int32_t i = 0; rb_iter_next(&it, &r) == 1; i++)
+            if (r.key_len < 0)
+                add_record_error(&l, i, msg);
+    }
+    rb_iter_free(&it);
+    out->RecordErrors.items = l.items;
+    out->RecordErrors.count = l.n;
+    char list[2048];
+    size_t at = 0;
+    for (int32_t i = 0; i < l.n && i < 3; i++)
+        if (at < sizeof list)
+            at += (size_t)snprintf(list + at, sizeof list - at,
+                                   "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "",
+                                   l.items[i].BatchIndex, msg);
+    if (at >= sizeof list)
+        at = sizeof list - 1;
+    list[at] = '\0';
+    char full[2300];
+    snprintf(full, sizeof full,
+             "One or more records have been rejected due to %d record errors in total, and only "
+             "showing the first three errors at most: [%s]",
+             l.n, list);
+    out->ErrorMessage = rq_str(rq, full);
+}
+
 static int16_t append_partition(struct broker *b, struct produce_wait *pw, const char *topic,
                                 const struct kp_ProduceRequest_PartitionProduceData *pd,
                                 struct kp_ProduceResponse_PartitionProduceResponse *out)
@@ -236,8 +278,10 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         bool pstate_err = res.error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
                           res.error == KP_ERR_INVALID_PRODUCER_EPOCH ||
                           res.error == KP_ERR_INVALID_TXN_STATE;
-        if (res.errmsg[0] && !pstate_err && res.error != KP_ERR_MESSAGE_TOO_LARGE &&
-            res.error != KP_ERR_RECORD_LIST_TOO_LARGE && res.error != KP_ERR_KAFKA_STORAGE_ERROR)
+        if (res.null_key_records > 0)
+            keyless_errors(b, pw->rq, topic, pd->Index, records, len, out);
+        else if (res.errmsg[0] && !pstate_err && res.error != KP_ERR_MESSAGE_TOO_LARGE &&
+                 res.error != KP_ERR_RECORD_LIST_TOO_LARGE && res.error != KP_ERR_KAFKA_STORAGE_ERROR)
             out->ErrorMessage = rq_str(pw->rq, res.errmsg);
         if (res.error == KP_ERR_INVALID_TIMESTAMP && res.bad_batch_pos >= 0)
             record_errors(b, pw->rq, pl, records, len, (size_t)res.bad_batch_pos, now, out);

@@ -5,6 +5,7 @@
 #include "group/coordinator.h"
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
+#include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
 #include <errno.h>
@@ -96,11 +97,9 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->segment_jitter_ms = tc->segment_jitter_ms;
     pc->segment_index_bytes = tc->segment_index_bytes;
     pc->index_interval_bytes = tc->index_interval_bytes;
-    /* Kafka deletes old segments only when cleanup.policy includes delete;
-     * a compact-only topic (__consumer_offsets) keeps them for compaction. */
-    bool del = tc->cleanup_policy & SLUICE_CLEANUP_DELETE;
-    pc->retention_ms = del ? tc->retention_ms : -1;
-    pc->retention_bytes = del ? tc->retention_bytes : -1;
+    /* Applied only when cleanup_policy includes delete (plog_maintain). */
+    pc->retention_ms = tc->retention_ms;
+    pc->retention_bytes = tc->retention_bytes;
     pc->flush_interval_messages = tc->flush_messages;
     pc->flush_interval_ms = tc->flush_ms;
     pc->max_message_bytes = tc->max_message_bytes;
@@ -108,6 +107,11 @@ static void plog_config_from(const struct topic_config *tc, struct plog_config *
     pc->timestamp_type = tc->message_timestamp_type;
     pc->message_timestamp_before_max_ms = tc->message_timestamp_before_max_ms;
     pc->message_timestamp_after_max_ms = tc->message_timestamp_after_max_ms;
+    pc->cleanup_policy = tc->cleanup_policy;
+    pc->min_cleanable_dirty_ratio = tc->min_cleanable_dirty_ratio;
+    pc->min_compaction_lag_ms = tc->min_compaction_lag_ms;
+    pc->max_compaction_lag_ms = tc->max_compaction_lag_ms;
+    pc->delete_retention_ms = tc->delete_retention_ms;
 }
 
 void broker_topic_plog_config(const struct broker_topic *t, struct plog_config *pc)
@@ -148,6 +152,9 @@ static int open_partition(struct broker *b, struct broker_topic *t, int32_t p, b
         return -1;
     }
     plog_set_io_error_cb(t->logs[p], log_dirs_io_error, b);
+    if (b->cleaner && log_cleaner_add(b->cleaner, t->logs[p], t->name, p) < 0)
+        slog(b->log, SLOG_WARN, "topics", "%s-%d: not registered with the log cleaner",
+             t->name, p);
     return 0;
 }
 
@@ -204,6 +211,7 @@ static void topic_detach(struct broker *b, struct broker_topic *t, bool delete_d
     for (int32_t p = 0; p < t->nparts; p++) {
         if (!t->logs[p])
             continue;
+        log_cleaner_remove(b->cleaner, t->logs[p], delete_data);
         if (delete_data)
             plog_delete(t->logs[p]);
         else
@@ -526,6 +534,8 @@ void broker_topic_reconfigure(struct broker *b, struct broker_topic *t)
     for (int32_t p = 0; p < t->nparts; p++)
         if (t->logs[p])
             plog_set_config(t->logs[p], &pc);
+    /* It may have just become compacted (or cleanable). */
+    log_cleaner_wakeup(b->cleaner);
 }
 
 /* A persisted broker config change takes effect now (NULL value: back to
@@ -537,6 +547,8 @@ static void apply_broker_config(struct broker *b, const char *name, const char *
         slog(b->log, SLOG_WARN, "config", "dynamic config %s not applied: %s", name, err);
     if (strcmp(name, "log.level") == 0)
         logger_set_level(b->log, b->cfg->log_level);
+    if (strncmp(name, "log.cleaner.", 12) == 0)
+        broker_cleaner_reconfigure(b);
 }
 
 int16_t broker_alter_broker_configs(struct broker *b, const struct kv *set, size_t n,

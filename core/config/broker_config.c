@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,9 +258,24 @@ static const struct cfg_row rows[] = {
     {.name = "log.cleanup.policy", .type = T_LIST, .def = "delete", .off = FLD(log_cleanup_policy_list),
      .flags = F_DYNAMIC | F_TOPIC_DEFAULT, .check = check_cleanup_policy,
      .doc = "delete, compact, or both (comma-separated)."},
-    BOOL_ROW("log.cleaner.enable", "true", NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
-    INT_ROW("log.cleaner.threads", "1", 0, INT32_MAX, NOFIELD, F_IGNORED | F_DYNAMIC,
-            "Accepted for compatibility; ignored."),
+    BOOL_ROW("log.cleaner.enable", "true", FLD(log_cleaner_enable), 0,
+             "Run the log cleaner, which compacts logs with cleanup.policy=compact."),
+    INT_ROW("log.cleaner.threads", "1", 0, INT32_MAX, FLD(log_cleaner_threads), F_DYNAMIC,
+            "Number of log cleaner threads."),
+    LONG_ROW("log.cleaner.dedupe.buffer.size", "134217728", 0, INT64_MAX,
+             FLD(log_cleaner_dedupe_buffer_size), F_DYNAMIC,
+             "Memory for the cleaners' offset maps, shared by all cleaner threads."),
+    INT_ROW("log.cleaner.io.buffer.size", "524288", 0, INT32_MAX, FLD(log_cleaner_io_buffer_size),
+            F_DYNAMIC, "I/O buffer memory of the cleaner threads (read chunk size)."),
+    {.name = "log.cleaner.io.buffer.load.factor", .type = T_DOUBLE, .def = "0.9", .dmin = 0,
+     .dmax = 1, .off = FLD(log_cleaner_io_buffer_load_factor), .flags = F_DYNAMIC | F_RANGE,
+     .doc = "How full an offset map may get before the cleaner stops mapping."},
+    {.name = "log.cleaner.io.max.bytes.per.second", .type = T_DOUBLE,
+     .def = "1.7976931348623157E308", .dmin = 0, .dmax = DBL_MAX,
+     .off = FLD(log_cleaner_io_max_bytes_per_second), .flags = F_DYNAMIC | F_RANGE,
+     .doc = "I/O throttle of the cleaner threads: read plus write bytes per second."},
+    LONG_ROW("log.cleaner.backoff.ms", "15000", 0, INT64_MAX, FLD(log_cleaner_backoff_ms),
+             F_DYNAMIC, "Sleep between cleaner passes when there is nothing to clean."),
     LONG_ROW("log.cleaner.delete.retention.ms", "86400000", 0, INT64_MAX,
              FLD(log_cleaner_delete_retention_ms), F_DYNAMIC | F_TOPIC_DEFAULT,
              "How long delete tombstones are kept on compacted topics."),

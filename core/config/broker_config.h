@@ -147,6 +147,13 @@ struct sluice_config {
     int64_t log_cleaner_min_compaction_lag_ms;
     int64_t log_cleaner_max_compaction_lag_ms;
     double log_cleaner_min_cleanable_ratio;
+    bool log_cleaner_enable;
+    int32_t log_cleaner_threads;
+    int64_t log_cleaner_dedupe_buffer_size;
+    int32_t log_cleaner_io_buffer_size;
+    double log_cleaner_io_buffer_load_factor;
+    double log_cleaner_io_max_bytes_per_second;
+    int64_t log_cleaner_backoff_ms;
     int64_t log_local_retention_ms;
     int64_t log_local_retention_bytes;
 

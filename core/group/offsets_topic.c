@@ -20,16 +20,17 @@ struct broker_topic *offsets_topic_ensure(struct broker *b, int16_t *err)
     struct broker_topic *t = broker_topic(b, OFFSETS_TOPIC);
     if (t)
         return t;
-    char seg[32], msg[256];
-    snprintf(seg, sizeof seg, "%d", b->cfg->offsets_topic_segment_bytes);
-    struct meta_configs cfgs = { 0 };
-    meta_configs_set(&cfgs, "cleanup.policy", "compact");
-    meta_configs_set(&cfgs, "segment.bytes", seg);
-    meta_configs_set(&cfgs, "compression.type", "producer");
-    *err = broker_create_topic(b, OFFSETS_TOPIC, b->cfg->offsets_topic_num_partitions,
-                               b->cfg->offsets_topic_replication_factor, &cfgs, false, msg,
-                               sizeof msg);
-    meta_configs_free(&cfgs);
+    /* Kafka's GroupCoordinator.offsetsTopicConfigs on top of the compacted
+     * internal topic (cleanup.policy=compact, segment.bytes from
+     * offsets.topic.segment.bytes): the coordinator's batches are stored as
+     * written.  The log cleaner keeps the latest commit of every
+     * group/partition and the latest group metadata. */
+    static const struct kv extra[] = { { "compression.type", "producer" } };
+    char msg[256];
+    *err = broker_create_internal_topic(b, OFFSETS_TOPIC, b->cfg->offsets_topic_num_partitions,
+                                        b->cfg->offsets_topic_replication_factor,
+                                        b->cfg->offsets_topic_segment_bytes, extra,
+                                        sizeof extra / sizeof extra[0], msg, sizeof msg);
     if (*err) {
         slog(b->log, SLOG_ERROR, "group", "cannot create %s: %s (%s)", OFFSETS_TOPIC,
              kp_error_name(*err), msg);

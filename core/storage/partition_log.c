@@ -88,6 +88,11 @@ void plog_config_default(struct plog_config *c)
     c->timestamp_type = 0;
     c->message_timestamp_before_max_ms = INT64_MAX;
     c->message_timestamp_after_max_ms = 3600000; /* Kafka 4.0 default (KIP-1030) */
+    c->cleanup_policy = PLOG_CLEANUP_DELETE;
+    c->min_cleanable_dirty_ratio = 0.5;
+    c->min_compaction_lag_ms = 0;
+    c->max_compaction_lag_ms = INT64_MAX;
+    c->delete_retention_ms = 86400000;
 }
 
 static struct segment *active(const struct partition_log *pl)
@@ -111,7 +116,6 @@ void plog_epoch_entry(const struct partition_log *pl, int i, int32_t *epoch, int
 }
 
 void plog_set_config(struct partition_log *pl, const struct plog_config *cfg) { pl->cfg = *cfg; }
-const char *plog_dir(const struct partition_log *pl) { return pl->dir; }
 
 int64_t plog_size(const struct partition_log *pl)
 {
@@ -131,6 +135,11 @@ static void io_error(struct partition_log *pl, int err, const char *what)
 {
     if (pl->on_io_error && !pl->closed)
         pl->on_io_error(pl->io_error_ud, pl, err < 0 ? -err : err, what);
+}
+
+void plog_report_io_error(struct partition_log *pl, int err, const char *what)
+{
+    io_error(pl, err, what);
 }
 
 /* Kafka's LogConfig.randomSegmentJitter, drawn for each new active segment
@@ -321,6 +330,152 @@ static int is_segment_log(const char *name, int64_t *base)
     return 1;
 }
 
+/* "<20 digits>.<rest>": the base offset, or -1. */
+static int64_t name_base(const char *name)
+{
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    return name[20] == '.' ? v : -1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Next offset of a "<base>.log.swap" file: walk the batch headers (the
+ * cleaner fsynced it before the swap began, so it is complete). */
+static int64_t swap_next_offset(const char *path, int64_t base)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return base;
+    int64_t next = base;
+    uint64_t pos = 0;
+    uint8_t h[RB_HEADER_SIZE];
+    while (pread(fd, h, sizeof h, (off_t)pos) == (ssize_t)sizeof h) {
+        int32_t bl = rb_get_i32(h + RB_OFF_LENGTH);
+        int32_t lod = rb_get_i32(h + RB_OFF_LAST_OFFSET_DELTA);
+        if (bl < RB_HEADER_SIZE - RB_LOG_OVERHEAD || h[RB_OFF_MAGIC] != RB_MAGIC || lod < 0)
+            break;
+        next = rb_get_i64(h + RB_OFF_BASE_OFFSET) + lod + 1;
+        pos += RB_LOG_OVERHEAD + (uint64_t)bl;
+    }
+    close(fd);
+    return next;
+}
+
+/* Finish or roll back a log cleaner swap interrupted by a crash (Kafka's
+ * LogLoader): .cleaned files are dropped, and so are .swap files at or
+ * above the lowest .cleaned base (an incomplete multi-segment swap); a
+ * "<base>.log.swap" left means every new segment had reached .swap, so the
+ * old segment files in its offset range are removed and the .swap files
+ * renamed to their final names.  Index .swap files without their .log
+ * .swap are orphans and go (indexes are rebuilt anyway).  [*lo, *hi) gets
+ * the offset range of the recovered segments, which the caller recovers in
+ * full; both -1 when there was none. */
+static void recover_swaps(const char *dir, int64_t *lo, int64_t *hi)
+{
+    *lo = *hi = -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (name_base(e->d_name) < 0 ||
+            !(ends_with(e->d_name, ".cleaned") || ends_with(e->d_name, ".swap") ||
+              ends_with(e->d_name, ".log") || ends_with(e->d_name, ".index") ||
+              ends_with(e->d_name, ".timeindex")))
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            char **nn = (char **)realloc(names, nc * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+            cap = nc;
+        }
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
+    }
+    closedir(d);
+    int64_t min_cleaned = INT64_MAX, min_swap = INT64_MAX, max_swap = INT64_MIN;
+    int changed = 0;
+    char p[4096], q[4096];
+    for (size_t i = 0; i < n; i++)
+        if (ends_with(names[i], ".cleaned") && name_base(names[i]) < min_cleaned)
+            min_cleaned = name_base(names[i]);
+    for (size_t i = 0; i < n; i++) {
+        int cleaned = ends_with(names[i], ".cleaned");
+        if (cleaned || (ends_with(names[i], ".swap") && name_base(names[i]) >= min_cleaned)) {
+            snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+            unlink(p);
+            names[i][0] = '\0';
+            changed = 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ends_with(names[i], ".log.swap"))
+            continue;
+        int64_t base = name_base(names[i]);
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        int64_t next = swap_next_offset(p, base);
+        if (base < min_swap)
+            min_swap = base;
+        if (next > max_swap)
+            max_swap = next;
+    }
+    if (min_swap != INT64_MAX) {
+        /* Old segments the swap replaces (already renamed ones are .deleted). */
+        for (size_t i = 0; i < n; i++) {
+            if (!names[i][0] || ends_with(names[i], ".swap"))
+                continue;
+            int64_t base = name_base(names[i]);
+            if (base >= min_swap && base < (max_swap > min_swap ? max_swap : min_swap + 1)) {
+                snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+                unlink(p);
+                changed = 1;
+            }
+        }
+        *lo = min_swap;
+        *hi = max_swap > min_swap ? max_swap : min_swap + 1;
+    }
+    /* Indexes first, the .log last, like the swap itself. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (!names[i][0] || !ends_with(names[i], ".swap"))
+                continue;
+            int is_log = ends_with(names[i], ".log.swap");
+            if (is_log != pass)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+            snprintf(q, sizeof q, "%s/%.20s.log.swap", dir, names[i]);
+            if (!is_log && access(q, F_OK) != 0) {
+                unlink(p);
+            } else {
+                snprintf(q, sizeof q, "%s/%s", dir, names[i]);
+                q[strlen(q) - 5] = '\0'; /* drop ".swap" */
+                if (rename(p, q) != 0)
+                    unlink(p);
+            }
+            changed = 1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (changed)
+        ckpt_fsync_dir(dir);
+}
+
 /* List segment bases and clean up leftovers of interrupted operations. */
 static int scan_dir(const char *dir, int64_t **bases, size_t *n)
 {
@@ -413,6 +568,8 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
     int64_t ls = 0;
     read_offset_file(dir, START_FILE, &ls);
 
+    int64_t swap_lo, swap_hi;
+    recover_swaps(dir, &swap_lo, &swap_hi);
     int64_t *bases = NULL;
     size_t nb = 0;
     rc = scan_dir(dir, &bases, &nb);
@@ -421,7 +578,8 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
         goto fail;
     }
     for (size_t i = 0; i < nb; i++) {
-        int recover = !clean && (i + 1 == nb || rp < 0 || bases[i + 1] > rp);
+        int recover = (!clean && (i + 1 == nb || rp < 0 || bases[i + 1] > rp)) ||
+                      (bases[i] >= swap_lo && bases[i] < swap_hi);
         uint64_t cut = 0;
         struct segment *s = seg_open(dir, bases[i], recover, cfg->index_interval_bytes, now_ms,
                                      &cut, err, errlen);
@@ -738,6 +896,10 @@ int plog_maintain(struct partition_log *pl, int64_t now_ms, bool retention)
      * (time-based retention deletes an old active segment itself, rolling
      * an empty one first). */
     deleted += delete_segments(pl, deletable(pl, pred_start, NULL));
+    /* Kafka's deleteOldSegments: time and size retention only with the
+     * delete policy; a compact-only log keeps every segment. */
+    if (!(pl->cfg.cleanup_policy & PLOG_CLEANUP_DELETE))
+        retention = false;
     if (retention && pl->cfg.retention_ms >= 0)
         deleted += delete_segments(pl, deletable(pl, pred_time, NULL));
     if (retention && pl->cfg.retention_bytes >= 0) {
@@ -850,6 +1012,8 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     unsigned vflags = RB_VALIDATE_PRODUCE;
     if (flags & PLOG_APPEND_ALLOW_CONTROL)
         vflags |= RB_VALIDATE_ALLOW_CONTROL;
+    if (cfg->cleanup_policy & PLOG_CLEANUP_COMPACT)
+        vflags |= RB_VALIDATE_COUNT_NULL_KEYS;
     int64_t small_ts[8];
     int64_t *max_ts = small_ts;
     size_t nbatches = 0, cap = 8, off = 0;
@@ -862,6 +1026,13 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
                          sizeof res->errmsg);
         if (rc)
             break;
+        if (info.null_keys > 0 && !(info.h.attributes & RB_ATTR_CONTROL)) {
+            /* Kafka's LogValidator.validateKey: the caller lists the records. */
+            res->null_key_records = info.null_keys;
+            rc = append_fail(res, KP_ERR_INVALID_RECORD,
+                             "Compacted topic cannot accept message without key");
+            break;
+        }
         if ((int64_t)info.size > cfg->max_message_bytes) {
             rc = append_fail(res, KP_ERR_MESSAGE_TOO_LARGE,
                              "The record batch size in the append to %s is %zu bytes which "
@@ -1181,6 +1352,98 @@ int plog_max_timestamp(struct partition_log *pl, int64_t *offset, int64_t *times
         *timestamp = best->max_ts;
     }
     return 0;
+}
+
+/* ---- log cleaner interface ------------------------------------------- */
+
+const char *plog_dir(const struct partition_log *pl) { return pl->dir; }
+const struct plog_config *plog_get_config(const struct partition_log *pl) { return &pl->cfg; }
+
+void plog_segment_info(const struct partition_log *pl, int i, struct plog_segment_info *out)
+{
+    const struct segment *s = pl->segs[i];
+    out->base_offset = s->base_offset;
+    out->next_offset = s->next_offset;
+    out->size = s->size;
+    out->largest_timestamp = seg_largest_timestamp(s);
+    out->first_batch_timestamp = s->first_batch_ts;
+    out->last_modified_ms = seg_mtime(s);
+    out->index_bytes = (uint64_t)s->nidx * SEG_INDEX_ENTRY_SIZE;
+    out->timeindex_bytes = (uint64_t)s->ntidx * SEG_TIMEINDEX_ENTRY_SIZE;
+    out->log_fd = s->log_fd;
+}
+
+struct swap_steps {
+    plog_swap_step_fn fn;
+    void *ud;
+    int n;
+};
+
+static void swap_step(void *ud)
+{
+    struct swap_steps *st = (struct swap_steps *)ud;
+    st->n++;
+    if (st->fn)
+        st->fn(st->ud, st->n);
+}
+
+int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
+                          const int64_t *old_bases, size_t n, plog_swap_step_fn step, void *ud)
+{
+    size_t i0 = 0;
+    while (i0 < pl->nsegs && pl->segs[i0]->base_offset != old_bases[0])
+        i0++;
+    /* Exactly those segments, all closed: anything else means retention or
+     * DeleteRecords removed some since the job started. */
+    if (n == 0 || i0 + n >= pl->nsegs || cleaned->base_offset != old_bases[0])
+        return -ESTALE;
+    for (size_t k = 0; k < n; k++)
+        if (pl->segs[i0 + k]->base_offset != old_bases[k])
+            return -ESTALE;
+
+    struct swap_steps st = { step, ud, 0 };
+    int rc = seg_change_suffix(cleaned, ".swap", swap_step, &st);
+    if (rc) {
+        /* Nothing replaced yet: the cleaned files go, the old segments stay. */
+        seg_change_suffix(cleaned, ".cleaned", NULL, NULL);
+        seg_discard(cleaned);
+        io_error(pl, rc, "swapping cleaned segments into");
+        return rc;
+    }
+    int64_t delay = pl->cfg.file_delete_delay_ms > 0 ? pl->cfg.file_delete_delay_ms : 0;
+    for (size_t k = 0; k < n; k++) {
+        struct segment *old = pl->segs[i0 + k];
+        int r = seg_rename_deleted_steps(old, swap_step, &st);
+        if (r && !rc)
+            rc = r;
+        old->delete_at_ms = pl->now_ms + delay;
+        if (push_seg(&pl->grave, &pl->ngrave, &pl->grave_cap, old) != 0) {
+            old->delete_at_ms = 0;
+            seg_close(old, 1);
+        }
+    }
+    int r = seg_change_suffix(cleaned, "", swap_step, &st);
+    if (r && !rc)
+        rc = r;
+    if (rc)
+        io_error(pl, rc, "swapping cleaned segments into");
+    pl->segs[i0] = cleaned;
+    if (n > 1) {
+        memmove(pl->segs + i0 + 1, pl->segs + i0 + n, (pl->nsegs - i0 - n) * sizeof *pl->segs);
+        pl->nsegs -= n - 1;
+    }
+    cleaned->dirty = 0; /* fsynced by the cleaner */
+    /* The renames reach the disk with the directory's fsync (flusher). */
+    if (pl->fl) {
+        int dfd = open(pl->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            flusher_submit(pl->fl, dfd, NULL, NULL);
+            close(dfd);
+        }
+    } else {
+        ckpt_fsync_dir(pl->dir);
+    }
+    return rc;
 }
 
 /* ---- close / delete --------------------------------------------------- */

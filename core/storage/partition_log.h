@@ -50,7 +50,19 @@ struct plog_config {
      * negative = no check.  Violations → INVALID_TIMESTAMP. */
     int64_t message_timestamp_before_max_ms;
     int64_t message_timestamp_after_max_ms;
+    /* cleanup.policy bits (PLOG_CLEANUP_*): retention by time and size only
+     * with DELETE; COMPACT makes the log cleaner compact it and appends
+     * refuse records without a key.  Default DELETE. */
+    unsigned cleanup_policy;
+    /* Compaction (read by the log cleaner). */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms (0) */
+    int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms (INT64_MAX) */
+    int64_t delete_retention_ms;      /* delete.retention.ms (86400000) */
 };
+
+/* Same values as SLUICE_CLEANUP_* (config/broker_config.h). */
+enum { PLOG_CLEANUP_DELETE = 1, PLOG_CLEANUP_COMPACT = 2 };
 
 /* Called (on the loop thread, from inside plog_* functions) when the log
  * meets an I/O error: write, fsync, open, rename, read.  err is an errno,
@@ -58,7 +70,6 @@ struct plog_config {
  * (Kafka's LogDirFailureChannel); it must not close the log from inside
  * the callback. */
 typedef void (*plog_io_error_fn)(void *ud, struct partition_log *pl, int err, const char *what);
-
 
 /* Kafka's defaults. */
 void plog_config_default(struct plog_config *cfg);
@@ -75,6 +86,10 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
 void plog_set_config(struct partition_log *pl, const struct plog_config *cfg);
 
 void plog_set_io_error_cb(struct partition_log *pl, plog_io_error_fn fn, void *ud);
+/* An I/O error on the log's files met outside plog_* calls (the log
+ * cleaner's threads, reported on the loop thread): the hook runs as for
+ * the log's own errors.  err is an errno. */
+void plog_report_io_error(struct partition_log *pl, int err, const char *what);
 
 /* Decompressor used when reading compressed batches (timestamp lookups). */
 void plog_set_decompressor(struct partition_log *pl, rb_decompress_fn dec, void *dec_ctx);
@@ -91,6 +106,9 @@ struct plog_append_result {
     int need_flush;          /* flush.messages reached: call plog_flush, ack on done */
     int duplicate;           /* a producer's retry of stored batches: nothing written,
                                 the offsets are the stored ones (producer_state.h) */
+    /* INVALID_RECORD because this many records of a compacted log have no
+     * key; the caller builds Kafka's per-record errors. */
+    int32_t null_key_records;
     char errmsg[128];
 };
 
@@ -201,8 +219,52 @@ int plog_delete(struct partition_log *pl);
 struct producer_state *plog_producer_state(struct partition_log *pl);
 /* Sum of the segment sizes (Kafka's log.size, DescribeLogDirs). */
 int64_t plog_size(const struct partition_log *pl);
+/* ---- log cleaner interface ---------------------------------------------
+ * The cleaner (log_cleaner.h) runs on worker threads and never touches the
+ * log itself: on the loop thread it reads the segment list below, dup()s
+ * the closed segments' descriptors (closed segments never change) and later
+ * asks, again on the loop thread, to swap a cleaned segment in. */
+
 /* The partition directory given to plog_open. */
 const char *plog_dir(const struct partition_log *pl);
+const struct plog_config *plog_get_config(const struct partition_log *pl);
+
+struct plog_segment_info {
+    int64_t base_offset;
+    int64_t next_offset;      /* last offset + 1 (base when empty) */
+    uint64_t size;
+    int64_t largest_timestamp; /* max timestamp, else the file's mtime (retention) */
+    int64_t first_batch_timestamp; /* -1 when empty (max.compaction.lag.ms) */
+    int64_t last_modified_ms;
+    uint64_t index_bytes, timeindex_bytes;
+    int log_fd;               /* borrowed: dup() it to keep it */
+};
+
+/* Segment i (0 oldest; plog_segment_count()-1 is the active one). */
+void plog_segment_info(const struct partition_log *pl, int i, struct plog_segment_info *out);
+
+struct segment;
+
+/* Called after each file operation of a swap with a running step number
+ * (crash-point tests stop the process there). */
+typedef void (*plog_swap_step_fn)(void *ud, int step);
+
+/* Replace the consecutive closed segments with bases old_bases[0..n) by
+ * `cleaned`, whose files "<base>.{log,index,timeindex}.cleaned" are
+ * complete and fsynced (base == old_bases[0]).  Kafka's protocol, one file
+ * at a time: cleaned → .swap, old segments → .deleted (kept open for
+ * readers and removed after file.delete.delay.ms), .swap → final names;
+ * plog_open completes or rolls back an interrupted swap.  Returns 0 (the
+ * log owns `cleaned`), -ESTALE when the old segments are no longer exactly
+ * those (retention removed some meanwhile; nothing was renamed and the
+ * caller still owns `cleaned`), or -errno from a rename (also given to the
+ * I/O error hook; `cleaned` is consumed): when the first rename fails
+ * nothing changed, after a later one the swap is completed in memory and
+ * on disk at the next open. */
+int plog_replace_segments(struct partition_log *pl, struct segment *cleaned,
+                          const int64_t *old_bases, size_t n, plog_swap_step_fn step, void *ud);
+/* Sum of the segment sizes (Kafka's log.size, DescribeLogDirs). */
+int64_t plog_size(const struct partition_log *pl);
 
 /* Diagnostics for tests and tools. */
 int plog_segment_count(const struct partition_log *pl);

@@ -128,6 +128,8 @@ int rb_validate(const uint8_t *p, size_t len, unsigned flags, rb_decompress_fn d
             info->max_record_timestamp = rec.timestamp;
         if (rec.timestamp != -1 && rec.timestamp < info->min_record_timestamp)
             info->min_record_timestamp = rec.timestamp;
+        if ((flags & RB_VALIDATE_COUNT_NULL_KEYS) && rec.key_len < 0)
+            info->null_keys++;
         info->records++;
     }
     rc = it.err;

@@ -101,6 +101,9 @@ enum {
     RB_VALIDATE_ALLOW_CONTROL = 2,
     /* Check only the header and CRC, not the records (recovery). */
     RB_VALIDATE_SHALLOW = 4,
+    /* Count records without a key in info->null_keys (compacted topics
+     * refuse them; the caller decides). */
+    RB_VALIDATE_COUNT_NULL_KEYS = 8,
 };
 
 /* Facts gathered while validating, used by the append path. */
@@ -110,6 +113,7 @@ struct rb_info {
     int64_t max_record_timestamp; /* max of record timestamps, -1 if none */
     int64_t min_record_timestamp; /* min of record timestamps other than -1, INT64_MAX if none */
     int32_t records;           /* records actually iterated */
+    int32_t null_keys;         /* with RB_VALIDATE_COUNT_NULL_KEYS: records without a key */
 };
 
 /* Validate the batch at the start of p (len may hold more batches after it).

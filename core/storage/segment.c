@@ -27,10 +27,10 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 static char *seg_file(const struct segment *s, const char *ext, int deleted)
 {
-    size_t n = strlen(s->path) + strlen(ext) + 16;
+    size_t n = strlen(s->path) + strlen(ext) + sizeof s->suffix + 16;
     char *p = (char *)malloc(n);
     if (p)
-        snprintf(p, n, "%s%s%s", s->path, ext, deleted ? ".deleted" : "");
+        snprintf(p, n, "%s%s%s%s", s->path, ext, s->suffix, deleted ? ".deleted" : "");
     return p;
 }
 
@@ -377,18 +377,113 @@ int64_t seg_largest_timestamp(const struct segment *s)
     return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
-int seg_rename_deleted(struct segment *s)
+/* Renames index, timeindex, then log from the current names to
+ * (to_suffix, to_deleted); see seg_change_suffix for why in that order. */
+static int rename_files(struct segment *s, const char *to_suffix, int to_deleted,
+                        void (*step)(void *ud), void *ud)
 {
-    static const char *exts[3] = { ".log", ".index", ".timeindex" };
+    static const char *exts[3] = { ".index", ".timeindex", ".log" };
+    char old_suffix[sizeof s->suffix];
+    snprintf(old_suffix, sizeof old_suffix, "%s", s->suffix);
+    int from_deleted = s->delete_at_ms >= 0;
     int rc = 0;
-    for (int i = 0; i < 3; i++) {
-        char *from = seg_file(s, exts[i], 0), *to = seg_file(s, exts[i], 1);
-        if (from && to && rename(from, to) != 0 && errno != ENOENT)
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        char *from = seg_file(s, exts[i], from_deleted);
+        snprintf(s->suffix, sizeof s->suffix, "%s", to_suffix);
+        char *to = seg_file(s, exts[i], to_deleted);
+        snprintf(s->suffix, sizeof s->suffix, "%s", old_suffix);
+        if (!from || !to)
+            rc = -ENOMEM;
+        else if (rename(from, to) != 0 && errno != ENOENT)
             rc = -errno;
         free(from);
         free(to);
+        if (rc == 0 && step)
+            step(ud);
     }
+    if (rc == 0)
+        snprintf(s->suffix, sizeof s->suffix, "%s", to_suffix);
     return rc;
+}
+
+int seg_rename_deleted(struct segment *s)
+{
+    return rename_files(s, s->suffix, 1, NULL, NULL);
+}
+
+int seg_rename_deleted_steps(struct segment *s, void (*step)(void *ud), void *ud)
+{
+    return rename_files(s, s->suffix, 1, step, ud);
+}
+
+int seg_change_suffix(struct segment *s, const char *suffix, void (*step)(void *ud), void *ud)
+{
+    if (strlen(suffix) >= sizeof s->suffix)
+        return -EINVAL;
+    return rename_files(s, suffix, 0, step, ud);
+}
+
+struct segment *seg_create_suffixed(const char *dir, int64_t base, const char *suffix,
+                                    int64_t now_ms, char *err, size_t errlen)
+{
+    struct segment *s = seg_alloc(dir, base, now_ms);
+    if (!s || strlen(suffix) >= sizeof s->suffix) {
+        seterr(err, errlen, s ? "suffix too long" : "out of memory");
+        seg_close(s, 0);
+        errno = s ? EINVAL : ENOMEM;
+        return NULL;
+    }
+    snprintf(s->suffix, sizeof s->suffix, "%s", suffix);
+    int rc = open_files(s, O_CREAT | O_TRUNC, err, errlen);
+    if (rc != 0) {
+        seg_discard(s);
+        errno = -rc; /* the caller tells I/O errors from the rest */
+        return NULL;
+    }
+    return s;
+}
+
+void seg_discard(struct segment *s)
+{
+    if (!s)
+        return;
+    static const char *exts[3] = { ".log", ".index", ".timeindex" };
+    for (int i = 0; i < 3; i++) {
+        char *p = seg_file(s, exts[i], s->delete_at_ms >= 0);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    s->delete_at_ms = -1; /* already unlinked */
+    seg_close(s, 0);
+}
+
+int seg_fsync(struct segment *s)
+{
+    if (fsync(s->log_fd) != 0 || fsync(s->idx_fd) != 0 || fsync(s->tidx_fd) != 0)
+        return -errno;
+    s->dirty = 0;
+    return 0;
+}
+
+int seg_set_mtime(struct segment *s, int64_t ms)
+{
+    if (ms <= 0)
+        return 0;
+    struct timespec ts[2];
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1].tv_sec = (time_t)(ms / 1000);
+    ts[1].tv_nsec = (long)(ms % 1000) * 1000000L;
+    return futimens(s->log_fd, ts) == 0 ? 0 : -errno;
+}
+
+int64_t seg_mtime(const struct segment *s)
+{
+    struct stat st;
+    if (fstat(s->log_fd, &st) != 0)
+        return 0;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 /* ---- opening and recovery --------------------------------------------- */

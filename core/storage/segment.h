@@ -52,6 +52,7 @@ struct segment {
     int64_t created_ms;
     int dirty;                /* appended since the last flush submission */
     int64_t delete_at_ms;     /* when renamed to .deleted: unlink time */
+    char suffix[12];          /* after each extension: "" or ".cleaned"/".swap" (log cleaner) */
 };
 
 /* Header fields of one batch found in a segment. */
@@ -107,6 +108,38 @@ int64_t seg_largest_timestamp(const struct segment *s);
 
 /* Rename the three files to *.deleted (they stay open for readers). */
 int seg_rename_deleted(struct segment *s);
+
+/* ---- log cleaner support (Kafka's file-suffix swap protocol) ---------- */
+
+/* Create an empty segment whose files carry `suffix` after their extension
+ * ("<base>.log.cleaned", ...): the cleaner's output, invisible to
+ * recovery as a segment until renamed. */
+struct segment *seg_create_suffixed(const char *dir, int64_t base, const char *suffix,
+                                    int64_t now_ms, char *err, size_t errlen);
+
+/* Rename the three files from the current suffix to `suffix` (Kafka's
+ * changeFileSuffixes).  The index files go first and the .log last, so a
+ * "<base>.log<suffix>" on disk implies its indexes were renamed before it.
+ * step(ud) (may be NULL) runs after each rename: crash-point tests stop
+ * the process there.  Returns 0 or -errno (files renamed so far stay). */
+int seg_change_suffix(struct segment *s, const char *suffix, void (*step)(void *ud), void *ud);
+
+/* Same for the rename to *.deleted of a segment being replaced. */
+int seg_rename_deleted_steps(struct segment *s, void (*step)(void *ud), void *ud);
+
+/* Close and unlink the files under their current names (a cleaned segment
+ * that is not swapped in). */
+void seg_discard(struct segment *s);
+
+/* fsync the three files (worker threads only: the loop uses the flusher). */
+int seg_fsync(struct segment *s);
+
+/* Set the log file's modification time (Kafka keeps the replaced segments'
+ * lastModified on a cleaned segment: retention of compact,delete logs). */
+int seg_set_mtime(struct segment *s, int64_t ms);
+
+/* Last modification time of the log file in ms (0 when unknown). */
+int64_t seg_mtime(const struct segment *s);
 /* Close files; unlink them too if renamed to .deleted. */
 void seg_close(struct segment *s, int unlink_deleted);
 

@@ -49,7 +49,8 @@ class Member:
     """One consumer polled on its own thread, recording what it owns and
     what it received (keys per partition, in order)."""
 
-    def __init__(self, group, topic, strategy, instance=None, session_ms=6000, name=""):
+    def __init__(self, group, topic, strategy, instance=None, session_ms=6000, name="",
+                 commit_each=False):
         conf = {
             "bootstrap.servers": BOOT,
             "group.id": group,
@@ -71,7 +72,9 @@ class Member:
         self.lock = threading.Lock()
         self.stop = False
         self.closed = False
-        self.commit_each = False
+        # Set before the poll thread starts: a flag set later races the first
+        # records (a loaded machine may read a whole partition before it).
+        self.commit_each = commit_each
         self.c.subscribe([topic], on_assign=self._assign, on_revoke=self._revoke)
         self.th = threading.Thread(target=self._run, daemon=True)
         self.th.start()
@@ -216,11 +219,9 @@ RESUME_GROUP = "g-resume"
 def phase_commit():
     create_topic(RESUME_TOPIC)
     produce(RESUME_TOPIC, 0, PER_PART)
-    m = Member(RESUME_GROUP, RESUME_TOPIC, "range", name="resume-1")
+    # reads 10 records per partition, committing each one synchronously
+    m = Member(RESUME_GROUP, RESUME_TOPIC, "range", name="resume-1", commit_each=True)
     t.ok(wait(lambda: partitioned([m])), "resume: one member owns all partitions")
-
-    # read 10 records per partition, committing each one synchronously
-    m.commit_each = True
 
     def ten_each():
         with m.lock:
