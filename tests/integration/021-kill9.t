@@ -12,7 +12,7 @@ is "$("$PY" "$T_CLIENTS/admin_tool.py" "$BOOTSTRAP" create k9 2)" NO_ERROR "crea
 
 ACKED=$T_TMP/acked.txt
 : >"$ACKED"
-timeout 120 "$PY" "$T_CLIENTS/acked_producer.py" "$BOOTSTRAP" k9 2 2000 "$ACKED" \
+timeout 120 "$PY" "$T_CLIENTS/acked_producer.py" "$BOOTSTRAP" k9 2 20000 "$ACKED" \
     >"$T_TMP/producer.out" 2>&1 &
 prod=$!
 
@@ -25,8 +25,8 @@ done
 n_at_kill=$(wc -l <"$ACKED")
 broker_kill9
 diag "killed the broker after $n_at_kill acknowledged records"
-[ "$n_at_kill" -ge 300 ] && [ "$n_at_kill" -lt 2000 ]
-ok $? "broker was killed mid-stream ($n_at_kill of 2000 acknowledged)"
+[ "$n_at_kill" -ge 300 ] && [ "$n_at_kill" -lt 20000 ]
+ok $? "broker was killed mid-stream ($n_at_kill of 20000 acknowledged)"
 
 # Let the producer give up (message.timeout.ms=6000) before restarting so
 # the comparison below sees a settled acknowledged set.
