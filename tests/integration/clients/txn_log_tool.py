@@ -172,6 +172,41 @@ def fetch(port, topic, isolation, version, offset=0):
     return out
 
 
+def describe_producers(port, topics):
+    """{(topic, partition): (error, message, [(pid, epoch, lastSeq, lastTs, coord, txnStart)])}"""
+    body = uvarint(len(topics) + 1)
+    for name, parts in topics:
+        body += compact_string(name) + uvarint(len(parts) + 1)
+        for p in parts:
+            body += i32(p)
+        body += uvarint(0)
+    body += uvarint(0)
+    r = call(port, 61, 0, body, flexible=True)
+    r.i32()
+    out = {}
+
+    def producer():
+        v = (r.i64(), r.i32(), r.i32(), r.i64(), r.i32(), r.i64())
+        r.tags()
+        return v
+
+    def partition(name):
+        idx, err, msg = r.i32(), r.i16(), r.compact_string()
+        prods = r.compact_array(producer)
+        r.tags()
+        out[(name, idx)] = (err, msg, prods)
+
+    def topic():
+        name = r.compact_string()
+        r.compact_array(lambda: partition(name))
+        r.tags()
+
+    r.compact_array(topic)
+    r.tags()
+    assert r.done(), "DescribeProducers response fully read"
+    return out
+
+
 def check(port, topic):
     from taplib import Tap
     t = Tap()
@@ -194,6 +229,17 @@ def check(port, topic):
         rc = fetch(port, topic, 1, v, offset=LSO)
         t.is_((rc["error"], rc["batches"], rc["aborted"]), (0, [], []),
               "Fetch v%d read_committed at the LSO: nothing yet, empty list" % v)
+    ts = 1700000000000
+    d = describe_producers(port, [(topic, [0, 5]), ("no-such-topic", [0]), ("bad/name", [1])])
+    t.is_(d[(topic, 0)], (0, None, [(1000, 0, 2, ts, 4, -1), (2000, 0, 2, ts, 4, -1),
+                                    (3000, 0, 1, ts + 1, -1, 7), (4000, 0, 0, ts, -1, -1)]),
+          "DescribeProducers: producers 1000 and 2000 ended by markers (coordinator epoch 4), "
+          "3000 with its transaction open at 7, idempotent 4000")
+    t.is_(d[(topic, 5)], (3, None, []), "DescribeProducers: unknown partition 5")
+    t.is_(d[("no-such-topic", 0)],
+          (3, "This server does not host this topic-partition.", []),
+          "DescribeProducers: unknown topic, with the error's message")
+    t.is_(d[("bad/name", 1)][0], 17, "DescribeProducers: invalid topic name")
     return t.failed
 
 
