@@ -45,6 +45,7 @@ static const struct api_entry api_table[] = {
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
     { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
+    { KP_API_DESCRIBE_PRODUCERS, 0, 0, handle_describe_producers },
     /* KIP-848.  v1 (SubscribedTopicRegex, client-generated member ids) is
      * latestVersionUnstable in the schemas this tree follows; Kafka 4.0
      * released it as stable and librdkafka >= 2.10 requires it. */

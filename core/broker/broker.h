@@ -229,6 +229,7 @@ void handle_incremental_alter_configs(struct broker *b, struct request *rq);
 void handle_delete_records(struct broker *b, struct request *rq);
 void handle_describe_cluster(struct broker *b, struct request *rq);
 void handle_init_producer_id(struct broker *b, struct request *rq);
+void handle_describe_producers(struct broker *b, struct request *rq);
 void handle_describe_log_dirs(struct broker *b, struct request *rq);
 void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
 

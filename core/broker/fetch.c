@@ -9,6 +9,7 @@
  * FETCH_SESSION_ID_NOT_FOUND, as Kafka does when its session cache is full. */
 #include "broker/broker.h"
 #include "storage/partition_log.h"
+#include "storage/txn_index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,31 @@ static const char *topic_name_of(struct broker *b, struct request *rq,
     }
     *t = broker_topic(b, ft->Topic.s);
     return ft->Topic.s;
+}
+
+/* The aborted transactions a read_committed consumer needs to drop the
+ * aborted data among the batches returned (Kafka's addAbortedTransactions). */
+static void fill_aborted(struct request *rq, struct partition_log *pl, int64_t fetch_offset,
+                         const struct plog_read_result *rr,
+                         struct kp_FetchResponse_PartitionData *pd,
+                         const struct kp_struct *part_desc)
+{
+    struct txn_aborted *ab;
+    size_t n;
+    if (plog_aborted_txns(pl, fetch_offset, rr, &ab, &n) != 0 || n == 0)
+        return;
+    pd->AbortedTransactions.items =
+        rq_items(rq, kp_sub(part_desc, "AbortedTransactions"), (int32_t)n);
+    if (!pd->AbortedTransactions.items) {
+        free(ab);
+        return;
+    }
+    pd->AbortedTransactions.count = (int32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        pd->AbortedTransactions.items[i].ProducerId = ab[i].producer_id;
+        pd->AbortedTransactions.items[i].FirstOffset = ab[i].first_offset;
+    }
+    free(ab);
 }
 
 /* Builds the response.  Returns the record bytes it holds, so the caller
@@ -93,7 +119,8 @@ static size_t fetch_build(struct broker *b, struct request *rq, struct kp_FetchR
             pd->LastStableOffset = lso;
             pd->LogStartOffset = plog_log_start_offset(pl);
             if (rq->hdr.ApiVersion >= 4) {
-                /* No transactions yet, so no aborted ones: an empty list. */
+                /* read_committed: a list (filled below when data is
+                 * returned); read_uncommitted: null, as Kafka answers. */
                 pd->AbortedTransactions.count =
                     req->IsolationLevel == ISOLATION_READ_COMMITTED ? 0 : -1;
             }
@@ -122,6 +149,8 @@ static size_t fetch_build(struct broker *b, struct request *rq, struct kp_FetchR
             pd->Records.spans = spans;
             pd->Records.nspans = rr.nspans;
             pd->Records.len = (int32_t)rr.bytes;
+            if (rq->hdr.ApiVersion >= 4 && req->IsolationLevel == ISOLATION_READ_COMMITTED)
+                fill_aborted(rq, pl, fp->FetchOffset, &rr, pd, part_desc);
             total += rr.bytes;
             remaining -= (int64_t)rr.bytes;
             if (remaining < 0)

@@ -19,6 +19,7 @@
 #include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "storage/timestamp_rules.h"
+#include "storage/txn_marker.h"
 
 #define CLEAN_MARKER ".clean-shutdown"
 #define EPOCH_FILE "leader-epoch-checkpoint"
@@ -52,6 +53,7 @@ struct partition_log {
 
     struct ckpt_file *ck_epoch, *ck_start, *ck_recovery;
     struct producer_state *ps; /* idempotent producers (producer_state.h) */
+    int64_t first_unstable;    /* first offset of the earliest ongoing transaction, -1 */
     int refs;   /* the owner + in-flight flush operations */
     int closed;
 
@@ -103,7 +105,19 @@ static struct segment *active(const struct partition_log *pl)
 int64_t plog_log_start_offset(const struct partition_log *pl) { return pl->log_start; }
 int64_t plog_log_end_offset(const struct partition_log *pl) { return active(pl)->next_offset; }
 int64_t plog_high_watermark(const struct partition_log *pl) { return pl->hw; }
-int64_t plog_last_stable_offset(const struct partition_log *pl) { return pl->hw; }
+/* Kafka's UnifiedLog.lastStableOffset: the first unstable offset (never
+ * below the log start) when it is below the high watermark. */
+int64_t plog_last_stable_offset(const struct partition_log *pl)
+{
+    int64_t fu = pl->first_unstable;
+    if (fu < 0)
+        return pl->hw;
+    if (fu < pl->log_start)
+        fu = pl->log_start;
+    return fu < pl->hw ? fu : pl->hw;
+}
+
+int64_t plog_first_unstable_offset(const struct partition_log *pl) { return pl->first_unstable; }
 struct producer_state *plog_producer_state(struct partition_log *pl) { return pl->ps; }
 int plog_segment_count(const struct partition_log *pl) { return (int)pl->nsegs; }
 int64_t plog_segment_base(const struct partition_log *pl, int i) { return pl->segs[i]->base_offset; }
@@ -392,7 +406,7 @@ static void recover_swaps(const char *dir, int64_t *lo, int64_t *hi)
         if (name_base(e->d_name) < 0 ||
             !(ends_with(e->d_name, ".cleaned") || ends_with(e->d_name, ".swap") ||
               ends_with(e->d_name, ".log") || ends_with(e->d_name, ".index") ||
-              ends_with(e->d_name, ".timeindex")))
+              ends_with(e->d_name, ".timeindex") || ends_with(e->d_name, ".txnindex")))
             continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 32;
@@ -527,6 +541,43 @@ static void close_all(struct partition_log *pl)
     pl->ck_epoch = pl->ck_start = pl->ck_recovery = NULL;
 }
 
+/* Index of the segment holding offset: the last one with base <= offset. */
+static size_t seg_for(const struct partition_log *pl, int64_t offset)
+{
+    size_t lo = 0, hi = pl->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pl->segs[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : 0;
+}
+
+/* Record an aborted transaction in the index of the segment holding its
+ * marker (Kafka's LogSegment.updateTxnIndex). */
+static int index_aborted(struct partition_log *pl, const struct pstate_completed *c, int64_t lso)
+{
+    if (!c->abort)
+        return 0;
+    struct txn_aborted e = { c->producer_id, c->first_offset, c->last_offset, lso };
+    struct segment *s = pl->segs[seg_for(pl, c->last_offset)];
+    int rc = seg_txn_append(s, &e);
+    if (rc && rc != -ENOMEM)
+        io_error(pl, rc, "writing the transaction index of");
+    return rc;
+}
+
+/* pstate_load's callback: only segments being rebuilt get entries (the
+ * others' .txnindex files already have them). */
+static void rebuild_txn_index(void *ud, const struct pstate_completed *c, int64_t lso)
+{
+    struct partition_log *pl = (struct partition_log *)ud;
+    if (c->abort && pl->segs[seg_for(pl, c->last_offset)]->txn_rebuild)
+        index_aborted(pl, c, lso);
+}
+
 struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, struct flusher *fl,
                                 int64_t now_ms, char *err, size_t errlen)
 {
@@ -601,8 +652,8 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
             /* Corruption in the middle: later segments cannot follow it. */
             for (size_t j = i + 1; j < nb; j++) {
                 char p[4096];
-                static const char *exts[3] = { ".log", ".index", ".timeindex" };
-                for (int k = 0; k < 3; k++) {
+                static const char *exts[4] = { ".log", ".index", ".timeindex", ".txnindex" };
+                for (int k = 0; k < 4; k++) {
                     snprintf(p, sizeof p, "%s/%020" PRId64 "%s", dir, bases[j], exts[k]);
                     unlink(p);
                 }
@@ -631,14 +682,24 @@ struct partition_log *plog_open(const char *dir, const struct plog_config *cfg, 
     load_epochs(pl);
     if (trim_epochs(pl, leo, ls))
         write_epochs(pl, NULL);
-    /* Producer state: newest snapshot, then the batches after it. */
+    /* Producer state: newest snapshot, then the batches after it; the
+     * replay also refills the aborted-transaction indexes of recovered
+     * segments (Kafka's LogSegment.recover with the producer state). */
     pl->ps = pstate_new();
     if (!pl->ps) {
         seterr(err, errlen, "out of memory");
         goto fail;
     }
-    if (pstate_load(pl->ps, dir, pl->segs, pl->nsegs, ls, leo, clean, err, errlen) != 0)
+    int64_t rebuild_from = INT64_MAX;
+    for (size_t i = 0; i < pl->nsegs && rebuild_from == INT64_MAX; i++)
+        if (pl->segs[i]->txn_rebuild)
+            rebuild_from = pl->segs[i]->base_offset;
+    if (pstate_load(pl->ps, dir, pl->segs, pl->nsegs, ls, leo, clean, rebuild_from,
+                    rebuild_txn_index, pl, err, errlen) != 0)
         goto fail;
+    for (size_t i = 0; i < pl->nsegs; i++)
+        pl->segs[i]->txn_rebuild = 0;
+    pl->first_unstable = pstate_first_unstable(pl->ps, -1);
     return pl;
 
 fail:
@@ -686,7 +747,7 @@ static void flush_op_cb(void *ud, int err)
 
 int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *ud)
 {
-    int fds[3 * 64 + 2];
+    int fds[4 * 64 + 2];
     size_t nfds = 0;
     int64_t upto = active(pl)->next_offset;
     int dirfd = -1;
@@ -717,7 +778,7 @@ int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *
     for (;;) {
         /* Gather in chunks so any number of dirty segments works. */
         nfds = 0;
-        for (; i < pl->nsegs && nfds + 3 <= sizeof fds / sizeof fds[0] - 2; i++) {
+        for (; i < pl->nsegs && nfds + 4 <= sizeof fds / sizeof fds[0] - 2; i++) {
             struct segment *s = pl->segs[i];
             if (!s->dirty)
                 continue;
@@ -725,6 +786,8 @@ int plog_flush(struct partition_log *pl, void (*done)(void *ud, int err), void *
             fds[nfds++] = s->log_fd;
             fds[nfds++] = s->idx_fd;
             fds[nfds++] = s->tidx_fd;
+            if (s->txn_fd >= 0)
+                fds[nfds++] = s->txn_fd;
         }
         if (i >= pl->nsegs && dirfd >= 0) {
             fds[nfds++] = dirfd;
@@ -960,6 +1023,29 @@ int plog_append(struct partition_log *pl, uint8_t *records, size_t len, int32_t 
     return plog_append_ex(pl, records, len, leader_epoch, now_ms, dec, dec_ctx, 0, res);
 }
 
+int plog_append_txn_marker(struct partition_log *pl, int64_t producer_id, int16_t producer_epoch,
+                           int32_t coordinator_epoch, bool commit, int64_t now_ms,
+                           int64_t *offset_out)
+{
+    if (offset_out)
+        *offset_out = -1;
+    if (producer_id < 0)
+        return KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+    size_t len;
+    uint8_t *batch = txn_marker_build(producer_id, producer_epoch, coordinator_epoch,
+                                      commit ? TXN_MARKER_COMMIT : TXN_MARKER_ABORT, now_ms, &len);
+    if (!batch)
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
+    int32_t epoch = pl->nepochs ? pl->epochs[pl->nepochs - 1].epoch : 0;
+    struct plog_append_result res;
+    int rc = plog_append_ex(pl, batch, len, epoch, now_ms, pl->dec, pl->dec_ctx,
+                            PLOG_APPEND_ALLOW_CONTROL, &res);
+    free(batch);
+    if (rc == 0 && offset_out)
+        *offset_out = res.base_offset;
+    return rc;
+}
+
 /* "<topic>-<partition>", as Kafka names the partition in its messages. */
 static const char *tp_name(const struct partition_log *pl)
 {
@@ -1140,7 +1226,15 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     }
     pl->hw = a->next_offset;
     pstate_commit(pl->ps, &ptx, a->next_offset);
+    /* Markers: aborted transactions go to the index with the LSO that
+     * follows them (UnifiedLog.append's completedTxns loop). */
+    for (size_t i = 0; i < ptx.ndone; i++)
+        index_aborted(pl, &ptx.done[i],
+                      pstate_completed_lso(pl->ps, &ptx.done[i], ptx.done + i + 1,
+                                           ptx.ndone - i - 1));
     pstate_txn_free(&ptx);
+    if (any_pid && (pl->first_unstable >= 0 || pstate_ongoing(pl->ps)))
+        pl->first_unstable = pstate_first_unstable(pl->ps, -1);
 
     if (leader_epoch >= 0 &&
         (pl->nepochs == 0 || leader_epoch > pl->epochs[pl->nepochs - 1].epoch)) {
@@ -1158,20 +1252,6 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
 }
 
 /* ---- read ------------------------------------------------------------- */
-
-/* Index of the segment holding offset: the last one with base <= offset. */
-static size_t seg_for(const struct partition_log *pl, int64_t offset)
-{
-    size_t lo = 0, hi = pl->nsegs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (pl->segs[mid]->base_offset <= offset)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo ? lo - 1 : 0;
-}
 
 int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
               int64_t max_offset_exclusive, struct plog_read_result *out)
@@ -1241,6 +1321,64 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
         }
     }
     return 0;
+}
+
+/* ---- aborted transactions ------------------------------------------- */
+
+/* LogSegment.fetchUpperBoundOffset: the offset of the first index entry
+ * whose position >= pos, or -1. */
+static int64_t index_upper_bound(const struct segment *s, uint64_t pos)
+{
+    size_t lo = 0, hi = s->nidx;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->idx[mid].pos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nidx ? s->base_offset + s->idx[lo].rel : -1;
+}
+
+int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
+                      const struct plog_read_result *rr, struct txn_aborted **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (rr->nspans == 0)
+        return 0;
+    /* The segment of the last span and where the data read ends in it. */
+    size_t last = pl->nsegs;
+    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++)
+        if (pl->segs[i]->log_fd == rr->spans[rr->nspans - 1].fd)
+            last = i;
+    if (last == pl->nsegs)
+        return 0;
+    const struct segment *ls = pl->segs[last];
+    uint64_t end = (uint64_t)rr->spans[rr->nspans - 1].off + rr->spans[rr->nspans - 1].len;
+    int64_t upper = index_upper_bound(ls, end);
+    if (upper < 0)
+        upper = last + 1 < pl->nsegs ? pl->segs[last + 1]->base_offset : active(pl)->next_offset;
+    size_t cap = 0;
+    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++) {
+        const struct segment *s = pl->segs[i];
+        int rc = txn_index_collect(s->txn, s->ntxn, fetch_offset, upper, out, n, &cap);
+        if (rc < 0) {
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return -ENOMEM;
+        }
+        if (rc == 1)
+            break;
+    }
+    return 0;
+}
+
+const struct txn_aborted *plog_segment_aborted(const struct partition_log *pl, int i, size_t *n)
+{
+    *n = pl->segs[i]->ntxn;
+    return pl->segs[i]->txn;
 }
 
 /* ---- timestamps ------------------------------------------------------- */
@@ -1473,7 +1611,8 @@ void plog_close(struct partition_log *pl)
         struct segment *s = pl->segs[i];
         if (!s->dirty)
             continue;
-        if (fsync(s->log_fd) || fsync(s->idx_fd) || fsync(s->tidx_fd))
+        if (fsync(s->log_fd) || fsync(s->idx_fd) || fsync(s->tidx_fd) ||
+            (s->txn_fd >= 0 && fsync(s->txn_fd)))
             err = errno;
         s->dirty = 0;
     }

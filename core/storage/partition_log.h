@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "storage/record_batch.h"
+#include "storage/txn_index.h"
 
 struct flusher;
 struct partition_log;
@@ -131,6 +132,25 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
                    int64_t now_ms, rb_decompress_fn dec, void *dec_ctx, unsigned flags,
                    struct plog_append_result *res);
 
+/* Appends a transaction marker: a control batch (attributes: transactional + control,
+ * one record with key {version 0, type 0=ABORT/1=COMMIT} and value {version 0,
+ * coordinator_epoch}, Kafka's EndTransactionMarker format) for producer_id/producer_epoch.
+ * Ends that producer's ongoing transaction on this partition (if any): the last stable
+ * offset advances; an ABORT adds an entry to the aborted-transaction index.
+ * Returns 0 or a Kafka error code (e.g. INVALID_PRODUCER_EPOCH when producer_epoch is older
+ * than the partition's current epoch for that producer). *offset_out = marker offset.
+ * Durability: like plog_append (flush settings); callers needing fsync use plog_flush.
+ *
+ * Other errors: TRANSACTION_COORDINATOR_FENCED when coordinator_epoch is
+ * older than the one of the producer's last marker (Kafka's
+ * checkCoordinatorEpoch), KAFKA_STORAGE_ERROR on I/O failure.  A marker for
+ * a producer without an ongoing transaction is written too (Kafka does)
+ * but changes neither the LSO nor the index.  The LSO may move: the caller
+ * wakes fetch long-polls (broker_fetch_wake) as after a produce. */
+int plog_append_txn_marker(struct partition_log *pl, int64_t producer_id,
+                           int16_t producer_epoch, int32_t coordinator_epoch, bool commit,
+                           int64_t now_ms, int64_t *offset_out);
+
 /* Kafka's per-record RecordErrors for a batch refused with INVALID_TIMESTAMP:
  * fn(ud, index of the record in the batch, Kafka's message) for each
  * offending record, under the log's current timestamp rules.  Returns the
@@ -166,8 +186,25 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
 int64_t plog_log_start_offset(const struct partition_log *pl);
 int64_t plog_log_end_offset(const struct partition_log *pl);
 int64_t plog_high_watermark(const struct partition_log *pl);
-/* == high watermark until transactions exist; the hook for them. */
+/* Kafka's LSO: min(high watermark, first unstable offset), the first
+ * unstable offset being the first offset of the earliest ongoing
+ * transaction (never below the log start). */
 int64_t plog_last_stable_offset(const struct partition_log *pl);
+/* First offset of the earliest ongoing transaction, -1 when none. */
+int64_t plog_first_unstable_offset(const struct partition_log *pl);
+
+/* The AbortedTransactions of a read_committed Fetch that read `rr` from
+ * fetch_offset: Kafka's LocalLog.addAbortedTransactions — the upper bound
+ * is the offset of the first offset-index entry at or after the end of the
+ * data read in its last segment (else the next segment's base, else the
+ * log end), and each segment's index from the fetch offset's one on
+ * contributes the entries with lastOffset >= fetch_offset and firstOffset
+ * < upper bound until one's lastStableOffset reaches the bound.  *out is
+ * malloc'd (NULL when none).  Returns 0 or -ENOMEM. */
+int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
+                      const struct plog_read_result *rr, struct txn_aborted **out, size_t *n);
+/* All aborted-transaction entries of segment i (tests, tools, cleaner). */
+const struct txn_aborted *plog_segment_aborted(const struct partition_log *pl, int i, size_t *n);
 
 /* First offset >= log start whose record timestamp >= ts (time index, then a
  * scan); *offset = *timestamp = -1 when none.  Returns 0 or a Kafka code. */

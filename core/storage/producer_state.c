@@ -17,6 +17,7 @@
 #include "storage/checkpoint.h"
 #include "storage/record_batch.h"
 #include "storage/segment.h"
+#include "storage/txn_marker.h"
 #include "util/crc32c.h"
 
 #define EMPTY_PID (-1) /* producer ids are >= 0; -1 marks a free slot */
@@ -27,8 +28,12 @@ struct producer_state {
     struct pstate_entry *slots;
     size_t cap; /* power of two, or 0 */
     size_t count;
+    size_t ongoing; /* entries with txn_first_offset >= 0 */
     int64_t map_end;
 };
+
+/* Where an append comes from (Kafka's AppendOrigin). */
+enum origin { ORIGIN_COORDINATOR = 0, ORIGIN_CLIENT = 1, ORIGIN_REPLICATION = 2 };
 
 /* ---- sequences -------------------------------------------------------- */
 
@@ -200,6 +205,34 @@ static void clear(struct producer_state *ps)
     for (size_t i = 0; i < ps->cap; i++)
         ps->slots[i].producer_id = EMPTY_PID;
     ps->count = 0;
+    ps->ongoing = 0;
+}
+
+size_t pstate_ongoing(const struct producer_state *ps) { return ps->ongoing; }
+
+int64_t pstate_first_unstable(const struct producer_state *ps, int64_t exclude_pid)
+{
+    int64_t first = -1;
+    if (!ps->ongoing)
+        return -1;
+    for (size_t i = 0; i < ps->cap; i++) {
+        const struct pstate_entry *e = &ps->slots[i];
+        if (e->producer_id != EMPTY_PID && e->producer_id != exclude_pid &&
+            e->txn_first_offset >= 0 && (first < 0 || e->txn_first_offset < first))
+            first = e->txn_first_offset;
+    }
+    return first;
+}
+
+int64_t pstate_completed_lso(const struct producer_state *ps, const struct pstate_completed *c,
+                             const struct pstate_completed *later, size_t nlater)
+{
+    int64_t first = pstate_first_unstable(ps, c->producer_id);
+    for (size_t i = 0; i < nlater; i++)
+        if (later[i].producer_id != c->producer_id &&
+            (first < 0 || later[i].first_offset < first))
+            first = later[i].first_offset;
+    return first >= 0 ? first : c->last_offset + 1;
 }
 
 size_t pstate_remove_expired(struct producer_state *ps, int64_t now_ms, int64_t expiration_ms)
@@ -227,13 +260,35 @@ void pstate_txn_init(struct pstate_txn *tx)
     tx->v = &tx->one;
     tx->n = 0;
     tx->cap = 1;
+    tx->done = &tx->done_one;
+    tx->ndone = 0;
+    tx->done_cap = 1;
 }
 
 void pstate_txn_free(struct pstate_txn *tx)
 {
     if (tx->v != &tx->one)
         free(tx->v);
+    if (tx->done != &tx->done_one)
+        free(tx->done);
     pstate_txn_init(tx);
+}
+
+static int push_done(struct pstate_txn *tx, const struct pstate_completed *c)
+{
+    if (tx->ndone == tx->done_cap) {
+        size_t nc = tx->done_cap * 4;
+        struct pstate_completed *n = (struct pstate_completed *)malloc(nc * sizeof *n);
+        if (!n)
+            return -1;
+        memcpy(n, tx->done, tx->ndone * sizeof *n);
+        if (tx->done != &tx->done_one)
+            free(tx->done);
+        tx->done = n;
+        tx->done_cap = nc;
+    }
+    tx->done[tx->ndone++] = *c;
+    return 0;
 }
 
 static struct pstate_staged *staged_for(const struct producer_state *ps, struct pstate_txn *tx,
@@ -285,9 +340,49 @@ static int fail(char *msg, size_t msglen, int code, const char *fmt, ...)
     return code;
 }
 
+/* ProducerAppendInfo.appendEndTxnMarker: size bytes of the control batch
+ * at h (the caller made sure the whole batch is there). */
+static int stage_marker(struct pstate_staged *s, struct pstate_txn *tx, const uint8_t *h,
+                        size_t size, int64_t offset, int64_t ts, enum origin origin, char *msg,
+                        size_t msglen)
+{
+    struct pstate_entry *u = &s->upd;
+    int16_t epoch = rb_get_i16(h + RB_OFF_PRODUCER_EPOCH);
+    int64_t pid = u->producer_id;
+    int type = 0;
+    int32_t coord = -1;
+    int got = txn_marker_read_batch(h, size, NULL, NULL, &type, &coord);
+    if (got < 0 && origin != ORIGIN_REPLICATION)
+        return fail(msg, msglen, -got, "invalid transaction marker of producer %" PRId64
+                    " at offset %" PRId64, pid, offset);
+    if (got <= 0)
+        return 0; /* emptied by the cleaner: its transaction is gone from the log */
+    if (epoch < u->epoch && origin != ORIGIN_REPLICATION)
+        return fail(msg, msglen, KP_ERR_INVALID_PRODUCER_EPOCH,
+                    "epoch of producer %" PRId64 " at offset %" PRId64 " is %d, which is "
+                    "smaller than the last seen epoch %d",
+                    pid, offset, epoch, u->epoch);
+    if (u->coordinator_epoch > coord && origin != ORIGIN_REPLICATION)
+        return fail(msg, msglen, KP_ERR_TRANSACTION_COORDINATOR_FENCED,
+                    "Invalid coordinator epoch for producerId %" PRId64 " at offset %" PRId64
+                    ": %d (zombie), %d (current)",
+                    pid, offset, coord, u->coordinator_epoch);
+    if (u->txn_first_offset >= 0) {
+        struct pstate_completed c = { pid, u->txn_first_offset, offset, type == TXN_MARKER_ABORT };
+        if (push_done(tx, &c) != 0)
+            return fail(msg, msglen, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory");
+    }
+    entry_set_epoch(u, epoch);
+    u->coordinator_epoch = coord;
+    u->txn_first_offset = -1;
+    u->last_timestamp = ts;
+    return 0;
+}
+
 /* ProducerAppendInfo.appendDataBatch / appendEndTxnMarker for one batch. */
-static int stage_batch(struct pstate_staged *s, const uint8_t *h, int64_t first_offset,
-                       int64_t ts, int client, char *msg, size_t msglen)
+static int stage_batch(struct pstate_staged *s, struct pstate_txn *tx, const uint8_t *h,
+                       size_t size, int64_t first_offset, int64_t ts, enum origin origin,
+                       char *msg, size_t msglen)
 {
     struct pstate_entry *u = &s->upd;
     int16_t epoch = rb_get_i16(h + RB_OFF_PRODUCER_EPOCH);
@@ -296,6 +391,8 @@ static int stage_batch(struct pstate_staged *s, const uint8_t *h, int64_t first_
     int32_t first_seq = rb_get_i32(h + RB_OFF_BASE_SEQUENCE);
     int64_t pid = u->producer_id;
 
+    if (attrs & RB_ATTR_CONTROL)
+        return stage_marker(s, tx, h, size, first_offset, ts, origin, msg, msglen);
     /* checkProducerEpoch: since Kafka 2.7 a stale epoch is
      * INVALID_PRODUCER_EPOCH (not PRODUCER_FENCED) in Produce responses. */
     if (epoch < u->epoch)
@@ -303,14 +400,7 @@ static int stage_batch(struct pstate_staged *s, const uint8_t *h, int64_t first_
                     "epoch of producer %" PRId64 " at offset %" PRId64 " is %d, which is "
                     "smaller than the last seen epoch %d",
                     pid, first_offset, epoch, u->epoch);
-    if (attrs & RB_ATTR_CONTROL) {
-        /* A transaction marker ends the producer's transaction. */
-        entry_set_epoch(u, epoch);
-        u->txn_first_offset = -1;
-        u->last_timestamp = ts;
-        return 0;
-    }
-    if (client) {
+    if (origin == ORIGIN_CLIENT) {
         if (epoch != u->epoch) {
             if (first_seq != 0 && u->epoch != -1)
                 return fail(msg, msglen, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -391,7 +481,8 @@ int pstate_check_append(const struct producer_state *ps, struct pstate_txn *tx,
             struct pstate_staged *s = staged_for(ps, tx, pid);
             if (!s)
                 return fail(msg, msglen, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory");
-            int rc = stage_batch(s, h, offset, batch_ts[i], client, msg, msglen);
+            int rc = stage_batch(s, tx, h, size, offset, batch_ts[i],
+                                 client ? ORIGIN_CLIENT : ORIGIN_COORDINATOR, msg, msglen);
             if (rc)
                 return rc;
         }
@@ -404,12 +495,14 @@ int pstate_check_append(const struct producer_state *ps, struct pstate_txn *tx,
 }
 
 /* ProducerStateEntry.update(nextEntry). */
-static void apply_update(struct pstate_entry *e, const struct pstate_entry *u)
+static void apply_update(struct producer_state *ps, struct pstate_entry *e,
+                         const struct pstate_entry *u)
 {
     entry_set_epoch(e, u->epoch);
     for (int i = 0; i < u->nbatches; i++)
         entry_add_batch_meta(e, &u->b[i]);
     e->coordinator_epoch = u->coordinator_epoch;
+    ps->ongoing += (size_t)(u->txn_first_offset >= 0) - (size_t)(e->txn_first_offset >= 0);
     e->txn_first_offset = u->txn_first_offset;
     e->last_timestamp = u->last_timestamp;
 }
@@ -419,14 +512,15 @@ void pstate_commit(struct producer_state *ps, struct pstate_txn *tx, int64_t end
     for (size_t i = 0; i < tx->n; i++) {
         struct pstate_entry *e = find_or_add(ps, tx->v[i].upd.producer_id);
         if (e)
-            apply_update(e, &tx->v[i].upd);
+            apply_update(ps, e, &tx->v[i].upd);
     }
     tx->n = 0;
     if (end > ps->map_end)
         ps->map_end = end;
 }
 
-void pstate_replay_batch(struct producer_state *ps, const uint8_t *h)
+void pstate_replay_batch(struct producer_state *ps, const uint8_t *h, size_t avail,
+                         pstate_completed_fn cb, void *ud)
 {
     int64_t base = rb_get_i64(h + RB_OFF_BASE_OFFSET);
     int64_t last = base + rb_get_i32(h + RB_OFF_LAST_OFFSET_DELTA);
@@ -451,8 +545,17 @@ void pstate_replay_batch(struct producer_state *ps, const uint8_t *h)
     int16_t epoch = rb_get_i16(h + RB_OFF_PRODUCER_EPOCH);
     if (epoch < s.upd.epoch)
         s.upd.epoch = epoch; /* Kafka only warns on replication; keep the log's order */
-    stage_batch(&s, h, base, rb_get_i64(h + RB_OFF_MAX_TIMESTAMP), 0, NULL, 0);
-    apply_update(e, &s.upd);
+    size_t size = rb_batch_size(h, avail);
+    if (size > avail)
+        size = RB_HEADER_SIZE; /* not all there: an unreadable marker counts as empty */
+    struct pstate_txn tx;
+    pstate_txn_init(&tx);
+    stage_batch(&s, &tx, h, size, base, rb_get_i64(h + RB_OFF_MAX_TIMESTAMP), ORIGIN_REPLICATION,
+                NULL, 0);
+    if (tx.ndone && cb)
+        cb(ud, &tx.done[0], pstate_completed_lso(ps, &tx.done[0], NULL, 0));
+    pstate_txn_free(&tx);
+    apply_update(ps, e, &s.upd);
 }
 
 /* ---- snapshot format -------------------------------------------------- */
@@ -585,6 +688,9 @@ int pstate_snapshot_decode(struct producer_state *ps, const uint8_t *buf, size_t
         e->coordinator_epoch = coord;
         e->txn_first_offset = txn >= 0 ? txn : -1;
     }
+    for (size_t i = 0; i < ps->cap; i++)
+        if (ps->slots[i].producer_id != EMPTY_PID && ps->slots[i].txn_first_offset >= 0)
+            ps->ongoing++;
     return 0;
 }
 
@@ -698,7 +804,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 /* Replay the batch headers of segment s from the first batch whose last
  * offset >= from, reading in large chunks (recovery reads whole tails). */
 static int replay_segment(struct producer_state *ps, const struct segment *s, int64_t from,
-                          uint8_t *buf, size_t bufsize)
+                          uint8_t *buf, size_t bufsize, pstate_completed_fn cb, void *ud)
 {
     struct seg_batch first;
     int rc = seg_find_batch(s, from, &first);
@@ -722,15 +828,21 @@ static int replay_segment(struct producer_state *ps, const struct segment *s, in
         size_t size = rb_batch_size(h, RB_HEADER_SIZE);
         if (size < RB_HEADER_SIZE)
             return -EIO; /* recovery validated the log: the file changed */
+        if ((rb_get_i16(h + RB_OFF_ATTRIBUTES) & RB_ATTR_CONTROL) &&
+            pos + size > chunk_pos + chunk_len && size <= bufsize && chunk_pos != pos) {
+            chunk_len = 0; /* a marker is read whole: refill from its start */
+            continue;
+        }
         if (rb_get_i64(h + RB_OFF_BASE_OFFSET) + rb_get_i32(h + RB_OFF_LAST_OFFSET_DELTA) >= from)
-            pstate_replay_batch(ps, h);
+            pstate_replay_batch(ps, h, (size_t)(chunk_pos + chunk_len - pos), cb, ud);
         pos += size;
     }
     return 0;
 }
 
 int pstate_load(struct producer_state *ps, const char *dir, struct segment *const *segs,
-                size_t nsegs, int64_t log_start, int64_t log_end, int clean, char *err,
+                size_t nsegs, int64_t log_start, int64_t log_end, int clean,
+                int64_t rebuild_from, pstate_completed_fn cb, void *ud, char *err,
                 size_t errlen)
 {
     clear(ps);
@@ -750,7 +862,7 @@ int pstate_load(struct producer_state *ps, const char *dir, struct segment *cons
         for (size_t k = 0; k < nsegs && !at_base; k++)
             at_base = segs[k]->base_offset == snaps[i];
         int newest_stray = !at_base && snaps[i] > max_base && i + 1 == nsnaps;
-        if (snaps[i] > log_end || (!at_base && !newest_stray)) {
+        if (snaps[i] > log_end || snaps[i] > rebuild_from || (!at_base && !newest_stray)) {
             pstate_snapshot_delete(dir, snaps[i]);
             continue;
         }
@@ -777,7 +889,7 @@ int pstate_load(struct producer_state *ps, const char *dir, struct segment *cons
     if (!loaded) {
         clear(ps);
         ps->map_end = log_start;
-        if (clean && !had_snapshots) {
+        if (clean && !had_snapshots && rebuild_from == INT64_MAX) {
             ps->map_end = log_end;
             return 0;
         }
@@ -792,7 +904,7 @@ int pstate_load(struct producer_state *ps, const char *dir, struct segment *cons
     for (size_t i = 0; i < nsegs && rc == 0; i++) {
         if (segs[i]->next_offset <= from)
             continue;
-        rc = replay_segment(ps, segs[i], from, buf, bufsize);
+        rc = replay_segment(ps, segs[i], from, buf, bufsize, cb, ud);
     }
     free(buf);
     if (rc < 0)

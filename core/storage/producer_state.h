@@ -96,6 +96,15 @@ struct pstate_staged {
     int32_t cur_last_seq; /* -1 when it has no batches */
 };
 
+/* A transaction ended by a marker (Kafka's CompletedTxn): first offset of
+ * its data, last_offset = the marker's offset. */
+struct pstate_completed {
+    int64_t producer_id;
+    int64_t first_offset;
+    int64_t last_offset;
+    int abort;
+};
+
 /* The entries an append changes, staged until the write succeeded.  Holds
  * one producer inline so the common single-batch append does not
  * allocate; do not copy an initialised txn. */
@@ -103,6 +112,11 @@ struct pstate_txn {
     struct pstate_staged *v;
     size_t n, cap;
     struct pstate_staged one;
+    /* Transactions the append's markers end, in offset order (only
+     * non-empty ones, like Kafka: an empty transaction has no index entry). */
+    struct pstate_completed *done;
+    size_t ndone, done_cap;
+    struct pstate_completed done_one;
 };
 void pstate_txn_init(struct pstate_txn *tx);
 void pstate_txn_free(struct pstate_txn *tx);
@@ -111,7 +125,10 @@ void pstate_txn_free(struct pstate_txn *tx);
  * order.  first_offset is the offset the first batch will get; batch_ts[i]
  * the maxTimestamp batch i will be stored with.  client=1 is a producer's
  * append (duplicate detection and sequence checks); client=0 a broker
- * write (only the epoch is checked, like Kafka's coordinator origin).
+ * write (only the epoch is checked, like Kafka's coordinator origin, and
+ * a marker's coordinator epoch: TRANSACTION_COORDINATOR_FENCED when older
+ * than the producer's).  A transactional batch starts the producer's
+ * transaction at its first offset; a marker ends it (tx->done).
  * Returns 0 (changes staged in tx), PSTATE_DUPLICATE (*dup: the stored
  * batch; nothing staged) or a Kafka error code with detail in msg. */
 int pstate_check_append(const struct producer_state *ps, struct pstate_txn *tx,
@@ -121,9 +138,28 @@ int pstate_check_append(const struct producer_state *ps, struct pstate_txn *tx,
 /* The write succeeded: apply the staged changes; end is the new log end. */
 void pstate_commit(struct producer_state *ps, struct pstate_txn *tx, int64_t end);
 
+/* Earliest first offset of an ongoing transaction of a producer other than
+ * exclude_pid (-1: none excluded), or -1 when there is none. */
+int64_t pstate_first_unstable(const struct producer_state *ps, int64_t exclude_pid);
+/* Number of producers with an ongoing transaction. */
+size_t pstate_ongoing(const struct producer_state *ps);
+
+/* Kafka's lastStableOffset(completedTxn) once the marker is applied: the
+ * first offset of the earliest other ongoing transaction (also counting
+ * later transactions of `later`, ended further on in the same append),
+ * else the marker's offset + 1. */
+int64_t pstate_completed_lso(const struct producer_state *ps, const struct pstate_completed *c,
+                             const struct pstate_completed *later, size_t nlater);
+
+/* Called for every non-empty transaction a replayed marker ends (before
+ * the state forgets it), with Kafka's lastStableOffset for the index. */
+typedef void (*pstate_completed_fn)(void *ud, const struct pstate_completed *c, int64_t lso);
+
 /* Recovery: apply one stored batch without checks (Kafka's replication
- * origin).  Only the header (61 bytes) is read. */
-void pstate_replay_batch(struct producer_state *ps, const uint8_t *header);
+ * origin).  The header (61 bytes) is read, and for a control batch the
+ * whole batch (avail must cover it, else it counts as an empty marker). */
+void pstate_replay_batch(struct producer_state *ps, const uint8_t *batch, size_t avail,
+                         pstate_completed_fn cb, void *ud);
 
 /* Drop producers idle for expiration_ms (Kafka's removeExpiredProducers:
  * now - lastTimestamp >= producer.id.expiration.ms, no ongoing transaction).
@@ -152,9 +188,15 @@ void pstate_snapshot_delete(const char *dir, int64_t offset);
  * replay the batches from it (or from the log start when there is none)
  * to log_end.  After a clean shutdown with no snapshot at all the log is
  * not scanned (Kafka's upgrade shortcut: such a log predates idempotence).
- * segs: the open segments in offset order.  Returns 0 or -1 with err. */
+ * rebuild_from (INT64_MAX: none): the base of the first segment whose
+ * aborted-transaction index must be rebuilt; snapshots above it are
+ * dropped (Kafka's recoverSegment reloads state at the segment base) so the
+ * replay passes every such segment, and cb gets each completed
+ * transaction replayed.  segs: the open segments in offset order.
+ * Returns 0 or -1 with err. */
 int pstate_load(struct producer_state *ps, const char *dir, struct segment *const *segs,
-                size_t nsegs, int64_t log_start, int64_t log_end, int clean, char *err,
+                size_t nsegs, int64_t log_start, int64_t log_end, int clean,
+                int64_t rebuild_from, pstate_completed_fn cb, void *ud, char *err,
                 size_t errlen);
 
 #endif

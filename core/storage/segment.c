@@ -83,7 +83,7 @@ static struct segment *seg_alloc(const char *dir, int64_t base, int64_t now_ms)
     snprintf(s->path, n, "%s/%020" PRId64, dir, base);
     s->base_offset = base;
     s->next_offset = base;
-    s->log_fd = s->idx_fd = s->tidx_fd = -1;
+    s->log_fd = s->idx_fd = s->tidx_fd = s->txn_fd = -1;
     s->max_ts = -1;
     s->offset_of_max_ts = -1;
     s->first_batch_ts = -1;
@@ -114,6 +114,7 @@ static int open_files(struct segment *s, int flags, char *err, size_t errlen)
 
 static void free_mem(struct segment *s)
 {
+    free(s->txn);
     free(s->idx);
     free(s->tidx);
     free(s->path);
@@ -124,13 +125,13 @@ void seg_close(struct segment *s, int unlink_deleted)
 {
     if (!s)
         return;
-    int *fds[3] = { &s->log_fd, &s->idx_fd, &s->tidx_fd };
-    for (int i = 0; i < 3; i++)
+    int *fds[4] = { &s->log_fd, &s->idx_fd, &s->tidx_fd, &s->txn_fd };
+    for (int i = 0; i < 4; i++)
         if (*fds[i] >= 0)
             close(*fds[i]);
     if (unlink_deleted && s->delete_at_ms >= 0) {
-        static const char *exts[3] = { ".log", ".index", ".timeindex" };
-        for (int i = 0; i < 3; i++) {
+        static const char *exts[4] = { ".log", ".index", ".timeindex", ".txnindex" };
+        for (int i = 0; i < 4; i++) {
             char *p = seg_file(s, exts[i], 1);
             if (p)
                 unlink(p);
@@ -138,6 +139,16 @@ void seg_close(struct segment *s, int unlink_deleted)
         }
     }
     free_mem(s);
+}
+
+/* A new segment starts without aborted transactions: a leftover file of
+ * that name goes (Kafka's roll deletes existing index files too). */
+static void drop_stale_txnindex(struct segment *s)
+{
+    char *p = seg_file(s, ".txnindex", 0);
+    if (p)
+        unlink(p);
+    free(p);
 }
 
 struct segment *seg_create(const char *dir, int64_t base, int64_t now_ms, char *err, size_t errlen)
@@ -151,6 +162,7 @@ struct segment *seg_create(const char *dir, int64_t base, int64_t now_ms, char *
         seg_close(s, 0);
         return NULL;
     }
+    drop_stale_txnindex(s);
     s->dirty = 1; /* new files: their directory entries need a flush */
     return s;
 }
@@ -382,12 +394,14 @@ int64_t seg_largest_timestamp(const struct segment *s)
 static int rename_files(struct segment *s, const char *to_suffix, int to_deleted,
                         void (*step)(void *ud), void *ud)
 {
-    static const char *exts[3] = { ".index", ".timeindex", ".log" };
+    static const char *exts[4] = { ".index", ".timeindex", ".txnindex", ".log" };
     char old_suffix[sizeof s->suffix];
     snprintf(old_suffix, sizeof old_suffix, "%s", s->suffix);
     int from_deleted = s->delete_at_ms >= 0;
     int rc = 0;
-    for (int i = 0; i < 3 && rc == 0; i++) {
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        if (i == 2 && s->txn_fd < 0)
+            continue; /* no .txnindex (and no crash-point step for it) */
         char *from = seg_file(s, exts[i], from_deleted);
         snprintf(s->suffix, sizeof s->suffix, "%s", to_suffix);
         char *to = seg_file(s, exts[i], to_deleted);
@@ -440,6 +454,7 @@ struct segment *seg_create_suffixed(const char *dir, int64_t base, const char *s
         errno = -rc; /* the caller tells I/O errors from the rest */
         return NULL;
     }
+    drop_stale_txnindex(s);
     return s;
 }
 
@@ -447,8 +462,8 @@ void seg_discard(struct segment *s)
 {
     if (!s)
         return;
-    static const char *exts[3] = { ".log", ".index", ".timeindex" };
-    for (int i = 0; i < 3; i++) {
+    static const char *exts[4] = { ".log", ".index", ".timeindex", ".txnindex" };
+    for (int i = 0; i < 4; i++) {
         char *p = seg_file(s, exts[i], s->delete_at_ms >= 0);
         if (p)
             unlink(p);
@@ -460,7 +475,8 @@ void seg_discard(struct segment *s)
 
 int seg_fsync(struct segment *s)
 {
-    if (fsync(s->log_fd) != 0 || fsync(s->idx_fd) != 0 || fsync(s->tidx_fd) != 0)
+    if (fsync(s->log_fd) != 0 || fsync(s->idx_fd) != 0 || fsync(s->tidx_fd) != 0 ||
+        (s->txn_fd >= 0 && fsync(s->txn_fd) != 0))
         return -errno;
     s->dirty = 0;
     return 0;
@@ -649,6 +665,86 @@ static int load_indexes(struct segment *s, uint64_t file_size)
     return 0;
 }
 
+/* ---- aborted-transaction index ---------------------------------------- */
+
+static int txn_push(struct segment *s, const struct txn_aborted *e)
+{
+    if (s->ntxn == s->txn_cap) {
+        size_t nc = s->txn_cap ? s->txn_cap * 2 : 4;
+        struct txn_aborted *n = (struct txn_aborted *)realloc(s->txn, nc * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        s->txn = n;
+        s->txn_cap = nc;
+    }
+    s->txn[s->ntxn++] = *e;
+    return 0;
+}
+
+int seg_txn_append(struct segment *s, const struct txn_aborted *e)
+{
+    if (s->txn_fd < 0) {
+        char *p = seg_file(s, ".txnindex", 0);
+        if (!p)
+            return -ENOMEM;
+        s->txn_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        int err = errno;
+        free(p);
+        if (s->txn_fd < 0)
+            return -err;
+    }
+    uint8_t buf[TXN_INDEX_ENTRY_SIZE];
+    txn_index_encode(e, buf);
+    int rc = pwrite_all(s->txn_fd, buf, sizeof buf, (off_t)(s->ntxn * TXN_INDEX_ENTRY_SIZE));
+    if (rc)
+        return rc;
+    s->dirty = 1;
+    return txn_push(s, e);
+}
+
+int seg_txn_reset(struct segment *s)
+{
+    s->ntxn = 0;
+    if (s->txn_fd >= 0 && ftruncate(s->txn_fd, 0) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Open and load an existing .txnindex; a bad one is emptied and the
+ * segment marked for a rebuild (Kafka's sanityCheck → recovery). */
+static void txn_load(struct segment *s, int recovering)
+{
+    char *p = seg_file(s, ".txnindex", 0);
+    if (!p)
+        return;
+    s->txn_fd = open(p, O_RDWR | O_CLOEXEC);
+    free(p);
+    if (recovering) {
+        s->txn_rebuild = 1;
+        seg_txn_reset(s);
+        return;
+    }
+    if (s->txn_fd < 0)
+        return;
+    struct stat st;
+    uint8_t *buf = NULL;
+    int ok = fstat(s->txn_fd, &st) == 0 && (buf = (uint8_t *)malloc((size_t)st.st_size + 1)) &&
+             pread_full(s->txn_fd, buf, (size_t)st.st_size, 0) == st.st_size;
+    struct txn_aborted *v = NULL;
+    size_t n = 0;
+    char why[128];
+    if (ok && txn_index_decode(buf, (size_t)st.st_size, s->base_offset, &v, &n, why, sizeof why) == 0 &&
+        (n == 0 || v[n - 1].last_offset < s->next_offset)) {
+        s->txn = v;
+        s->ntxn = s->txn_cap = n;
+    } else {
+        free(v);
+        s->txn_rebuild = 1;
+        seg_txn_reset(s);
+    }
+    free(buf);
+}
+
 struct segment *seg_open(const char *dir, int64_t base, int recover_it, int64_t interval,
                          int64_t now_ms, uint64_t *truncated, char *err, size_t errlen)
 {
@@ -689,5 +785,6 @@ struct segment *seg_open(const char *dir, int64_t base, int recover_it, int64_t 
         seg_close(s, 0);
         return NULL;
     }
+    txn_load(s, recover_it);
     return s;
 }

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "storage/record_batch.h"
+#include "storage/txn_index.h"
 
 #define SEG_INDEX_ENTRY_SIZE 8
 #define SEG_TIMEINDEX_ENTRY_SIZE 12
@@ -53,6 +54,12 @@ struct segment {
     int dirty;                /* appended since the last flush submission */
     int64_t delete_at_ms;     /* when renamed to .deleted: unlink time */
     char suffix[12];          /* after each extension: "" or ".cleaned"/".swap" (log cleaner) */
+    /* Aborted transactions ending in this segment (txn_index.h): the
+     * .txnindex file is opened if it exists, created with the first entry. */
+    int txn_fd;               /* -1: no file */
+    struct txn_aborted *txn;
+    size_t ntxn, txn_cap;
+    int txn_rebuild;          /* recovered or a bad .txnindex: the caller refills it */
 };
 
 /* Header fields of one batch found in a segment. */
@@ -140,6 +147,13 @@ int seg_set_mtime(struct segment *s, int64_t ms);
 
 /* Last modification time of the log file in ms (0 when unknown). */
 int64_t seg_mtime(const struct segment *s);
+/* ---- aborted-transaction index ---------------------------------------- */
+
+/* Append an entry (memory and file, created if needed).  0 or -errno. */
+int seg_txn_append(struct segment *s, const struct txn_aborted *e);
+/* Drop every entry (the file is truncated, not removed). */
+int seg_txn_reset(struct segment *s);
+
 /* Close files; unlink them too if renamed to .deleted. */
 void seg_close(struct segment *s, int unlink_deleted);
 
