@@ -27,6 +27,7 @@ struct fetch_waiter;
 struct log_cleaner;
 struct group_coordinator;
 struct txn_coordinator;
+struct broker;
 struct log_dirs;
 struct log_mover;
 struct plog_config;

@@ -109,10 +109,6 @@ static void add_one_txn(struct broker *b, struct add_wait *w, struct kp_str txn_
                         struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult **out)
 {
     struct request *rq = w->rq;
-    const struct kp_message *rm = kp_response_message(KP_API_ADD_PARTITIONS_TO_TXN);
-    const struct kp_struct *tr_desc =
-        kp_sub(kp_sub(rm->body, "ResultsByTopicV3AndBelow"), NULL);
-    (void)tr_desc;
     const struct kp_struct *td = &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult;
     const struct kp_struct *pd =
         &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult;
@@ -160,7 +156,7 @@ static void add_one_txn(struct broker *b, struct add_wait *w, struct kp_str txn_
             for (int32_t j = 0; j < res[i].ResultsByPartition.count; j++) {
                 int16_t pe = err;
                 if (!err)
-                    pe = txn_verify_partition(e, id && res[i].Name.s ? rq_cstr(rq, res[i].Name) : "",
+                    pe = txn_verify_partition(e, res[i].Name.s ? res[i].Name.s : "",
                                               res[i].ResultsByPartition.items[j].PartitionIndex);
                 if (pe == KP_ERR_TRANSACTION_ABORTABLE && rq->hdr.ApiVersion < 5)
                     pe = KP_ERR_INVALID_TXN_STATE;

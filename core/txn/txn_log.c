@@ -142,9 +142,8 @@ void txn_log_append(struct txn_coordinator *tc, const char *transactional_id,
 /* Applies one record: the latest value of an id replaces its metadata. */
 static int load_record(struct txn_coordinator *tc, const struct txn_record *r)
 {
-    char id[r->transactional_id.len + 1];
-    memcpy(id, r->transactional_id.s, (size_t)r->transactional_id.len);
-    id[r->transactional_id.len] = '\0';
+    /* Decoded strings are NUL-terminated in the arena. */
+    const char *id = r->transactional_id.s;
     struct txn_entry *old = strmap_get(&tc->ids, id);
     if (r->tombstone) {
         if (old) {
@@ -166,10 +165,7 @@ static int load_record(struct txn_coordinator *tc, const struct txn_record *r)
         for (int32_t i = 0; i < v->TransactionPartitions.count; i++) {
             const struct kp_TransactionLogValue_PartitionsSchema *ps =
                 &v->TransactionPartitions.items[i];
-            char topic[ps->Topic.len > 0 ? ps->Topic.len + 1 : 1];
-            if (ps->Topic.len > 0)
-                memcpy(topic, ps->Topic.s, (size_t)ps->Topic.len);
-            topic[ps->Topic.len > 0 ? ps->Topic.len : 0] = '\0';
+            const char *topic = ps->Topic.s ? ps->Topic.s : "";
             for (int32_t j = 0; j < ps->PartitionIds.count; j++)
                 if (txn_partitions_add(&e->cur.parts, topic, ps->PartitionIds.items[j]) < 0) {
                     txn_entry_free(e);

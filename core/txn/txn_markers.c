@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "group/group_api.h"
+#include "group/coordinator.h"
 #include "group/offsets_topic.h"
 #include "storage/partition_log.h"
 #include "txn/txn_coordinator.h"
