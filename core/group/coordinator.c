@@ -153,7 +153,7 @@ struct commit_ctx {
  * error code is this negative). */
 #define PART_WRITTEN INT16_MIN
 
-static int16_t map_commit_error(int16_t err)
+int16_t gc_map_commit_error(int16_t err)
 {
     switch (err) {
     case KP_ERR_NONE:
@@ -179,7 +179,7 @@ static void commit_done(void *ud, int16_t err)
 {
     struct commit_ctx *c = ud;
     struct group_coordinator *gc = c->gc;
-    err = map_commit_error(err);
+    err = gc_map_commit_error(err);
     struct group *g = gc->active ? gc_group(gc, c->group_id) : NULL;
     bool apply = !err && g && g->uid == c->uid;
     for (int i = 0; i < c->n; i++) {

@@ -270,6 +270,10 @@ void gc_topic_deleted(struct group_coordinator *gc, const char *topic);
 /* Expiry pass (normally on its timer; exposed for tests). */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now_ms);
 
+/* GroupMetadataManager's mapping of a failed offsets append to the code
+ * OffsetCommit / TxnOffsetCommit answer. */
+int16_t gc_map_commit_error(int16_t err);
+
 /* ---- transactional offsets (txn_offset_commit.c) --------------------- */
 
 struct gc_txn_commit_req {

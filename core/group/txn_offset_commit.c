@@ -25,31 +25,10 @@ struct txn_commit_ctx {
     void *ud;
 };
 
-/* GroupMetadataManager.storeOffsets' mapping of append errors. */
-static int16_t map_error(int16_t err)
-{
-    switch (err) {
-    case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-    case KP_ERR_NOT_ENOUGH_REPLICAS:
-    case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case KP_ERR_REQUEST_TIMED_OUT:
-        return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-    case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-    case KP_ERR_KAFKA_STORAGE_ERROR:
-        return KP_ERR_NOT_COORDINATOR;
-    case KP_ERR_MESSAGE_TOO_LARGE:
-    case KP_ERR_RECORD_LIST_TOO_LARGE:
-    case KP_ERR_INVALID_FETCH_SIZE:
-        return KP_ERR_INVALID_COMMIT_OFFSET_SIZE;
-    default:
-        return err;
-    }
-}
-
 static void txn_commit_done(void *ud, int16_t err)
 {
     struct txn_commit_ctx *c = ud;
-    err = map_error(err);
+    err = gc_map_commit_error(err);
     for (int i = 0; i < c->n; i++) {
         struct gc_commit_part *p = &c->parts[i];
         if (p->error != PART_WRITTEN)
