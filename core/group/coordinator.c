@@ -206,6 +206,19 @@ static void commit_done(void *ud, int16_t err)
     free(c);
 }
 
+void gc_encode_commit(struct wire_writer *kw, struct wire_writer *vw, const char *group_id,
+                      const struct gc_commit_part *p, struct gc_record *out)
+{
+    wire_writer_init(kw);
+    wire_writer_init(vw);
+    grec_encode_offset_key(kw, group_id, p->topic, p->partition);
+    struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
+                                      kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
+                                      p->expire_ts };
+    grec_encode_offset_value(vw, &v);
+    *out = (struct gc_record){ kw->buf, (int32_t)kw->len, vw->buf, (int32_t)vw->len };
+}
+
 /* validateOffsetCommit */
 static int16_t validate_offset_commit(struct classic_group *g, const struct gc_commit_req *req)
 {
@@ -303,15 +316,7 @@ void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req 
             continue;
         }
         sl->pending++;
-        wire_writer_init(&kw[nrec]);
-        wire_writer_init(&vw[nrec]);
-        grec_encode_offset_key(&kw[nrec], req->group_id, p->topic, p->partition);
-        struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
-                                          kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
-                                          p->expire_ts };
-        grec_encode_offset_value(&vw[nrec], &v);
-        recs[nrec] = (struct gc_record){ kw[nrec].buf, (int32_t)kw[nrec].len, vw[nrec].buf,
-                                         (int32_t)vw[nrec].len };
+        gc_encode_commit(&kw[nrec], &vw[nrec], req->group_id, p, &recs[nrec]);
         nrec++;
         p->error = PART_WRITTEN;
     }

@@ -126,15 +126,7 @@ void gc_txn_commit_offsets(struct group_coordinator *gc, const struct gc_txn_com
             p->error = KP_ERR_UNKNOWN_SERVER_ERROR;
             continue;
         }
-        wire_writer_init(&kw[nrec]);
-        wire_writer_init(&vw[nrec]);
-        grec_encode_offset_key(&kw[nrec], req->group_id, p->topic, p->partition);
-        struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
-                                          kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
-                                          p->expire_ts };
-        grec_encode_offset_value(&vw[nrec], &v);
-        recs[nrec] = (struct gc_record){ kw[nrec].buf, (int32_t)kw[nrec].len, vw[nrec].buf,
-                                         (int32_t)vw[nrec].len };
+        gc_encode_commit(&kw[nrec], &vw[nrec], req->group_id, p, &recs[nrec]);
         nrec++;
         p->error = PART_WRITTEN;
     }
