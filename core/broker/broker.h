@@ -29,6 +29,7 @@ struct group_coordinator;
 struct log_dirs;
 struct log_mover;
 struct plog_config;
+struct broker_transports;
 
 /* Where one partition's log lives (log_dirs.h). */
 struct broker_replica {
@@ -62,6 +63,7 @@ struct broker {
     struct sluice_config *cfg;
     struct sluice_logger *log;
     struct net_server *net;
+    struct broker_transports *transports; /* module transports of TLS listeners */
     struct flusher *flusher;
     struct module_registry *modules;
     struct meta_store *meta;

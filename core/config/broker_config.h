@@ -211,6 +211,16 @@ void sluice_config_free(struct sluice_config *cfg);
  * or NULL.  Such keys are not in the table: modules define them. */
 const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key);
 
+/* True for "listener.name.<name>.<key>": a per-listener override (Kafka's
+ * syntax, lower-case listener name) kept like module options, read by the
+ * transport of that listener. */
+bool sluice_config_is_listener_option(const char *key);
+
+/* The raw current value of key for modules: a module or listener option,
+ * else the table's value (sensitive ones included, unlike
+ * sluice_config_describe), else NULL. */
+const char *sluice_config_value(const struct sluice_config *cfg, const char *key);
+
 /* True for "module.<name>.<key>" with a valid module name and a key; sets
  * *name_len to the length of <name>. */
 bool sluice_config_is_module_option(const char *key, size_t *name_len);

@@ -669,7 +669,8 @@ static ssize_t fb_writev(void *ctx, const struct iovec *iov, int cnt)
 }
 static void fb_close(void *ctx) { close((int)(intptr_t)ctx); }
 static const struct net_transport_ops fb_ops = { fb_read, fb_writev, NULL, fb_close };
-static int fb_factory(void *fud, int fd, const struct net_transport_ops **ops, void **ctx,
+static int fb_factory(void *fud, int fd, const struct listener_spec *ls, const char *peer,
+                      const struct net_transport_ops **ops, void **ctx,
                       char *err, size_t errlen)
 {
     (void)fud, (void)err, (void)errlen;
