@@ -858,7 +858,10 @@ int main(void)
         free(specs);
         listener_parse("SASL_PLAINTEXT://127.0.0.1:0", NULL, &specs, &n, err, sizeof err);
         rc = net_server_listen(t.srv, specs, n, err, sizeof err);
-        ok(rc == -1 && strstr(err, "SASL authentication module"), "SASL listener refused: %s", err);
+        /* SASL_PLAINTEXT runs on the built-in TCP transport (the broker,
+         * not the network core, insists on SASL for it). */
+        ok(rc == 0 && net_server_listener_count(t.srv) == 1,
+           "SASL_PLAINTEXT listener served by the built-in TCP transport");
         free(specs);
         stop_server(&t);
     }
