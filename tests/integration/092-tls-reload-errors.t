@@ -30,6 +30,9 @@ PEMKS=("ssl.keystore.type=PEM" "ssl.keystore.location=$C/server-full.pem")
 
 startup_error "SSL listener without the TLS module" \
     "listener SSL uses security protocol SSL, which needs a TLS transport module" "${PEMKS[@]}"
+startup_error "SASL_SSL listener (no SASL yet)" \
+    "listener SASL_SSL uses SASL_SSL, which needs SASL authentication" "module.load=transport_tls" \
+    "${PEMKS[@]}" "listeners=PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0"
 startup_error "no key store" "ssl\.keystore\.location is not set" "module.load=transport_tls"
 startup_error "missing key store file" \
     "listener SSL \(SSL\): ssl\.keystore\.location: cannot open '$T_TMP/nope.p12'" \
