@@ -104,6 +104,34 @@ static int check_gzip_level(const char *value, char *why, size_t whylen)
     return 0;
 }
 
+/* Kafka's GroupCoordinatorConfig: "classic" is mandatory, "consumer"
+ * (KIP-848) optional; other names are refused. */
+static int check_rebalance_protocols(const char *value, char *why, size_t whylen)
+{
+    struct sluice_strlist l;
+    if (cv_parse_list(value, &l) < 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    bool classic = false;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (strcmp(l.items[i], "classic") == 0)
+            classic = true;
+        else if (strcmp(l.items[i], "consumer") != 0) {
+            snprintf(why, whylen, "unknown group protocol '%s' (known: classic, consumer)",
+                     l.items[i]);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && !classic) {
+        snprintf(why, whylen, "must contain 'classic'");
+        rc = -1;
+    }
+    cv_strlist_free(&l);
+    return rc;
+}
+
 static int check_nonempty(const char *value, char *why, size_t whylen)
 {
     if (!*value) {
@@ -385,6 +413,11 @@ static const struct cfg_row rows[] = {
             "How often consumer-protocol members heartbeat (told in each response)."),
     INT_ROW("group.consumer.max.size", "2147483647", 1, INT32_MAX, FLD(group_consumer_max_size), 0,
             "The maximum number of members a consumer-protocol group can have."),
+    {.name = "group.coordinator.rebalance.protocols", .type = T_LIST, .def = "classic,consumer",
+     .off = FLD(group_rebalance_protocols), .check = check_rebalance_protocols,
+     .doc = "The group protocols served: classic (JoinGroup/SyncGroup) always, consumer "
+            "(KIP-848 ConsumerGroupHeartbeat) when listed.  Left at its default, the consumer "
+            "protocol is switched off with a warning when no assignor module is loaded."},
     {.name = "group.consumer.assignors", .type = T_STRING, .def = "uniform,range",
      .off = FLD(group_consumer_assignors), .check = check_nonempty,
      .doc = "Server-side assignors of consumer-protocol groups, the first being the default; "

@@ -73,7 +73,7 @@ struct sluice_strlist {
 };
 
 /* Upper bound on table rows (checked at compile time in broker_config.c). */
-#define SLUICE_CONFIG_MAX_KEYS 160
+#define SLUICE_CONFIG_MAX_KEYS 256
 
 /* Where the current value of one table row came from. */
 struct sluice_config_slot {
@@ -179,6 +179,7 @@ struct sluice_config {
     int32_t group_consumer_session_timeout_ms;
     int32_t group_consumer_heartbeat_interval_ms;
     int32_t group_consumer_max_size;
+    struct sluice_strlist group_rebalance_protocols; /* group.coordinator.rebalance.protocols */
     char *group_consumer_assignors;
     bool unstable_api_versions_enable;
 

@@ -195,8 +195,10 @@ broker_render() {
         "auto.create.topics.enable=true"
         "plugin.dir=$T_PLUGINS"
     )
-    # group.consumer.assignors (uniform,range) must be registered at start-up.
+    # The assignors of group.consumer.assignors (uniform,range), so that
+    # KIP-848 groups are on; BROKER_ASSIGNORS=0 leaves them out.
     local modules=("module.load=assignor_range" "module.load=assignor_sticky")
+    [ "${BROKER_ASSIGNORS:-1}" = 0 ] && modules=()
     local d l k skip_it
     : >"$BROKER_CONF"
     for d in "${defaults[@]}"; do
