@@ -53,9 +53,9 @@ like "$out" "certificate verify failed" "... with an SSL certificate verificatio
 # TLS versions: 1.2 and 1.3 by default, 1.1 refused by the broker (the
 # client is allowed 1.1 with SECLEVEL=0, so the refusal is the server's).
 p12=$(echo | timeout 10 openssl s_client -connect 127.0.0.1:$SSL_PORT -tls1_2 2>&1)
-like "$p12" "Protocol *: TLSv1.2" "TLS 1.2 handshake succeeds"
+like "$p12" "New, TLSv1\.2, Cipher is [A-Z]" "TLS 1.2 handshake succeeds"
 p13=$(echo | timeout 10 openssl s_client -connect 127.0.0.1:$SSL_PORT -tls1_3 2>&1)
-like "$p13" "Protocol *: TLSv1.3" "TLS 1.3 handshake succeeds"
+like "$p13" "New, TLSv1\.3, Cipher is TLS_" "TLS 1.3 handshake succeeds"
 p11=$(echo | timeout 10 openssl s_client -connect 127.0.0.1:$SSL_PORT -tls1_1 \
     -cipher 'DEFAULT@SECLEVEL=0' 2>&1)
 like "$p11" "alert protocol version" "TLS 1.1 refused with a protocol_version alert"
