@@ -4,7 +4,7 @@
 # a restart: when the key store file changes (mtime check every
 # module.transport_tls.reload.check.interval.ms) and on SIGHUP; new
 # connections see the new certificate's serial, a broken replacement keeps
-# the old certificate.
+# the old certificate; advertised.listeners answers per listener.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls_lib.sh"
@@ -106,4 +106,15 @@ like "$(cat "$(broker_log)")" "certificate reload failed, keeping the old ones: 
 is "$(tls_serial "$HP")" "1003" "... and serial 1003 is still served"
 echo hi | timeout 30 kcat -b "$HP" -q -X security.protocol=ssl -X ssl.ca.location="$C/ca.pem" -P -t rl
 ok $? "kcat still produces over SSL after the failed reload"
+
+# --- advertised.listeners: each listener advertises its own entry
+broker_stop_ok "broker stops after the failed reload"
+broker_start "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0" "module.load=transport_tls" \
+    "ssl.keystore.type=PEM" "ssl.keystore.location=$C/server-full.pem" \
+    "advertised.listeners=PLAINTEXT://plain.invalid:19092,SSL://tls.invalid:19093"
+md=$(timeout 30 kcat -b "127.0.0.1:$(broker_listener_port SSL)" -X security.protocol=ssl \
+    -X ssl.ca.location="$C/ca.pem" -L -m 10 2>/dev/null | grep ' broker ')
+like "$md" "broker 1 at tls\.invalid:19093" "Metadata over SSL: the SSL entry of advertised.listeners"
+md=$(timeout 30 kcat -b "$BOOTSTRAP" -L -m 10 2>/dev/null | grep ' broker ')
+like "$md" "broker 1 at plain\.invalid:19092" "Metadata over PLAINTEXT: the PLAINTEXT entry"
 done_testing
