@@ -1359,10 +1359,18 @@ int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
     int64_t upper = index_upper_bound(ls, end);
     if (upper < 0)
         upper = last + 1 < pl->nsegs ? pl->segs[last + 1]->base_offset : active(pl)->next_offset;
+    return plog_collect_aborted(pl, fetch_offset, upper, out, n);
+}
+
+int plog_collect_aborted(const struct partition_log *pl, int64_t start, int64_t upper,
+                         struct txn_aborted **out, size_t *n)
+{
     size_t cap = 0;
-    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++) {
+    *out = NULL;
+    *n = 0;
+    for (size_t i = seg_for(pl, start); i < pl->nsegs; i++) {
         const struct segment *s = pl->segs[i];
-        int rc = txn_index_collect(s->txn, s->ntxn, fetch_offset, upper, out, n, &cap);
+        int rc = txn_index_collect(s->txn, s->ntxn, start, upper, out, n, &cap);
         if (rc < 0) {
             free(*out);
             *out = NULL;
