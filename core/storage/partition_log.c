@@ -563,6 +563,8 @@ static int index_aborted(struct partition_log *pl, const struct pstate_completed
         return 0;
     struct txn_aborted e = { c->producer_id, c->first_offset, c->last_offset, lso };
     struct segment *s = pl->segs[seg_for(pl, c->last_offset)];
+    if (s->txn_fd < 0)
+        pl->dir_dirty = 1; /* a new .txnindex: the next flush syncs the directory */
     int rc = seg_txn_append(s, &e);
     if (rc && rc != -ENOMEM)
         io_error(pl, rc, "writing the transaction index of");
