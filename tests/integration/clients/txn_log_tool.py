@@ -13,6 +13,11 @@
       TAP: ListOffsets latest per isolation level, raw Fetch v4 and v12
       (read_committed: records up to the LSO and the AbortedTransactions
       list; read_uncommitted: everything and a null list).
+  txn_log_tool.py state PORT TOPIC
+      One line per fact of partition 0, for before/after comparisons:
+      "lso N", "hw N", "committed-batches B1 B2 ..." (read_committed Fetch
+      v12 from 0), "aborted PID FIRST ..." (its AbortedTransactions),
+      "producer PID EPOCH LASTSEQ COORD TXNSTART" (DescribeProducers).
   txn_log_tool.py consume BOOT TOPIC ISOLATION
       confluent-kafka consumer with isolation.level=ISOLATION from the
       beginning to the end it sees (the LSO under read_committed):
@@ -243,6 +248,16 @@ def check(port, topic):
     return t.failed
 
 
+def state(port, topic):
+    print("lso %d" % list_latest(port, topic, 1)[1])
+    print("hw %d" % list_latest(port, topic, 0)[1])
+    rc = fetch(port, topic, 1, 12)
+    print("committed-batches " + " ".join(str(b) for b in rc["batches"]))
+    print("aborted " + " ".join("%d %d" % (a[0], a[1]) for a in rc["aborted"] or []))
+    for pid, epoch, seq, _ts, coord, start in describe_producers(port, [(topic, [0])])[(topic, 0)][2]:
+        print("producer %d %d %d %d %d" % (pid, epoch, seq, coord, start))
+
+
 def consume(boot, topic, isolation):
     from confluent_kafka import Consumer, TopicPartition
     c = Consumer({"bootstrap.servers": boot, "group.id": "txn-log-%s" % isolation,
@@ -272,6 +287,8 @@ def main(argv):
         txnindex(argv[2])
     elif cmd == "check":
         sys.exit(1 if check(int(argv[2]), argv[3]) else 0)
+    elif cmd == "state":
+        state(int(argv[2]), argv[3])
     elif cmd == "consume":
         consume(argv[2], argv[3], argv[4])
     else:
