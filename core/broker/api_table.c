@@ -6,6 +6,7 @@
  * Fetch below v4 would need down-conversion, which Kafka 4 dropped too. */
 #include "broker/broker.h"
 #include "group/group_api.h"
+#include "txn/txn_api.h"
 
 static const struct api_entry api_table[] = {
     { KP_API_PRODUCE, 0, 11, handle_produce },
@@ -26,6 +27,15 @@ static const struct api_entry api_table[] = {
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
     { KP_API_INIT_PRODUCER_ID, 0, 5, handle_init_producer_id },
+    /* Transactions (core/txn).  EndTxn v5 (KIP-890 part 2, an epoch bump
+     * per transaction, transaction.version 2) is not served. */
+    { KP_API_ADD_PARTITIONS_TO_TXN, 0, 5, handle_add_partitions_to_txn },
+    { KP_API_ADD_OFFSETS_TO_TXN, 0, 4, handle_add_offsets_to_txn },
+    { KP_API_END_TXN, 0, 4, handle_end_txn },
+    { KP_API_WRITE_TXN_MARKERS, 0, 1, handle_write_txn_markers },
+    { KP_API_TXN_OFFSET_COMMIT, 0, 4, handle_txn_offset_commit },
+    { KP_API_DESCRIBE_TRANSACTIONS, 0, 0, handle_describe_transactions },
+    { KP_API_LIST_TRANSACTIONS, 0, 1, handle_list_transactions },
     { KP_API_DELETE_GROUPS, 0, 2, handle_delete_groups },
     { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },

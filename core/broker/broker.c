@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "group/coordinator.h"
 #include "group/offsets_topic.h"
+#include "txn/txn_coordinator.h"
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
 #include "broker/broker_metrics.h"
@@ -130,6 +131,10 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         return -1;
     }
     if (offsets_topic_start(b, err, errlen) < 0)
+        return -1;
+    /* After the group coordinator: completing transactions may write
+     * markers into __consumer_offsets. */
+    if (txn_coordinator_start(b, err, errlen) < 0)
         return -1;
     /* One timer drives retention, delayed file deletion and time-based flushes;
      * its period is the finest of the intervals that need it. */
@@ -301,6 +306,7 @@ void broker_shutdown(struct broker *b)
     broker_fetch_release_all(b);
     /* Waiting JoinGroup/SyncGroup requests are answered before the
      * connections go. */
+    txn_coordinator_stop(b);
     offsets_topic_stop(b);
     if (b->net) {
         net_server_free(b->net);

@@ -26,6 +26,8 @@ struct module_registry;
 struct fetch_waiter;
 struct log_cleaner;
 struct group_coordinator;
+struct txn_coordinator;
+struct broker;
 struct log_dirs;
 struct log_mover;
 struct plog_config;
@@ -57,6 +59,12 @@ struct broker_producer_ids {
     uint64_t block; /* counts reservations, to match fsync completions */
 };
 
+/* A producer id from this broker's reserved block, once that block's
+ * record is durable: cb(ud, NONE, id) or cb(ud, error, -1), possibly
+ * before broker_alloc_producer_id returns (init_producer_id.c). */
+typedef void (*broker_pid_cb)(void *ud, int16_t err, int64_t id);
+void broker_alloc_producer_id(struct broker *b, broker_pid_cb cb, void *ud);
+
 struct broker {
     struct ev_loop *loop;
     struct sluice_config *cfg;
@@ -72,6 +80,7 @@ struct broker {
     char cluster_id[23];
     struct fetch_waiter *waiters; /* long-polling fetches, see fetch.c */
     struct group_coordinator *groups; /* core/group: consumer groups and offsets */
+    struct txn_coordinator *txns;     /* core/txn: transactions and __transaction_state */
     ev_timer maintenance;         /* retention, delayed deletion, time-based flush */
     int64_t last_retention_ms;    /* last retention pass (log.retention.check.interval.ms) */
     int64_t last_pid_expiry_ms;   /* last producer.id.expiration.check.interval.ms pass */

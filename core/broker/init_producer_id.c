@@ -16,20 +16,21 @@
  * after a crash; a restart starts a new block, abandoning the rest of the
  * old one, as a Kafka broker does.
  *
- * Transactional ids need the transaction coordinator, which this broker
- * does not have yet: after Kafka's request checks they get NOT_COORDINATOR,
- * which is what a Kafka broker that does not own the transactional id's
- * __transaction_state partition answers. */
+ * Transactional ids go to the transaction coordinator (txn/txn_api.c),
+ * which takes its ids from the same blocks (broker_alloc_producer_id). */
 #include "broker/broker.h"
+#include "txn/txn_api.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define PRODUCER_ID_BLOCK_SIZE 1000 /* Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE */
 
-/* A reply waiting for its block's ProducerIdsRecord to be fsynced. */
+/* An id waiting for its block's ProducerIdsRecord to be fsynced. */
 struct pid_wait {
-    struct request *rq;
+    struct broker *b;
+    broker_pid_cb cb;
+    void *ud;
     int64_t producer_id;
     uint64_t block;
 };
@@ -48,7 +49,7 @@ static void respond(struct request *rq, int16_t error, int64_t producer_id, int1
 static void block_synced(void *ud, int err)
 {
     struct pid_wait *w = ud;
-    struct broker *b = w->rq->b;
+    struct broker *b = w->b;
     struct broker_producer_ids *p = &b->producer_ids;
     if (err) {
         /* The block may not survive a crash: abandon it, so the next
@@ -59,11 +60,11 @@ static void block_synced(void *ud, int err)
             slog(b->log, SLOG_ERROR, "producer-ids",
                  "fsync of the producer id block record failed; block abandoned");
         }
-        respond(w->rq, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, -1, -1);
+        w->cb(w->ud, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, -1);
     } else {
         if (w->block == p->block)
             p->durable = true;
-        respond(w->rq, KP_ERR_NONE, w->producer_id, 0);
+        w->cb(w->ud, KP_ERR_NONE, w->producer_id);
     }
     free(w);
 }
@@ -97,6 +98,11 @@ static int16_t reserve_block(struct broker *b)
     return KP_ERR_NONE;
 }
 
+static void id_allocated(void *ud, int16_t err, int64_t id)
+{
+    respond(ud, err, id, 0);
+}
+
 void handle_init_producer_id(struct broker *b, struct request *rq)
 {
     const struct kp_InitProducerIdRequest *req = rq->body;
@@ -108,36 +114,37 @@ void handle_init_producer_id(struct broker *b, struct request *rq)
         return;
     }
     if (req->TransactionalId.s) {
-        int16_t e = KP_ERR_NOT_COORDINATOR;
-        if (req->TransactionalId.len == 0)
-            e = KP_ERR_INVALID_REQUEST;
-        else if (req->TransactionTimeoutMs <= 0 ||
-                 req->TransactionTimeoutMs > b->cfg->transaction_max_timeout_ms)
-            e = KP_ERR_INVALID_TRANSACTION_TIMEOUT;
-        respond(rq, e, -1, -1);
+        txn_handle_init_producer_id(b, rq);
         return;
     }
 
+    broker_alloc_producer_id(b, id_allocated, rq);
+}
+
+void broker_alloc_producer_id(struct broker *b, broker_pid_cb cb, void *ud)
+{
     struct broker_producer_ids *p = &b->producer_ids;
     if (p->next >= p->end) {
         int16_t e = reserve_block(b);
         if (e) {
-            respond(rq, e, -1, -1);
+            cb(ud, e, -1);
             return;
         }
     }
     int64_t id = p->next++;
     if (p->durable) {
-        respond(rq, KP_ERR_NONE, id, 0);
+        cb(ud, KP_ERR_NONE, id);
         return;
     }
     struct pid_wait *w = malloc(sizeof *w);
     if (!w) {
         p->next--;
-        respond(rq, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, -1, -1);
+        cb(ud, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, -1);
         return;
     }
-    w->rq = rq;
+    w->b = b;
+    w->cb = cb;
+    w->ud = ud;
     w->producer_id = id;
     w->block = p->block;
     if (meta_store_sync(b->meta, block_synced, w) < 0)

@@ -11,6 +11,7 @@
  * (internal writers — metadata, markers — must never be re-encoded; Kafka
  * does not compress control records either). */
 #include "broker/broker.h"
+#include "txn/txn_coordinator.h"
 #include "broker/broker_metrics.h"
 #include "plugin/module_loader.h"
 #include "storage/batch_recompress.h"
@@ -252,6 +253,19 @@ static int16_t append_partition(struct broker *b, struct produce_wait *pw, const
         t->cfg.min_insync_replicas > 1)
         return KP_ERR_NOT_ENOUGH_REPLICAS;
 
+    /* KIP-890 part 1: a transactional batch needs its partition in the
+     * producer's ongoing transaction. */
+    if (len >= RB_HEADER_SIZE && records[RB_OFF_MAGIC] == RB_MAGIC &&
+        (rb_get_i16(records + RB_OFF_ATTRIBUTES) & RB_ATTR_TRANSACTIONAL)) {
+        const struct kp_ProduceRequest *req = pw->rq->body;
+        int16_t verr = txn_verify_append(
+            b, req->TransactionalId.s, rb_get_i64(records + RB_OFF_PRODUCER_ID),
+            rb_get_i16(records + RB_OFF_PRODUCER_EPOCH), topic, pd->Index, version >= 11);
+        if (verr) {
+            out->LogStartOffset = plog_log_start_offset(pl);
+            return verr;
+        }
+    }
     char errmsg[192] = "";
     uint8_t *owned = NULL;
     int16_t cerr = convert_records(b, t, version, &records, &len, &owned, errmsg, sizeof errmsg);
@@ -358,11 +372,8 @@ void handle_produce(struct broker *b, struct request *rq)
     int16_t global = KP_ERR_NONE;
     if (req->Acks != 0 && req->Acks != 1 && req->Acks != -1)
         global = KP_ERR_INVALID_REQUIRED_ACKS;
-    else if (req->TransactionalId.s || has_transactional_records(req))
-        /* Transactions arrive with the exactly-once work; until then a
-         * transactional producer is refused rather than half-served.
-         * Kafka refuses transactional batches without a TransactionalId
-         * with this same code. */
+    else if (!req->TransactionalId.s && has_transactional_records(req))
+        /* Kafka authorizes transactional batches by their TransactionalId. */
         global = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
     pw->resp.Responses.count = req->TopicData.count;

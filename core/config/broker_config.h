@@ -170,6 +170,11 @@ struct sluice_config {
     int32_t group_min_session_timeout_ms;
     int32_t group_max_session_timeout_ms;
     int32_t transaction_max_timeout_ms;
+    /* --- transaction coordinator (core/txn) --- */
+    int32_t transactional_id_expiration_ms;
+    int32_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
+    int32_t transaction_remove_expired_transaction_cleanup_interval_ms;
+    bool transaction_partition_verification_enable;
     /* --- idempotent producers --- */
     int32_t producer_id_expiration_ms;
     int32_t producer_id_expiration_check_interval_ms;

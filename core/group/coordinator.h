@@ -92,6 +92,11 @@ struct gc_writer {
     int16_t (*append)(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
                       gc_write_done done, void *ud);
     void *ctx;
+    /* The same as one transactional batch of producer_id/epoch
+     * (TxnOffsetCommit); NULL: transactional commits are refused. */
+    int16_t (*append_txn)(void *ctx, const char *group_id, const struct gc_record *recs,
+                          size_t n, int64_t producer_id, int16_t producer_epoch,
+                          gc_write_done done, void *ud);
 };
 
 struct group_coordinator {
@@ -265,10 +270,33 @@ void gc_topic_deleted(struct group_coordinator *gc, const char *topic);
 /* Expiry pass (normally on its timer; exposed for tests). */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now_ms);
 
+/* ---- transactional offsets (txn_offset_commit.c) --------------------- */
+
+struct gc_txn_commit_req {
+    const char *group_id, *member_id, *group_instance_id;
+    int32_t generation_id;       /* -1: none (TxnOffsetCommit < v3) */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t offsets_partition;   /* the group's __consumer_offsets partition */
+};
+/* TxnOffsetCommit: the offsets are written in a transactional batch and
+ * stay pending (offset_store.h) until the transaction's marker on the
+ * group's partition commits or aborts them.  parts as gc_commit_offsets. */
+void gc_txn_commit_offsets(struct group_coordinator *gc, const struct gc_txn_commit_req *req,
+                           struct gc_commit_part *parts, int n, gc_commit_cb cb, void *ud);
+/* A marker for producer_id was written to __consumer_offsets-partition
+ * (Kafka's onTransactionCompleted), also while loading. */
+void gc_txn_complete(struct group_coordinator *gc, int32_t offsets_partition,
+                     int64_t producer_id, bool commit);
+
 /* ---- loading (from __consumer_offsets, in log order) ----------------- */
 struct grec;
 /* Applies one decoded record.  Returns 0 or -1 (out of memory). */
 int gc_load_record(struct group_coordinator *gc, const struct grec *rec);
+/* An offset record of a transactional batch of producer_id: pending
+ * until its marker is loaded.  0 or -1 (out of memory). */
+int gc_load_txn_offset(struct group_coordinator *gc, const struct grec *rec, int64_t producer_id,
+                       int32_t offsets_partition);
 
 /* ---- internal helpers shared by classic_group.c and coordinator.c ----- */
 void gc_write(struct group_coordinator *gc, const char *group_id, const struct gc_record *recs,

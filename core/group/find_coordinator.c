@@ -1,8 +1,9 @@
 /* FindCoordinator (key 10): every coordinator is this node.  Group keys
  * get this node once __consumer_offsets exists (created here on first use,
  * where Kafka answers COORDINATOR_NOT_AVAILABLE until its controller has
- * created it); transaction keys get COORDINATOR_NOT_AVAILABLE until the
- * transaction coordinator exists; other key types are INVALID_REQUEST. */
+ * created it); transaction keys get this node (__transaction_state is
+ * created on the coordinator's first write); other key types are
+ * INVALID_REQUEST. */
 #include "broker/broker.h"
 #include "group/group_api.h"
 #include "group/offsets_topic.h"
@@ -23,18 +24,14 @@ static void find_one(struct broker *b, struct request *rq, int8_t key_type,
     a->node_id = -1;
     a->port = -1;
     a->host = "";
-    if (key_type == KEY_TYPE_TRANSACTION) {
-        a->error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
-        return;
-    }
-    if (key_type != KEY_TYPE_GROUP) {
+    if (key_type != KEY_TYPE_GROUP && key_type != KEY_TYPE_TRANSACTION) {
         /* CoordinatorType.forId throws InvalidRequestException; share groups
          * (KIP-932) are not enabled. */
         a->error = KP_ERR_INVALID_REQUEST;
         return;
     }
     int16_t err = KP_ERR_NONE;
-    if (!offsets_topic_ensure(b, &err)) {
+    if (key_type == KEY_TYPE_GROUP && !offsets_topic_ensure(b, &err)) {
         a->error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
         return;
     }

@@ -12,6 +12,7 @@ struct group_offsets {
 void offset_store_init(struct offset_store *s)
 {
     strmap_init(&s->groups);
+    s->txn_pending = NULL;
 }
 
 static void slot_free(struct offset_slot *sl)
@@ -39,6 +40,14 @@ void offset_store_free(struct offset_store *s)
     while (strmap_next(&s->groups, &it, NULL, &v))
         group_offsets_free(v);
     strmap_free(&s->groups);
+    while (s->txn_pending) {
+        struct offset_txn_pending *p = s->txn_pending;
+        s->txn_pending = p->next;
+        free(p->group);
+        free(p->topic);
+        free(p->e.metadata);
+        free(p);
+    }
 }
 
 static char *slot_key(const char *topic, int32_t partition, char *buf, size_t len)
@@ -202,4 +211,86 @@ const char *offset_store_next_group(const struct offset_store *s, size_t *it)
 {
     const char *k;
     return strmap_next(&s->groups, it, &k, NULL) ? k : NULL;
+}
+
+/* ---- transactional offsets ------------------------------------------------ */
+
+static void txn_pending_free(struct offset_txn_pending *p)
+{
+    free(p->group);
+    free(p->topic);
+    free(p->e.metadata);
+    free(p);
+}
+
+struct offset_txn_pending *offset_store_txn_add(struct offset_store *s, const char *group,
+                                                const char *topic, int32_t partition,
+                                                int64_t producer_id, int32_t offsets_partition,
+                                                const struct offset_entry *e)
+{
+    struct offset_txn_pending *p = calloc(1, sizeof *p);
+    if (!p || !(p->group = strdup(group)) || !(p->topic = strdup(topic)) ||
+        !(p->e.metadata = strdup(e->metadata ? e->metadata : ""))) {
+        if (p)
+            txn_pending_free(p);
+        return NULL;
+    }
+    char *md = p->e.metadata;
+    p->e = *e;
+    p->e.metadata = md;
+    p->partition = partition;
+    p->producer_id = producer_id;
+    p->offsets_partition = offsets_partition;
+    /* A later commit of the same producer and partition replaces the
+     * earlier one (a map keyed by partition in Kafka). */
+    for (struct offset_txn_pending **pp = &s->txn_pending; *pp; pp = &(*pp)->next) {
+        struct offset_txn_pending *o = *pp;
+        if (o->producer_id == producer_id && o->partition == partition &&
+            !strcmp(o->group, group) && !strcmp(o->topic, topic)) {
+            *pp = o->next;
+            txn_pending_free(o);
+            break;
+        }
+    }
+    p->next = s->txn_pending;
+    s->txn_pending = p;
+    return p;
+}
+
+void offset_store_txn_fail(struct offset_store *s, struct offset_txn_pending *p)
+{
+    for (struct offset_txn_pending **pp = &s->txn_pending; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            txn_pending_free(p);
+            return;
+        }
+}
+
+size_t offset_store_txn_complete(struct offset_store *s, int32_t offsets_partition,
+                                 int64_t producer_id, bool commit)
+{
+    size_t n = 0;
+    struct offset_txn_pending **pp = &s->txn_pending;
+    while (*pp) {
+        struct offset_txn_pending *p = *pp;
+        if (p->producer_id != producer_id || p->offsets_partition != offsets_partition) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        if (commit && offset_store_put(s, p->group, p->topic, p->partition, &p->e) == 0)
+            n++;
+        txn_pending_free(p);
+    }
+    return n;
+}
+
+bool offset_store_txn_has_pending(const struct offset_store *s, const char *group,
+                                  const char *topic, int32_t partition)
+{
+    for (const struct offset_txn_pending *p = s->txn_pending; p; p = p->next)
+        if (p->partition == partition && !strcmp(p->group, group) && !strcmp(p->topic, topic))
+            return true;
+    return false;
 }

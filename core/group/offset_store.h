@@ -34,8 +34,22 @@ struct offset_slot {
     struct offset_entry e;
 };
 
+/* A TxnOffsetCommit offset waiting for its transaction's marker on the
+ * __consumer_offsets partition (Kafka's pendingTransactionalOffsetCommits):
+ * invisible to OffsetFetch, UNSTABLE_OFFSET_COMMIT with RequireStable. */
+struct offset_txn_pending {
+    struct offset_txn_pending *next;
+    char *group, *topic;
+    int32_t partition;
+    int64_t producer_id;
+    int32_t offsets_partition; /* the __consumer_offsets partition of the group */
+    bool appended;             /* its record is in the log (else still being written) */
+    struct offset_entry e;
+};
+
 struct offset_store {
     struct strmap groups; /* group id -> struct group_offsets * */
+    struct offset_txn_pending *txn_pending;
 };
 
 void offset_store_init(struct offset_store *s);
@@ -61,6 +75,23 @@ void offset_store_delete_group(struct offset_store *s, const char *group);
 /* Iterate the committed slots of a group: *it starts at 0. */
 struct offset_slot *offset_store_next(const struct offset_store *s, const char *group,
                                       size_t *it);
+/* Transactional offsets.  add: a copy of e pending for producer_id
+ * (replacing its earlier pending offset of that partition); NULL when out
+ * of memory.  complete: the marker for producer_id on offsets_partition
+ * commits (the pending offsets become committed) or aborts them; returns
+ * how many were applied.  has_pending: any producer's offset pending for
+ * the partition. */
+struct offset_txn_pending *offset_store_txn_add(struct offset_store *s, const char *group,
+                                                const char *topic, int32_t partition,
+                                                int64_t producer_id, int32_t offsets_partition,
+                                                const struct offset_entry *e);
+/* The write of p failed: forget it (Kafka's failPendingTxnOffsetCommit). */
+void offset_store_txn_fail(struct offset_store *s, struct offset_txn_pending *p);
+size_t offset_store_txn_complete(struct offset_store *s, int32_t offsets_partition,
+                                 int64_t producer_id, bool commit);
+bool offset_store_txn_has_pending(const struct offset_store *s, const char *group,
+                                  const char *topic, int32_t partition);
+
 /* Iterate group ids that have any slot. */
 const char *offset_store_next_group(const struct offset_store *s, size_t *it);
 

@@ -126,6 +126,14 @@ static void fill_partition(struct kp_OffsetFetchResponse_OffsetFetchResponsePart
     out->ErrorCode = KP_ERR_NONE;
 }
 
+static void unstable(struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions *out)
+{
+    out->CommittedOffset = -1;
+    out->CommittedLeaderEpoch = -1;
+    out->Metadata = kp_str_c("");
+    out->ErrorCode = KP_ERR_UNSTABLE_OFFSET_COMMIT;
+}
+
 typedef struct kp_OffsetFetchResponse_OffsetFetchResponseTopics rtopics_t;
 typedef struct kp_OffsetFetchResponse_OffsetFetchResponsePartitions rparts_t;
 
@@ -138,6 +146,10 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
     const struct kp_struct *td = kp_sub(gd, "Topics");
     const struct kp_struct *pd = kp_sub(td, "Partitions");
     struct group_coordinator *gc = b->groups;
+    /* RequireStable (v7+, KIP-447): a partition with a transactional commit
+     * still pending answers UNSTABLE_OFFSET_COMMIT. */
+    bool stable = rq->hdr.ApiVersion >= 7 && ((const struct kp_OffsetFetchRequest *)rq->body)
+                                                 ->RequireStable;
     g->GroupId = kp_str_c(group_id);
     g->ErrorCode = gc_validate_group(gc, group_id, true);
     if (g->ErrorCode)
@@ -157,6 +169,8 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
                 int32_t p = topics[i].PartitionIndexes.items[j];
                 fill_partition(&rt->Partitions.items[j], p,
                                offset_store_get(&gc->offsets, group_id, name, p));
+                if (stable && offset_store_txn_has_pending(&gc->offsets, group_id, name, p))
+                    unstable(&rt->Partitions.items[j]);
             }
         }
         return;
@@ -192,6 +206,9 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
             rparts_t *pp = &rt->Partitions.items[i - first];
             fill_partition(pp, slots[i]->partition, &slots[i]->e);
             pp->Metadata = rq_str(rq, slots[i]->e.metadata);
+            if (stable && offset_store_txn_has_pending(&gc->offsets, group_id, slots[i]->topic,
+                                                       slots[i]->partition))
+                unstable(pp);
         }
     }
 }

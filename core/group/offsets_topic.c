@@ -59,10 +59,13 @@ static void flushed(void *ud, int err)
     free(fw);
 }
 
-static int16_t append(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
-                      gc_write_done done, void *ud)
+/* producer_id >= 0: one transactional batch of that producer
+ * (TxnOffsetCommit), checked against the partition's producer state by
+ * epoch only, as Kafka appends coordinator batches. */
+static int16_t append_batch(struct broker *b, const char *group_id, const struct gc_record *recs,
+                            size_t n, int64_t producer_id, int16_t producer_epoch,
+                            gc_write_done done, void *ud)
 {
-    struct broker *b = ctx;
     int16_t err = KP_ERR_NONE;
     if (!offsets_topic_ensure(b, &err))
         return err;
@@ -77,12 +80,15 @@ static int16_t append(void *ctx, const char *group_id, const struct gc_record *r
         batch_builder_add(&bb, now, recs[i].key, recs[i].klen, recs[i].value,
                           recs[i].value ? recs[i].vlen : -1);
     size_t len;
-    uint8_t *batch = batch_builder_finish(&bb, 0, -1, -1, &len);
+    bool txn = producer_id >= 0;
+    uint8_t *batch = batch_builder_finish(&bb, txn ? RB_ATTR_TRANSACTIONAL : 0, producer_id,
+                                          txn ? producer_epoch : -1, &len);
     if (!batch)
         return KP_ERR_UNKNOWN_SERVER_ERROR;
     struct plog_append_result res;
     memset(&res, 0, sizeof res);
-    plog_append_ex(pl, batch, len, 0, now, module_registry_decompress, b->modules, 0, &res);
+    plog_append_ex(pl, batch, len, 0, now, module_registry_decompress, b->modules,
+                   txn ? PLOG_APPEND_ALLOW_CONTROL : 0, &res);
     free(batch);
     if (res.error) {
         slog(b->log, SLOG_WARN, "group", "%s-%d: append refused: %s (%s)", OFFSETS_TOPIC, p,
@@ -106,19 +112,52 @@ static int16_t append(void *ctx, const char *group_id, const struct gc_record *r
     return KP_ERR_NONE;
 }
 
+static int16_t append(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
+                      gc_write_done done, void *ud)
+{
+    return append_batch(ctx, group_id, recs, n, -1, -1, done, ud);
+}
+
+static int16_t append_txn(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
+                          int64_t producer_id, int16_t producer_epoch, gc_write_done done,
+                          void *ud)
+{
+    return append_batch(ctx, group_id, recs, n, producer_id, producer_epoch, done, ud);
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
+/* A control batch: its one record's key is (version, type), type 0 abort
+ * and 1 commit (Kafka's ControlRecordType). */
+static int load_marker(struct broker *b, const uint8_t *batch, size_t size, int64_t producer_id,
+                       int32_t p)
+{
+    struct rb_iter it;
+    if (rb_iter_init(&it, batch, size, module_registry_decompress, b->modules) != 0)
+        return -1;
+    struct rb_record rec;
+    if (rb_iter_next(&it, &rec) && rec.key && rec.key_len >= 4) {
+        int16_t type = (int16_t)((rec.key[2] << 8) | rec.key[3]);
+        if (type == 0 || type == 1)
+            gc_txn_complete(b->groups, p, producer_id, type == 1);
+    }
+    int rc = it.err ? -1 : 0;
+    rb_iter_free(&it);
+    return rc;
+}
+
 static int load_batch(struct broker *b, const uint8_t *batch, size_t size, int64_t from,
-                      int64_t *next, const char *where)
+                      int64_t *next, const char *where, int32_t p)
 {
     struct rb_header h;
     if (rb_header_decode(batch, size, &h) < 0)
         return -1;
     *next = h.base_offset + h.last_offset_delta + 1;
-    /* Control batches carry no records to apply; transactional offset
-     * commits (TxnOffsetCommit) are not written by this broker yet. */
-    if (h.attributes & (RB_ATTR_CONTROL | RB_ATTR_TRANSACTIONAL))
-        return 0;
+    /* Markers complete the transactional offset commits (TxnOffsetCommit)
+     * loaded before them; those stay pending until then. */
+    if (h.attributes & RB_ATTR_CONTROL)
+        return h.base_offset >= from ? load_marker(b, batch, size, h.producer_id, p) : 0;
+    bool txn = (h.attributes & RB_ATTR_TRANSACTIONAL) != 0;
     struct rb_iter it;
     if (rb_iter_init(&it, batch, size, module_registry_decompress, b->modules) != 0)
         return -1;
@@ -132,7 +171,8 @@ static int load_batch(struct broker *b, const uint8_t *batch, size_t size, int64
         if (grec_decode(rec.key, rec.key_len, rec.value, rec.value_len, &a, &gr) < 0) {
             slog(b->log, SLOG_WARN, "group", "%s offset %lld: record does not decode as a "
                  "group coordinator record; skipped", where, (long long)rec.offset);
-        } else if (gc_load_record(b->groups, &gr) < 0) {
+        } else if ((txn ? gc_load_txn_offset(b->groups, &gr, h.producer_id, p)
+                        : gc_load_record(b->groups, &gr)) < 0) {
             kp_arena_free(&a);
             rb_iter_free(&it);
             return -1;
@@ -188,7 +228,7 @@ static int load_partition(struct broker *b, struct partition_log *pl, int32_t p)
             if (sz == 0 || sz > got - pos)
                 break;
             int64_t next = offset;
-            if (load_batch(b, buf + pos, sz, offset, &next, where) < 0) {
+            if (load_batch(b, buf + pos, sz, offset, &next, where, p) < 0) {
                 slog(b->log, SLOG_ERROR, "group", "%s: cannot load the batch at offset %lld",
                      where, (long long)offset);
                 rc = -1;
@@ -266,7 +306,7 @@ int offsets_topic_start(struct broker *b, char *err, size_t errlen)
     cfg.consumer_heartbeat_interval_ms = b->cfg->group_consumer_heartbeat_interval_ms;
     cfg.consumer_max_size = b->cfg->group_consumer_max_size;
     cfg.consumer_assignors = b->cfg->group_consumer_assignors;
-    struct gc_writer w = { append, b };
+    struct gc_writer w = { append, b, append_txn };
     gc_init(gc, b->loop, b->log, &cfg, &w);
     gc->meta = (struct gc_metadata){ meta_by_name, meta_by_id, meta_next, b };
     gc->modules = b->modules;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The idempotent producer on the wire, with exact error codes: InitProducerId
-# v0-5 (ids, epoch 0, INVALID_REQUEST, NOT_COORDINATOR for transactional
-# ids, INVALID_TRANSACTION_TIMEOUT) and Produce v8/v9 with hand-made
+# v0-5 (ids, epoch 0, INVALID_REQUEST, transactional ids served by the
+# transaction coordinator, INVALID_TRANSACTION_TIMEOUT) and Produce v8/v9 with hand-made
 # idempotent batches (duplicates, OUT_OF_ORDER_SEQUENCE_NUMBER,
 # INVALID_PRODUCER_EPOCH, unknown producers, transactional batches), the
 # same rules on a compression.type=gzip topic whose batches the broker

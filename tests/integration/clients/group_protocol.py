@@ -43,8 +43,8 @@ t.is_(res[1:4], (0, "NONE", 1), "FindCoordinator v1 group: node 1, error message
 t.is_(res[5], PORT, "FindCoordinator v1: this port")
 r = call(10, 1, string("txn-1") + i8(1), False)
 res = (r.i32(), r.i16(), r.string(), r.i32(), r.string(), r.i32())
-t.is_(res[1:], (15, "The coordinator is not available.", -1, "", -1),
-      "FindCoordinator v1 transaction key: COORDINATOR_NOT_AVAILABLE")
+t.is_(res[1:4], (0, "NONE", 1), "FindCoordinator v1 transaction key: this node (node 1)")
+t.is_(res[5], PORT, "FindCoordinator v1 transaction key: this port")
 r = call(10, 4, i8(0) + carr([compact_string("a"), compact_string("b")]) + uvarint(0), True)
 r.i32()
 

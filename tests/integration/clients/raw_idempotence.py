@@ -124,9 +124,12 @@ t.is_(init_pid(3, pid=pids[0], epoch=-1)[0], INVALID_REQUEST,
       "v3 with ProducerId set but ProducerEpoch -1: INVALID_REQUEST")
 t.is_(init_pid(4, pid=-1, epoch=3)[0], INVALID_REQUEST,
       "v4 with ProducerEpoch set but ProducerId -1: INVALID_REQUEST")
-t.is_(init_pid(4, txn_id="txn-a")[:3], (NOT_COORDINATOR, -1, -1),
-      "transactional id (no transaction coordinator yet): NOT_COORDINATOR, id -1")
-t.is_(init_pid(1, txn_id="txn-a")[0], NOT_COORDINATOR, "same on v1")
+err, tpid, tepoch = init_pid(4, txn_id="txn-a")[:3]
+t.ok(err == NONE and tpid >= 0 and tepoch == 0,
+     "transactional id: the transaction coordinator's producer id, epoch 0 (got %d %d %d)"
+     % (err, tpid, tepoch))
+t.is_(init_pid(1, txn_id="txn-a")[:3], (NONE, tpid, 1),
+      "same id again on v1: the same producer id, epoch bumped to 1")
 t.is_(init_pid(4, txn_id="")[0], INVALID_REQUEST, "empty transactional id: INVALID_REQUEST")
 t.is_(init_pid(4, txn_id="txn-a", timeout=0)[0], INVALID_TXN_TIMEOUT,
       "transaction timeout 0: INVALID_TRANSACTION_TIMEOUT")
