@@ -598,9 +598,24 @@ int cleaner_clean(struct offset_map *map, const struct cleaner_segment *segs, si
     if (err && errlen)
         err[0] = '\0';
     struct run r = { map, p, st, { 0 }, 0, NULL, 0, err, errlen };
-    txn_init(&r.txn, p->aborted, p->naborted);
+    /* The map pass starts at the first dirty offset: like Kafka's
+     * collectAbortedTransactions(firstDirty, ...), only transactions ending
+     * there or later (an older one's marker is never read by this pass,
+     * and its producer's later batches would pass for aborted). */
+    struct cleaner_aborted_txn *dirty_aborted = NULL;
+    size_t ndirty = 0;
+    if (p->naborted) {
+        dirty_aborted = (struct cleaner_aborted_txn *)malloc(p->naborted * sizeof *dirty_aborted);
+        if (!dirty_aborted)
+            return fail(err, errlen, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < p->naborted; i++)
+            if (p->aborted[i].last_offset >= p->first_dirty)
+                dirty_aborted[ndirty++] = p->aborted[i];
+    }
+    txn_init(&r.txn, dirty_aborted, ndirty);
     int rc = build_map(&r, segs, n, p->first_dirty, p->first_uncleanable);
     txn_free(&r.txn);
+    free(dirty_aborted);
     if (rc)
         return rc;
     st->map_utilization = offset_map_utilization(map);

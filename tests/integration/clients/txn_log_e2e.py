@@ -4,7 +4,9 @@
   txn_log_e2e.py run BOOT TXID TOPIC SPEC...
       One transactional producer; each SPEC "commit:v1,v2" or "abort:v3"
       is one transaction on partition 0 of TOPIC, produced, flushed, then
-      committed or aborted.  Prints "<kind> ok" per transaction.
+      committed or aborted.  Prints "<kind> ok" per transaction.  A value
+      "K=V" is record V with key K (compacted topics); $TXN_PAD pads every
+      value with that many dots.
   txn_log_e2e.py hang BOOT TXID TOPIC VALUES
       Begins a transaction (transaction.timeout.ms 120000), produces VALUES
       (comma-separated) to partition 0, flushes, prints "open" and sleeps
@@ -12,6 +14,7 @@
   txn_log_e2e.py slow BOOT TXID TOPIC VALUES DELAY_MS
       Begins a transaction, produces VALUES to partition 0, flushes, prints
       "open", waits DELAY_MS, commits and prints "commit ok"."""
+import os
 import sys
 import time
 
@@ -24,6 +27,17 @@ def producer(boot, txid, **extra):
     return Producer(conf)
 
 
+PAD = "." * int(os.environ.get("TXN_PAD", "0"))
+
+
+def send(p, topic, item):
+    key, eq, value = item.partition("=")
+    if eq:
+        p.produce(topic, key=key.encode(), value=(value + PAD).encode(), partition=0)
+    else:
+        p.produce(topic, value=(item + PAD).encode(), partition=0)
+
+
 def run(boot, txid, topic, *specs):
     p = producer(boot, txid)
     p.init_transactions(30)
@@ -31,7 +45,7 @@ def run(boot, txid, topic, *specs):
         kind, _, values = spec.partition(":")
         p.begin_transaction()
         for v in values.split(","):
-            p.produce(topic, value=v.encode(), partition=0)
+            send(p, topic, v)
         p.flush(30)
         if kind == "commit":
             p.commit_transaction(30)
