@@ -59,6 +59,7 @@ struct seen {
     int batches, data_records_of[8], markers_of[8], empty_batches_of[8];
     int64_t last_batch_of[8];
     int committed_k0; /* records of key k0 with a "commit" value */
+    int k0_records;   /* records of key k0 */
     int aborted_values; /* records with an "abort" value */
 };
 
@@ -94,6 +95,8 @@ static void scan(struct partition_log *pl, struct seen *s)
                     continue;
                 }
                 s->data_records_of[pid]++;
+                if (r.key_len == 2 && memcmp(r.key, "k0", 2) == 0)
+                    s->k0_records++;
                 if (r.value_len >= 5 && memcmp(r.value, "abort", 5) == 0)
                     s->aborted_values++;
                 if (r.key_len == 2 && memcmp(r.key, "k0", 2) == 0 && r.value_len >= 6 &&
@@ -246,6 +249,35 @@ int main(void)
     is_int(s.markers_of[1], 0, "producer 1's ABORT marker removed after its delete horizon");
     is_int((int)aborted_entries_of(pl, 1), 0, "no index entry left for it");
     is_int(s.aborted_values, 0, "still no aborted record");
+
+    log_cleaner_remove(lc, pl, false);
+    plog_close(pl);
+
+    /* A producer whose aborted transaction lies in the cleaned part (its
+     * index entry still there: the first cleaning saw its data) writes a
+     * new committed transaction: the next cleaning's offset map must count
+     * it as committed, as the old abort's marker is outside its range. */
+    snprintf(dir, sizeof dir, "%s/t-1", root);
+    cfg.delete_retention_ms = 3600000;
+    pl = plog_open(dir, &cfg, fl, now_ms(), err, sizeof err);
+    produce(pl, 6, 0, 0, 5, 1, "abort");
+    plog_append_txn_marker(pl, 6, 0, 0, false, now_ms(), &off);
+    fill(pl, 8, 0);
+    log_cleaner_add(lc, pl, "t", 1);
+    struct log_cleaner_stats st;
+    log_cleaner_get_stats(lc, &st);
+    w.want = st.cleanings + 1;
+    run_until(loop, cleaned_enough, &w, 10000);
+    ok(aborted_entries_of(pl, 6) == 1, "first cleaning: producer 6's abort still indexed");
+    ok(produce(pl, 6, 5, 0, 1, 1, "late") > 0, "producer 6 writes k0 in a new transaction");
+    is_int(plog_append_txn_marker(pl, 6, 0, 0, true, now_ms(), &off), 0, "and commits it");
+    fill(pl, 8, 100);
+    log_cleaner_get_stats(lc, &st);
+    w.want = st.cleanings + 1;
+    log_cleaner_wakeup(lc);
+    run_until(loop, cleaned_enough, &w, 10000);
+    scan(pl, &s);
+    is_int(s.k0_records, 1, "k0: only producer 6's committed value is left");
     log_cleaner_remove(lc, pl, false);
     plog_close(pl);
     log_cleaner_free(lc);
