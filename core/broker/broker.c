@@ -7,6 +7,8 @@
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
 #include "broker/broker_metrics.h"
+#include "broker/session.h"
+#include "broker/transports.h"
 #include "plugin/module_loader.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
@@ -115,7 +117,8 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         for (size_t i = 0; i < cfg->module_opts.n; i++) {
             const char *kv = cfg->module_opts.items[i];
             size_t nl = 0;
-            sluice_config_is_module_option(kv, &nl);
+            if (!sluice_config_is_module_option(kv, &nl))
+                continue; /* listener.name.* overrides belong to no module */
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)nl, kv + 7);
             if (!module_registry_find(modules, name))
@@ -161,6 +164,9 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     lim.idle_ms = b->cfg->connections_max_idle_ms > 0 ? (uint64_t)b->cfg->connections_max_idle_ms : 0;
     struct net_callbacks cb = { 0 };
     cb.on_request = broker_on_request;
+    cb.on_accept = broker_session_open;
+    cb.on_ready = broker_session_ready;
+    cb.on_close = broker_session_close;
     b->net = net_server_new(b->loop, &lim, &cb, b, b->log);
     if (!b->net) {
         snprintf(err, errlen, "cannot create the network server");
@@ -177,14 +183,22 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     if (listener_parse(joined, b->cfg->listener_security_protocol_map, &specs, &n, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (specs[i].protocol != LISTENER_PLAINTEXT) {
+        /* SASL listeners need the SASL framework (issue 7's security part). */
+        if (specs[i].protocol == LISTENER_SASL_PLAINTEXT || specs[i].protocol == LISTENER_SASL_SSL) {
             snprintf(err, errlen,
-                     "listener %s uses %s, which needs a transport module that is not loaded; "
-                     "this broker serves PLAINTEXT only",
+                     "listener %s uses %s, which needs SASL authentication; this broker has no "
+                     "SASL support",
                      specs[i].name, listener_security_name(specs[i].protocol));
             free(specs);
             return -1;
         }
+    }
+    /* TLS listeners get their module transport (key stores loaded now, so a
+     * bad one stops the start-up naming the key). */
+    b->transports = broker_transports_open(b->modules, b->net, specs, n, b->log, err, errlen);
+    if (!b->transports) {
+        free(specs);
+        return -1;
     }
     int rc = net_server_listen(b->net, specs, n, err, errlen);
     free(specs);
@@ -312,6 +326,8 @@ void broker_shutdown(struct broker *b)
         net_server_free(b->net);
         b->net = NULL;
     }
+    broker_transports_free(b->transports);
+    b->transports = NULL;
     /* Cleaner threads stop (aborting their work) before the logs close and
      * before the codec modules they re-compress with unload. */
     broker_cleaner_stop(b);

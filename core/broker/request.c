@@ -137,7 +137,8 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
         goto close;
     }
     const struct api_entry *e = api_table_lookup(rq->hdr.ApiKey);
-    if (!e || rq->hdr.ApiVersion < e->min_version || rq->hdr.ApiVersion > api_max_version(b, e)) {
+    if (!e || !api_available(b, e) || rq->hdr.ApiVersion < e->min_version ||
+        rq->hdr.ApiVersion > api_max_version(b, e)) {
         if (rq->hdr.ApiKey == KP_API_API_VERSIONS) {
             respond_api_versions_unsupported(rq);
             return;

@@ -73,7 +73,7 @@ struct sluice_strlist {
 };
 
 /* Upper bound on table rows (checked at compile time in broker_config.c). */
-#define SLUICE_CONFIG_MAX_KEYS 160
+#define SLUICE_CONFIG_MAX_KEYS 256
 
 /* Where the current value of one table row came from. */
 struct sluice_config_slot {
@@ -184,6 +184,7 @@ struct sluice_config {
     int32_t group_consumer_session_timeout_ms;
     int32_t group_consumer_heartbeat_interval_ms;
     int32_t group_consumer_max_size;
+    struct sluice_strlist group_rebalance_protocols; /* group.coordinator.rebalance.protocols */
     char *group_consumer_assignors;
     bool unstable_api_versions_enable;
 
@@ -215,6 +216,16 @@ void sluice_config_free(struct sluice_config *cfg);
 /* The value of a module option "module.<name>.<key>" (the last one given),
  * or NULL.  Such keys are not in the table: modules define them. */
 const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key);
+
+/* True for "listener.name.<name>.<key>": a per-listener override (Kafka's
+ * syntax, lower-case listener name) kept like module options, read by the
+ * transport of that listener. */
+bool sluice_config_is_listener_option(const char *key);
+
+/* The raw current value of key for modules: a module or listener option,
+ * else the table's value (sensitive ones included, unlike
+ * sluice_config_describe), else NULL. */
+const char *sluice_config_value(const struct sluice_config *cfg, const char *key);
 
 /* True for "module.<name>.<key>" with a valid module name and a key; sets
  * *name_len to the length of <name>. */

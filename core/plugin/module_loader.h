@@ -46,6 +46,15 @@ struct module_assignor {
     struct sluice_module_ctx *owner;
 };
 
+/* One registered transport (host->register_transport): a private copy of
+ * the module's ops, in the slot of each security protocol it serves. */
+struct module_transport {
+    struct sluice_transport_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+#define MODULE_SECURITY_SLOTS 4 /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+
 /* One registered service (host->register_service), in registration order. */
 struct module_service {
     struct module_service *next;
@@ -59,6 +68,8 @@ struct module_registry {
     struct sluice_module_ctx *modules; /* load order; newest last */
     struct module_codec codecs[SLUICE_CODEC_ID_MAX + 1];
     struct module_service *services; /* registration order */
+    /* By Kafka security protocol index (bit i of SLUICE_SECURITY_*). */
+    struct module_transport transports[MODULE_SECURITY_SLOTS];
 
     module_config_lookup_fn config_lookup;
     void *config_ud;
@@ -138,6 +149,11 @@ const struct module_codec *module_registry_codec(const struct module_registry *r
  * Any thread once loading is over.  See plugin/assignor.h for running one. */
 const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
                                                        const char *name);
+
+/* The transport serving security protocol index `proto` (0 PLAINTEXT, 1
+ * SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL, as enum listener_security), or NULL. */
+const struct module_transport *module_registry_transport(const struct module_registry *reg,
+                                                         int proto);
 
 /* Number of loaded modules and lookup by name (NULL when absent). */
 size_t module_registry_count(const struct module_registry *reg);
