@@ -137,6 +137,7 @@ static int reader_next(struct reader *r, const uint8_t **b, size_t *size, uint64
 struct ongoing_abort {
     int64_t producer_id;
     int64_t last_observed; /* -1: no batch of the transaction seen */
+    size_t entry;          /* its index in txn_meta.aborted */
 };
 
 struct txn_meta {
@@ -185,6 +186,7 @@ static void txn_consume_aborted_up_to(struct txn_meta *t, int64_t offset)
         }
         t->ab[t->nab].producer_id = a->producer_id;
         t->ab[t->nab].last_observed = -1;
+        t->ab[t->nab].entry = t->next_aborted - 1;
         t->nab++;
     }
 }
@@ -231,9 +233,11 @@ static int control_type(const struct rb_header *h, const uint8_t *batch, size_t 
     return type;
 }
 
-/* True if the control batch can be discarded. */
+/* True if the control batch can be discarded.  cleaned (NULL while
+ * building the map) gets the index entry of a retained ABORT marker. */
 static int txn_on_control(struct txn_meta *t, const struct rb_header *h, const uint8_t *batch,
-                          size_t size, rb_decompress_fn dec, void *dec_ctx)
+                          size_t size, rb_decompress_fn dec, void *dec_ctx,
+                          struct segment *cleaned, int *io_err)
 {
     txn_consume_aborted_up_to(t, h->base_offset + h->last_offset_delta);
     int type = control_type(h, batch, size, dec, dec_ctx);
@@ -242,6 +246,14 @@ static int txn_on_control(struct txn_meta *t, const struct rb_header *h, const u
     if (type == 0) {
         struct ongoing_abort *a = txn_find_abort(t, h->producer_id);
         int keep = a && a->last_observed >= 0;
+        if (keep && cleaned) {
+            const struct cleaner_aborted_txn *e = &t->aborted[a->entry];
+            struct txn_aborted ent = { e->producer_id, e->first_offset, e->last_offset,
+                                       e->last_stable_offset };
+            int rc = seg_txn_append(cleaned, &ent);
+            if (rc && io_err && !*io_err)
+                *io_err = rc;
+        }
         if (a)
             *a = t->ab[--t->nab];
         return !keep; /* retained until all the transaction's batches are gone */
@@ -307,6 +319,8 @@ struct run {
     struct cleaner_stats *st;
     struct txn_meta txn;
     int discard_batch_records;
+    struct segment *cleaned; /* the copy pass's output */
+    int index_err;           /* -errno of a failed .txnindex write */
     char *err;
     size_t errlen;
 };
@@ -351,7 +365,7 @@ static int map_segment(struct run *r, const struct cleaner_segment *s, int64_t s
         rb_header_decode(b, size, &h);
         int64_t last = h.base_offset + h.last_offset_delta;
         if (h.attributes & RB_ATTR_CONTROL) {
-            txn_on_control(&r->txn, &h, b, size, r->p->dec, r->p->dec_ctx);
+            txn_on_control(&r->txn, &h, b, size, r->p->dec, r->p->dec_ctx, NULL, NULL);
             r->st->map_records_read++;
         } else if (!txn_on_batch(&r->txn, &h) && last >= start) {
             struct rb_iter it;
@@ -418,7 +432,8 @@ static enum bf_retention check_batch(void *ud, const struct rb_header *h, const 
 {
     struct run *r = (struct run *)ud;
     int control = (h->attributes & RB_ATTR_CONTROL) != 0;
-    int can_discard = control ? txn_on_control(&r->txn, h, batch, size, r->p->dec, r->p->dec_ctx)
+    int can_discard = control ? txn_on_control(&r->txn, h, batch, size, r->p->dec, r->p->dec_ctx,
+                                               r->cleaned, &r->index_err)
                               : txn_on_batch(&r->txn, h);
     if (control) {
         int64_t horizon = rb_delete_horizon(h);
@@ -491,6 +506,8 @@ static int clean_group(struct run *r, const struct cleaner_segment *segs, size_t
     if (!cleaned)
         return errno ? -errno : -EIO; /* seg_create_suffixed sets it */
     struct bf_filter f = { p->now_ms, p->delete_retention_ms, check_batch, retain_record, r };
+    r->cleaned = cleaned;
+    r->index_err = 0;
     struct wire_writer out;
     wire_writer_init(&out);
     size_t chunk = p->io_buffer_size ? p->io_buffer_size : 524288;
@@ -534,6 +551,10 @@ static int clean_group(struct run *r, const struct cleaner_segment *segs, size_t
     }
     if (!rc)
         rc = flush_out(r, cleaned, &out);
+    if (!rc && r->index_err)
+        rc = fail(r->err, r->errlen, r->index_err, "write %s.txnindex.cleaned: %s",
+                  cleaned->path, strerror(-r->index_err));
+    r->cleaned = NULL;
     wire_writer_free(&out);
     if (!rc && should_abort(r))
         rc = CLEANER_ABORTED;
@@ -576,10 +597,25 @@ int cleaner_clean(struct offset_map *map, const struct cleaner_segment *segs, si
     *end_offset = p->first_dirty;
     if (err && errlen)
         err[0] = '\0';
-    struct run r = { map, p, st, { 0 }, 0, err, errlen };
-    txn_init(&r.txn, p->aborted, p->naborted);
+    struct run r = { map, p, st, { 0 }, 0, NULL, 0, err, errlen };
+    /* The map pass starts at the first dirty offset: like Kafka's
+     * collectAbortedTransactions(firstDirty, ...), only transactions ending
+     * there or later (an older one's marker is never read by this pass,
+     * and its producer's later batches would pass for aborted). */
+    struct cleaner_aborted_txn *dirty_aborted = NULL;
+    size_t ndirty = 0;
+    if (p->naborted) {
+        dirty_aborted = (struct cleaner_aborted_txn *)malloc(p->naborted * sizeof *dirty_aborted);
+        if (!dirty_aborted)
+            return fail(err, errlen, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < p->naborted; i++)
+            if (p->aborted[i].last_offset >= p->first_dirty)
+                dirty_aborted[ndirty++] = p->aborted[i];
+    }
+    txn_init(&r.txn, dirty_aborted, ndirty);
     int rc = build_map(&r, segs, n, p->first_dirty, p->first_uncleanable);
     txn_free(&r.txn);
+    free(dirty_aborted);
     if (rc)
         return rc;
     st->map_utilization = offset_map_utilization(map);

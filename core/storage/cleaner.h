@@ -18,8 +18,8 @@
  *  - a record without a key is removed (counted as invalid);
  *  - control batches are kept until their transaction has no data left and
  *    their own delete horizon passed; batches of aborted transactions go
- *    (the aborted-transaction list comes from a hook: empty until
- *    transactions exist);
+ *    (the aborted transactions come from the log's .txnindex files; the
+ *    cleaned range never reaches the first unstable offset);
  *  - the last batch of the cleaning round and the last batch of an active
  *    producer (hook) stay, empty if need be, to keep offsets and sequences. */
 #ifndef SLUICE_CLEANER_H
@@ -41,9 +41,11 @@ struct cleaner_segment {
     uint64_t index_bytes, timeindex_bytes; /* for grouping (segment.index.bytes) */
 };
 
-/* An aborted transaction in the cleaned range (Kafka's AbortedTxn). */
+/* An aborted transaction in the cleaned range (Kafka's AbortedTxn, as in
+ * the log's .txnindex files). */
 struct cleaner_aborted_txn {
     int64_t producer_id, first_offset, last_offset;
+    int64_t last_stable_offset;
 };
 
 struct cleaner_params {
@@ -61,7 +63,10 @@ struct cleaner_params {
     rb_compress_fn comp;
     void *comp_ctx;
 
-    /* Transactions (hooks for later work; NULL/0 today). */
+    /* Transactions: the aborted ones overlapping the cleaned range, sorted
+     * by first offset (Kafka's collectAbortedTransactions).  An ABORT
+     * marker kept while its transaction still had data in this round gets
+     * its entry in the cleaned segment's .txnindex. */
     const struct cleaner_aborted_txn *aborted;
     size_t naborted;
     /* 1 and the producer's last data offset (-1: its last entry is a

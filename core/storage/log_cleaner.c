@@ -19,6 +19,7 @@
 #include "storage/cleaner.h"
 #include "storage/offset_map.h"
 #include "storage/partition_log.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "util/logger.h"
 
@@ -57,6 +58,13 @@ struct lc_log {
     struct lc_job *job;
 };
 
+/* An active producer's last data offset (-1: its last entry is a marker)
+ * and epoch: Kafka's lastRecordsOfActiveProducers. */
+struct lc_producer {
+    int64_t producer_id, last_data_offset;
+    int16_t epoch;
+};
+
 struct lc_job {
     struct lc_job *next; /* in the todo queue */
     struct log_cleaner *lc;
@@ -75,6 +83,11 @@ struct lc_job {
     char err[256];
     double seconds;
     struct lc_msg *done_msg; /* allocated up front so finishing cannot fail */
+    /* Taken on the loop thread for the worker: the aborted transactions of
+     * the range and the active producers (sorted by id). */
+    struct cleaner_aborted_txn *aborted;
+    struct lc_producer *producers;
+    size_t nproducers;
 };
 
 enum { MSG_SWAP, MSG_DONE };
@@ -443,7 +456,83 @@ static void job_free(struct lc_job *job)
     free(job->segs);
     free(job->dir);
     free(job->done_msg);
+    free(job->aborted);
+    free(job->producers);
     free(job);
+}
+
+static int cmp_producer(const void *a, const void *b)
+{
+    int64_t x = ((const struct lc_producer *)a)->producer_id;
+    int64_t y = ((const struct lc_producer *)b)->producer_id;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_aborted_first(const void *a, const void *b)
+{
+    const struct cleaner_aborted_txn *x = (const struct cleaner_aborted_txn *)a;
+    const struct cleaner_aborted_txn *y = (const struct cleaner_aborted_txn *)b;
+    if (x->first_offset != y->first_offset)
+        return x->first_offset < y->first_offset ? -1 : 1;
+    return x->last_offset < y->last_offset ? -1 : x->last_offset > y->last_offset;
+}
+
+/* cleaner_params.active_producer on the job's snapshot (worker thread). */
+static int job_active_producer(void *ud, int64_t producer_id, int64_t *last_data_offset,
+                               int16_t *epoch)
+{
+    struct lc_job *job = (struct lc_job *)ud;
+    struct lc_producer key = { producer_id, 0, 0 };
+    const struct lc_producer *p = (const struct lc_producer *)bsearch(
+        &key, job->producers, job->nproducers, sizeof key, cmp_producer);
+    if (!p)
+        return 0;
+    *last_data_offset = p->last_data_offset;
+    *epoch = p->epoch;
+    return 1;
+}
+
+/* The transaction facts the worker needs, copied from the log. */
+static int job_take_txn_state(struct lc_job *job, struct partition_log *pl)
+{
+    const struct producer_state *ps = plog_producer_state(pl);
+    size_t np = pstate_count(ps);
+    if (np) {
+        job->producers = (struct lc_producer *)malloc(np * sizeof *job->producers);
+        if (!job->producers)
+            return -1;
+        const struct pstate_entry *e;
+        for (size_t it = 0; job->nproducers < np && (e = pstate_next(ps, &it));) {
+            struct lc_producer *p = &job->producers[job->nproducers++];
+            p->producer_id = e->producer_id;
+            p->last_data_offset = e->nbatches ? e->b[e->nbatches - 1].last_offset : -1;
+            p->epoch = e->epoch;
+        }
+        qsort(job->producers, job->nproducers, sizeof *job->producers, cmp_producer);
+    }
+    struct txn_aborted *ab;
+    size_t n;
+    int64_t start = job->nsegs ? job->segs[0].base_offset : job->p.first_uncleanable;
+    if (plog_collect_aborted(pl, start, job->p.first_uncleanable, &ab, &n) != 0)
+        return -1;
+    if (n) {
+        job->aborted = (struct cleaner_aborted_txn *)malloc(n * sizeof *job->aborted);
+        if (!job->aborted) {
+            free(ab);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            job->aborted[i].producer_id = ab[i].producer_id;
+            job->aborted[i].first_offset = ab[i].first_offset;
+            job->aborted[i].last_offset = ab[i].last_offset;
+            job->aborted[i].last_stable_offset = ab[i].last_stable_offset;
+        }
+        qsort(job->aborted, n, sizeof *job->aborted, cmp_aborted_first);
+    }
+    free(ab);
+    job->p.aborted = job->aborted;
+    job->p.naborted = n;
+    return 0;
 }
 
 static void hold(struct log_cleaner *lc)
@@ -606,14 +695,17 @@ static struct lc_job *make_job(struct log_cleaner *lc, const struct candidate *c
     p->dec_ctx = lc->codec_ctx;
     p->comp = lc->comp;
     p->comp_ctx = lc->codec_ctx;
-    /* Transactions: no aborted-transaction index or producer state yet. */
-    p->aborted = NULL;
-    p->naborted = 0;
-    p->active_producer = NULL;
+    /* Transactions: aborted ones from the .txnindex files, and the last
+     * batch of every active producer kept (producer state survives). */
+    p->active_producer = job_active_producer;
     p->should_abort = job_should_abort;
     p->throttle = job_throttle;
     p->swap = job_swap;
     p->ud = job;
+    if (job_take_txn_state(job, pl) != 0) {
+        job_free(job);
+        return NULL;
+    }
     return job;
 }
 

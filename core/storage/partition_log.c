@@ -563,6 +563,8 @@ static int index_aborted(struct partition_log *pl, const struct pstate_completed
         return 0;
     struct txn_aborted e = { c->producer_id, c->first_offset, c->last_offset, lso };
     struct segment *s = pl->segs[seg_for(pl, c->last_offset)];
+    if (s->txn_fd < 0)
+        pl->dir_dirty = 1; /* a new .txnindex: the next flush syncs the directory */
     int rc = seg_txn_append(s, &e);
     if (rc && rc != -ENOMEM)
         io_error(pl, rc, "writing the transaction index of");
@@ -1228,12 +1230,18 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     pstate_commit(pl->ps, &ptx, a->next_offset);
     /* Markers: aborted transactions go to the index with the LSO that
      * follows them (UnifiedLog.append's completedTxns loop). */
-    for (size_t i = 0; i < ptx.ndone; i++)
+    int rescan = pl->first_unstable < 0 && pstate_ongoing(pl->ps);
+    for (size_t i = 0; i < ptx.ndone; i++) {
         index_aborted(pl, &ptx.done[i],
                       pstate_completed_lso(pl->ps, &ptx.done[i], ptx.done + i + 1,
                                            ptx.ndone - i - 1));
+        rescan |= ptx.done[i].first_offset == pl->first_unstable;
+    }
     pstate_txn_free(&ptx);
-    if (any_pid && (pl->first_unstable >= 0 || pstate_ongoing(pl->ps)))
+    /* The first unstable offset only moves when the earliest open
+     * transaction ends, or when one opens while none was: a scan of the
+     * producers per transaction, not per batch. */
+    if (rescan)
         pl->first_unstable = pstate_first_unstable(pl->ps, -1);
 
     if (leader_epoch >= 0 &&
@@ -1359,10 +1367,18 @@ int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
     int64_t upper = index_upper_bound(ls, end);
     if (upper < 0)
         upper = last + 1 < pl->nsegs ? pl->segs[last + 1]->base_offset : active(pl)->next_offset;
+    return plog_collect_aborted(pl, fetch_offset, upper, out, n);
+}
+
+int plog_collect_aborted(const struct partition_log *pl, int64_t start, int64_t upper,
+                         struct txn_aborted **out, size_t *n)
+{
     size_t cap = 0;
-    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++) {
+    *out = NULL;
+    *n = 0;
+    for (size_t i = seg_for(pl, start); i < pl->nsegs; i++) {
         const struct segment *s = pl->segs[i];
-        int rc = txn_index_collect(s->txn, s->ntxn, fetch_offset, upper, out, n, &cap);
+        int rc = txn_index_collect(s->txn, s->ntxn, start, upper, out, n, &cap);
         if (rc < 0) {
             free(*out);
             *out = NULL;

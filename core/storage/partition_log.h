@@ -203,7 +203,13 @@ int64_t plog_first_unstable_offset(const struct partition_log *pl);
  * malloc'd (NULL when none).  Returns 0 or -ENOMEM. */
 int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
                       const struct plog_read_result *rr, struct txn_aborted **out, size_t *n);
-/* All aborted-transaction entries of segment i (tests, tools, cleaner). */
+/* Kafka's UnifiedLog.collectAbortedTransactions(start, upper): the index
+ * entries with lastOffset >= start and firstOffset < upper, from the
+ * segment holding start on, until one's lastStableOffset >= upper.  *out
+ * malloc'd (NULL when none).  Returns 0 or -ENOMEM. */
+int plog_collect_aborted(const struct partition_log *pl, int64_t start, int64_t upper,
+                         struct txn_aborted **out, size_t *n);
+/* All aborted-transaction entries of segment i (tests, tools). */
 const struct txn_aborted *plog_segment_aborted(const struct partition_log *pl, int i, size_t *n);
 
 /* First offset >= log start whose record timestamp >= ts (time index, then a

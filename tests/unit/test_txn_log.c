@@ -401,6 +401,36 @@ static void test_crash_recovery(void)
     plog_close(pl);
 }
 
+/* The snapshot carries currentTxnFirstOffset and the coordinator epoch in
+ * Kafka's entry fields; the LSO never goes below the log start. */
+static void test_snapshot_fields_and_log_start(void)
+{
+    char dir[512], err[256];
+    struct plog_config cfg = cfg_big();
+    new_dir(dir, sizeof dir);
+    struct partition_log *pl = plog_open(dir, &cfg, NULL, 0, err, sizeof err);
+    int rc;
+    produce(pl, 9, 0, 0, 2, 1, &rc);                 /* 0..1 */
+    marker(pl, 9, 0, 6, true, &rc);                  /* 2 */
+    int64_t first = produce(pl, 9, 0, 2, 1, 1, &rc); /* 3: open again */
+    uint8_t *buf;
+    size_t len;
+    ok(pstate_snapshot_encode(plog_producer_state(pl), &buf, &len) == 0 &&
+           len == PSTATE_SNAPSHOT_HEADER + PSTATE_SNAPSHOT_ENTRY * 2,
+       "snapshot: producer 9's two batches");
+    const uint8_t *last = buf + PSTATE_SNAPSHOT_HEADER + PSTATE_SNAPSHOT_ENTRY;
+    ok(rb_get_i32(last + 34) == 6 && rb_get_i64(last + 38) == first,
+       "entry: coordinatorEpoch 6 at byte 34, currentTxnFirstOffset %lld at byte 38",
+       (long long)first);
+    free(buf);
+    produce(pl, 8, 0, 0, 1, 0, &rc); /* 4 */
+    is_int(plog_last_stable_offset(pl), 3, "LSO 3");
+    int64_t ls;
+    is_int(plog_delete_records(pl, 4, &ls), 0, "DeleteRecords up to 4 (past the open txn's start)");
+    is_int(plog_last_stable_offset(pl), 4, "LSO = max(first unstable offset, log start) = 4");
+    plog_close(pl);
+}
+
 static void test_expiry_keeps_open_txn(void)
 {
     char dir[512], err[256];
@@ -429,6 +459,7 @@ int main(void)
     test_fetch_aborted();
     test_crash_recovery();
     test_expiry_keeps_open_txn();
+    test_snapshot_fields_and_log_start();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     if (system(cmd) != 0)

@@ -13,6 +13,14 @@
       TAP: ListOffsets latest per isolation level, raw Fetch v4 and v12
       (read_committed: records up to the LSO and the AbortedTransactions
       list; read_uncommitted: everything and a null list).
+  txn_log_tool.py state PORT TOPIC
+      One line per fact of partition 0, for before/after comparisons:
+      "lso N", "hw N", "committed-batches B1 B2 ..." (read_committed Fetch
+      v12 from 0), "aborted PID FIRST ..." (its AbortedTransactions),
+      "producer PID EPOCH LASTSEQ COORD TXNSTART" (DescribeProducers).
+  txn_log_tool.py wait PORT TOPIC OFFSET MAX_WAIT_MS
+      A read_committed Fetch v12 long poll (MinBytes 1) from OFFSET:
+      "<elapsed ms> <base offsets of the batches returned>".
   txn_log_tool.py consume BOOT TOPIC ISOLATION
       confluent-kafka consumer with isolation.level=ISOLATION from the
       beginning to the end it sees (the LSO under read_committed):
@@ -140,10 +148,11 @@ def batches(records):
     return out
 
 
-def fetch(port, topic, isolation, version, offset=0):
+def fetch(port, topic, isolation, version, offset=0, wait_ms=0):
     flex = version >= 12
+    min_bytes = 1 if wait_ms else 0
     if flex:
-        body = i32(-1) + i32(0) + i32(0) + i32(1 << 20) + i8(isolation) + i32(0) + i32(-1)
+        body = i32(-1) + i32(wait_ms) + i32(min_bytes) + i32(1 << 20) + i8(isolation) + i32(0) + i32(-1)
         body += uvarint(2) + compact_string(topic) + uvarint(2)
         body += i32(0) + i32(-1) + i64(offset) + i32(-1) + i64(-1) + i32(1 << 20) + uvarint(0)
         body += uvarint(0) + uvarint(1) + compact_string("") + uvarint(0)
@@ -243,6 +252,16 @@ def check(port, topic):
     return t.failed
 
 
+def state(port, topic):
+    print("lso %d" % list_latest(port, topic, 1)[1])
+    print("hw %d" % list_latest(port, topic, 0)[1])
+    rc = fetch(port, topic, 1, 12)
+    print("committed-batches " + " ".join(str(b) for b in rc["batches"]))
+    print("aborted " + " ".join("%d %d" % (a[0], a[1]) for a in rc["aborted"] or []))
+    for pid, epoch, seq, _ts, coord, start in describe_producers(port, [(topic, [0])])[(topic, 0)][2]:
+        print("producer %d %d %d %d %d" % (pid, epoch, seq, coord, start))
+
+
 def consume(boot, topic, isolation):
     from confluent_kafka import Consumer, TopicPartition
     c = Consumer({"bootstrap.servers": boot, "group.id": "txn-log-%s" % isolation,
@@ -272,6 +291,13 @@ def main(argv):
         txnindex(argv[2])
     elif cmd == "check":
         sys.exit(1 if check(int(argv[2]), argv[3]) else 0)
+    elif cmd == "wait":
+        import time
+        t0 = time.time()
+        rc = fetch(int(argv[2]), argv[3], 1, 12, offset=int(argv[4]), wait_ms=int(argv[5]))
+        print("%d %s" % ((time.time() - t0) * 1000, " ".join(str(b) for b in rc["batches"])))
+    elif cmd == "state":
+        state(int(argv[2]), argv[3])
     elif cmd == "consume":
         consume(argv[2], argv[3], argv[4])
     else:
