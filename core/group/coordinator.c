@@ -143,6 +143,7 @@ struct commit_ctx {
     struct group_coordinator *gc;
     char *group_id;
     uint64_t uid;
+    uint64_t append_seq; /* the batch's place among the writes */
     struct gc_commit_part *parts;
     int n;
     gc_commit_cb cb;
@@ -193,7 +194,7 @@ static void commit_done(void *ud, int16_t err)
                                                    p->partition, false);
         if (apply) {
             struct offset_entry e = { p->offset, p->leader_epoch, (char *)p->metadata,
-                                      p->commit_ts, p->expire_ts };
+                                      p->commit_ts, p->expire_ts, c->append_seq };
             if (offset_store_put(&gc->offsets, c->group_id, p->topic, p->partition, &e) < 0)
                 p->error = KP_ERR_UNKNOWN_SERVER_ERROR;
             sl = offset_store_slot(&gc->offsets, c->group_id, p->topic, p->partition, false);
@@ -320,10 +321,12 @@ void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req 
         nrec++;
         p->error = PART_WRITTEN;
     }
-    if (nrec == 0)
+    if (nrec == 0) {
         commit_done(c, KP_ERR_NONE);
-    else
+    } else {
+        c->append_seq = offset_store_next_seq(&gc->offsets);
         gc_write(gc, req->group_id, recs, nrec, commit_done, c);
+    }
     for (size_t i = 0; i < nrec; i++) {
         wire_writer_free(&kw[i]);
         wire_writer_free(&vw[i]);
@@ -647,6 +650,7 @@ int gc_load_record(struct group_coordinator *gc, const struct grec *rec)
             (char *)(ov->metadata.s ? ov->metadata.s : ""),
             ov->commitTimestamp,
             rec->value_version == 1 ? ov->expireTimestamp : -1,
+            offset_store_next_seq(&gc->offsets), /* replayed in log order */
         };
         return offset_store_put(&gc->offsets, k->group.s, k->topic.s, k->partition, &e);
     }

@@ -13,6 +13,7 @@ void offset_store_init(struct offset_store *s)
 {
     strmap_init(&s->groups);
     s->txn_pending = NULL;
+    s->append_seq = 0;
 }
 
 static void slot_free(struct offset_slot *sl)
@@ -215,6 +216,11 @@ const char *offset_store_next_group(const struct offset_store *s, size_t *it)
 
 /* ---- transactional offsets ------------------------------------------------ */
 
+uint64_t offset_store_next_seq(struct offset_store *s)
+{
+    return ++s->append_seq;
+}
+
 static void txn_pending_free(struct offset_txn_pending *p)
 {
     free(p->group);
@@ -279,7 +285,9 @@ size_t offset_store_txn_complete(struct offset_store *s, int32_t offsets_partiti
             continue;
         }
         *pp = p->next;
-        if (commit && offset_store_put(s, p->group, p->topic, p->partition, &p->e) == 0)
+        const struct offset_entry *cur = offset_store_get(s, p->group, p->topic, p->partition);
+        if (commit && (!cur || cur->append_seq < p->e.append_seq) &&
+            offset_store_put(s, p->group, p->topic, p->partition, &p->e) == 0)
             n++;
         txn_pending_free(p);
     }

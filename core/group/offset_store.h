@@ -23,6 +23,10 @@ struct offset_entry {
     char *metadata;       /* never NULL ("" for none) */
     int64_t commit_ts;
     int64_t expire_ts;    /* -1: expiry by offsets.retention.minutes */
+    /* Order of the record's append to __consumer_offsets (Kafka compares
+     * appendedBatchOffset): a committed transaction's offset replaces a
+     * committed one only when it was appended later.  0: unknown. */
+    uint64_t append_seq;
 };
 
 struct offset_slot {
@@ -50,6 +54,7 @@ struct offset_txn_pending {
 struct offset_store {
     struct strmap groups; /* group id -> struct group_offsets * */
     struct offset_txn_pending *txn_pending;
+    uint64_t append_seq;  /* last sequence handed out (offset_store_next_seq) */
 };
 
 void offset_store_init(struct offset_store *s);
@@ -75,6 +80,9 @@ void offset_store_delete_group(struct offset_store *s, const char *group);
 /* Iterate the committed slots of a group: *it starts at 0. */
 struct offset_slot *offset_store_next(const struct offset_store *s, const char *group,
                                       size_t *it);
+/* The next append sequence (one per batch written or replayed). */
+uint64_t offset_store_next_seq(struct offset_store *s);
+
 /* Transactional offsets.  add: a copy of e pending for producer_id
  * (replacing its earlier pending offset of that partition); NULL when out
  * of memory.  complete: the marker for producer_id on offsets_partition

@@ -108,6 +108,7 @@ void gc_txn_commit_offsets(struct group_coordinator *gc, const struct gc_txn_com
     c->cb = cb;
     c->ud = ud;
     size_t nrec = 0;
+    uint64_t seq = offset_store_next_seq(&gc->offsets);
     for (int i = 0; i < n; i++) {
         struct gc_commit_part *p = &parts[i];
         if (p->error)
@@ -119,7 +120,7 @@ void gc_txn_commit_offsets(struct group_coordinator *gc, const struct gc_txn_com
         /* Pending from now on (prepareTxnOffsetCommit), so a RequireStable
          * fetch already sees the commit in flight. */
         struct offset_entry e = { p->offset, p->leader_epoch, (char *)p->metadata, p->commit_ts,
-                                  p->expire_ts };
+                                  p->expire_ts, seq };
         c->pending[i] = offset_store_txn_add(&gc->offsets, req->group_id, p->topic, p->partition,
                                              req->producer_id, req->offsets_partition, &e);
         if (!c->pending[i]) {
@@ -169,6 +170,7 @@ int gc_load_txn_offset(struct group_coordinator *gc, const struct grec *rec, int
         (char *)(ov->metadata.s ? ov->metadata.s : ""),
         ov->commitTimestamp,
         rec->value_version == 1 ? ov->expireTimestamp : -1,
+        offset_store_next_seq(&gc->offsets), /* replayed in log order */
     };
     struct offset_txn_pending *p = offset_store_txn_add(&gc->offsets, k->group.s, k->topic.s,
                                                         k->partition, producer_id,

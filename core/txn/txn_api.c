@@ -342,7 +342,7 @@ static void describe_one(struct broker *b, struct request *rq, struct kp_str id,
         return;
     }
     struct txn_entry *e = txn_lookup(tc, cid);
-    if (!e || e->cur.state == TXN_DEAD || (e->pending && e->pending_state == TXN_DEAD && false)) {
+    if (!e || e->cur.state == TXN_DEAD) {
         out->ErrorCode = KP_ERR_TRANSACTIONAL_ID_NOT_FOUND;
         return;
     }

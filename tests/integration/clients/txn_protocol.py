@@ -191,6 +191,15 @@ def offset_fetch(group, partition, stable):
     return ps[0][1], ps[0][4]
 
 
+def offset_commit(group, partition, offset):
+    part = i32(partition) + i64(offset) + i32(-1) + compact_string("") + tags()
+    body = (compact_string(group) + i32(-1) + compact_string("") + uvarint(0) +
+            carr([compact_string(TOPIC) + carr([part]) + tags()]) + tags())
+    r = rpc(8, 8, body, True)
+    r.i32()
+    return read_topic_results(r)[0][1][0][1]
+
+
 def write_markers(pid, epoch, commit, topics, coord_epoch=0):
     body = carr([i64(pid) + i16(epoch) + i8(commit) + topics_body(topics) + i32(coord_epoch) +
                  tags()]) + tags()
@@ -301,6 +310,20 @@ t.is_(end_txn("raw-tx", pid, epoch, False), INVALID_TXN_STATE, "EndTxn abort aft
 t.is_(offset_fetch("raw-g", 0, True), (7, NONE), "the committed transaction's offset is "
       "committed: 7")
 t.is_(describe(["raw-tx"])[0]["state"], "CompleteCommit", "DescribeTransactions: CompleteCommit")
+
+
+# A transactional commit is applied over the committed offset only if it
+# was appended after it (Kafka compares the batches' log offsets).
+t.is_(add_offsets("raw-tx", pid, epoch, "raw-g"), NONE, "a second transaction with offsets")
+t.is_(txn_offset_commit("raw-tx", "raw-g", pid, epoch, 0, 20), NONE, "TxnOffsetCommit 20")
+t.is_(offset_commit("raw-g", 0, 30), NONE, "then a plain OffsetCommit 30 of the same partition")
+t.is_(end_txn("raw-tx", pid, epoch, True), NONE, "EndTxn commit")
+t.is_(offset_fetch("raw-g", 0, True), (30, NONE),
+      "the later plain commit stays: 30, not the transaction's 20")
+t.is_(add_offsets("raw-tx", pid, epoch, "raw-g"), NONE, "a third transaction")
+t.is_(txn_offset_commit("raw-tx", "raw-g", pid, epoch, 0, 40), NONE, "TxnOffsetCommit 40")
+t.is_(end_txn("raw-tx", pid, epoch, False), NONE, "EndTxn abort")
+t.is_(offset_fetch("raw-g", 0, True), (30, NONE), "an aborted transaction's offset is dropped")
 
 # ---- WriteTxnMarkers ------------------------------------------------------
 t.is_(write_markers(pid, epoch, False, [(TOPIC, [1]), ("no-such-topic", [0])]),
