@@ -28,6 +28,10 @@ tests.  Every command prints plain lines the test compares.
       Begins a transaction with transaction.timeout.ms=TIMEOUT_MS, produces
       VALUES (comma-separated) and flushes, prints "open", then sleeps
       until killed (a stuck producer).
+  txn_suite.py many BOOT TXID TOPIC N PER_TXN
+      N records "r-<i>" to partition 0 in transactions of PER_TXN, every
+      one committed (through a fault-injecting proxy in 116).  Prints
+      "committed N".
   txn_suite.py begin-only BOOT TXID TOPIC VALUES
       Begins a transaction, produces and flushes, prints "open", exits
       without ending it."""
@@ -162,6 +166,19 @@ def cmd_hang(boot, txid, topic, values, timeout_ms):
         time.sleep(1)
 
 
+def cmd_many(boot, txid, topic, n, per_txn):
+    n, per_txn = int(n), int(per_txn)
+    p = producer(boot, txid, **{"retry.backoff.ms": 50})
+    p.init_transactions(60)
+    for start in range(0, n, per_txn):
+        p.begin_transaction()
+        for i in range(start, min(n, start + per_txn)):
+            p.produce(topic, value=("r-%d" % i).encode(), partition=0)
+            p.poll(0)
+        p.commit_transaction(60)
+    print("committed", n)
+
+
 def cmd_begin_only(boot, txid, topic, values):
     p = producer(boot, txid)
     p.init_transactions(30)
@@ -175,5 +192,5 @@ def cmd_begin_only(boot, txid, topic, values):
 if __name__ == "__main__":
     cmds = {"produce": cmd_produce, "consume": cmd_consume, "ctp": cmd_ctp,
             "committed": cmd_committed, "fence": cmd_fence, "hang": cmd_hang,
-            "begin-only": cmd_begin_only}
+            "begin-only": cmd_begin_only, "many": cmd_many}
     cmds[sys.argv[1]](*sys.argv[2:])
