@@ -352,7 +352,10 @@ void broker_shutdown(struct broker *b)
     }
     log_dirs_free(b);
     broker_metrics_free(b);
-    /* Freed last: flush completions of offset commits still refer to it. */
+    /* Freed last: flush completions of offset commits and transaction
+     * transitions still refer to them. */
     free(b->groups);
     b->groups = NULL;
+    free(b->txns);
+    b->txns = NULL;
 }

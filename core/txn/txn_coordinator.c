@@ -568,5 +568,6 @@ void txn_coordinator_stop(struct broker *b)
         txn_entry_free(v);
     strmap_free(&tc->ids);
     strmap_init(&tc->ids);
-    /* tc itself stays: writes still in flight complete against it. */
+    /* tc itself stays until broker_shutdown's end: writes still in flight
+     * complete against it. */
 }
