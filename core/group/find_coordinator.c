@@ -1,12 +1,12 @@
 /* FindCoordinator (key 10): every coordinator is this node.  Group keys
  * get this node once __consumer_offsets exists (created here on first use,
  * where Kafka answers COORDINATOR_NOT_AVAILABLE until its controller has
- * created it); transaction keys get this node (__transaction_state is
- * created on the coordinator's first write); other key types are
- * INVALID_REQUEST. */
+ * created it); transaction keys likewise once __transaction_state exists;
+ * other key types are INVALID_REQUEST. */
 #include "broker/broker.h"
 #include "group/group_api.h"
 #include "group/offsets_topic.h"
+#include "txn/txn_coordinator.h"
 
 #include <string.h>
 
@@ -31,7 +31,8 @@ static void find_one(struct broker *b, struct request *rq, int8_t key_type,
         return;
     }
     int16_t err = KP_ERR_NONE;
-    if (key_type == KEY_TYPE_GROUP && !offsets_topic_ensure(b, &err)) {
+    if (key_type == KEY_TYPE_GROUP ? !offsets_topic_ensure(b, &err)
+                                   : !txn_topic_ensure(b, &err)) {
         a->error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
         return;
     }

@@ -85,6 +85,11 @@ void txn_expire_ids(struct txn_coordinator *tc, int64_t now_ms);
 
 /* ---- txn_log.c: __transaction_state -------------------------------------- */
 
+struct broker_topic;
+/* The topic, created now if missing (FindCoordinator for a transaction key
+ * or the first write); NULL with *err (a Kafka code). */
+struct broker_topic *txn_topic_ensure(struct broker *b, int16_t *err);
+
 /* Write the transit of e (or a tombstone when m is NULL) to the id's
  * partition; done(ud, err) once durable per the topic's flush policy
  * (possibly before returning), with Kafka's appendTransactionToLog error

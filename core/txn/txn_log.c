@@ -18,7 +18,7 @@
 #include "txn/txn_coordinator.h"
 #include "txn/txn_records.h"
 
-static struct broker_topic *txn_topic_ensure(struct broker *b, int16_t *err)
+struct broker_topic *txn_topic_ensure(struct broker *b, int16_t *err)
 {
     struct broker_topic *t = broker_topic(b, TXN_TOPIC);
     if (t)
