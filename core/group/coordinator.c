@@ -633,27 +633,50 @@ void gc_expire_offsets(struct group_coordinator *gc, int64_t now)
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* An offset record; producer_id >= 0: from a transactional batch of that
+ * producer, pending until its marker is replayed. */
+static int load_offset(struct group_coordinator *gc, const struct grec *rec, int64_t producer_id,
+                       int32_t offsets_partition)
+{
+    const struct kp_OffsetCommitKey *k = &rec->okey;
+    if (!k->group.s || !k->topic.s)
+        return 0;
+    if (rec->tombstone) {
+        offset_store_delete(&gc->offsets, k->group.s, k->topic.s, k->partition);
+        return 0;
+    }
+    const struct kp_OffsetCommitValue *ov = &rec->oval;
+    struct offset_entry e = {
+        ov->offset,
+        rec->value_version >= 3 ? ov->leaderEpoch : -1,
+        (char *)(ov->metadata.s ? ov->metadata.s : ""),
+        ov->commitTimestamp,
+        rec->value_version == 1 ? ov->expireTimestamp : -1,
+        offset_store_next_seq(&gc->offsets), /* replayed in log order */
+    };
+    if (producer_id < 0)
+        return offset_store_put(&gc->offsets, k->group.s, k->topic.s, k->partition, &e);
+    struct offset_txn_pending *p = offset_store_txn_add(&gc->offsets, k->group.s, k->topic.s,
+                                                        k->partition, producer_id,
+                                                        offsets_partition, &e);
+    if (!p)
+        return -1;
+    p->appended = true;
+    return 0;
+}
+
+int gc_load_txn_offset(struct group_coordinator *gc, const struct grec *rec, int64_t producer_id,
+                       int32_t offsets_partition)
+{
+    if (rec->type != GREC_OFFSET)
+        return gc_load_record(gc, rec);
+    return load_offset(gc, rec, producer_id, offsets_partition);
+}
+
 int gc_load_record(struct group_coordinator *gc, const struct grec *rec)
 {
-    if (rec->type == GREC_OFFSET) {
-        const struct kp_OffsetCommitKey *k = &rec->okey;
-        if (!k->group.s || !k->topic.s)
-            return 0;
-        if (rec->tombstone) {
-            offset_store_delete(&gc->offsets, k->group.s, k->topic.s, k->partition);
-            return 0;
-        }
-        const struct kp_OffsetCommitValue *ov = &rec->oval;
-        struct offset_entry e = {
-            ov->offset,
-            rec->value_version >= 3 ? ov->leaderEpoch : -1,
-            (char *)(ov->metadata.s ? ov->metadata.s : ""),
-            ov->commitTimestamp,
-            rec->value_version == 1 ? ov->expireTimestamp : -1,
-            offset_store_next_seq(&gc->offsets), /* replayed in log order */
-        };
-        return offset_store_put(&gc->offsets, k->group.s, k->topic.s, k->partition, &e);
-    }
+    if (rec->type == GREC_OFFSET)
+        return load_offset(gc, rec, -1, -1);
     if (rec->type == GREC_GROUP) {
         const char *id = rec->gkey.group.s;
         if (!id)

@@ -154,29 +154,3 @@ void gc_txn_complete(struct group_coordinator *gc, int32_t offsets_partition,
 {
     offset_store_txn_complete(&gc->offsets, offsets_partition, producer_id, commit);
 }
-
-int gc_load_txn_offset(struct group_coordinator *gc, const struct grec *rec, int64_t producer_id,
-                       int32_t offsets_partition)
-{
-    if (rec->type != GREC_OFFSET || rec->tombstone)
-        return gc_load_record(gc, rec);
-    const struct kp_OffsetCommitKey *k = &rec->okey;
-    if (!k->group.s || !k->topic.s)
-        return 0;
-    const struct kp_OffsetCommitValue *ov = &rec->oval;
-    struct offset_entry e = {
-        ov->offset,
-        rec->value_version >= 3 ? ov->leaderEpoch : -1,
-        (char *)(ov->metadata.s ? ov->metadata.s : ""),
-        ov->commitTimestamp,
-        rec->value_version == 1 ? ov->expireTimestamp : -1,
-        offset_store_next_seq(&gc->offsets), /* replayed in log order */
-    };
-    struct offset_txn_pending *p = offset_store_txn_add(&gc->offsets, k->group.s, k->topic.s,
-                                                        k->partition, producer_id,
-                                                        offsets_partition, &e);
-    if (!p)
-        return -1;
-    p->appended = true;
-    return 0;
-}
