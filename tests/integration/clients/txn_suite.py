@@ -24,10 +24,12 @@ tests.  Every command prints plain lines the test compares.
       same transactional.id runs init_transactions (which aborts A's
       transaction and fences A); A's commit then fails fatally.  Prints
       what A and B saw.
-  txn_suite.py hang BOOT TXID TOPIC VALUES TIMEOUT_MS
+  txn_suite.py hang BOOT TXID TOPIC VALUES TIMEOUT_MS [GROUP:OFFSET]
       Begins a transaction with transaction.timeout.ms=TIMEOUT_MS, produces
-      VALUES (comma-separated) and flushes, prints "open", then sleeps
-      until killed (a stuck producer).
+      VALUES (comma-separated) and flushes, with GROUP:OFFSET also commits
+      that offset of TOPIC-0 for GROUP in the transaction
+      (send_offsets_to_transaction), prints "open", then sleeps until
+      killed (a stuck producer).
   txn_suite.py many BOOT TXID TOPIC N PER_TXN
       N records "r-<i>" to partition 0 in transactions of PER_TXN, every
       one committed (through a fault-injecting proxy in 116).  Prints
@@ -154,13 +156,19 @@ def cmd_fence(boot, txid, topic):
     print("b commit ok")
 
 
-def cmd_hang(boot, txid, topic, values, timeout_ms):
+def cmd_hang(boot, txid, topic, values, timeout_ms, offsets=None):
     p = producer(boot, txid, **{"transaction.timeout.ms": int(timeout_ms)})
     p.init_transactions(30)
     p.begin_transaction()
     for v in values.split(","):
         p.produce(topic, value=v.encode(), partition=0)
     p.flush(30)
+    if offsets:
+        # GROUP:OFFSET of TOPIC partition 0, committed with the transaction.
+        group, _, off = offsets.partition(":")
+        c = Consumer({"bootstrap.servers": boot, "group.id": group})
+        p.send_offsets_to_transaction([TopicPartition(topic, 0, int(off))],
+                                      c.consumer_group_metadata(), 30)
     print("open", flush=True)
     while True:
         time.sleep(1)
