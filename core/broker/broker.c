@@ -1,6 +1,8 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "broker/sasl.h"
+#include "broker/session.h"
 #include "group/coordinator.h"
 #include "group/offsets_topic.h"
 #include "broker/log_dirs.h"
@@ -156,6 +158,8 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     lim.idle_ms = b->cfg->connections_max_idle_ms > 0 ? (uint64_t)b->cfg->connections_max_idle_ms : 0;
     struct net_callbacks cb = { 0 };
     cb.on_request = broker_on_request;
+    cb.on_accept = broker_on_accept;
+    cb.on_close = broker_on_close;
     b->net = net_server_new(b->loop, &lim, &cb, b, b->log);
     if (!b->net) {
         snprintf(err, errlen, "cannot create the network server");
@@ -172,7 +176,12 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     if (listener_parse(joined, b->cfg->listener_security_protocol_map, &specs, &n, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (specs[i].protocol != LISTENER_PLAINTEXT) {
+        if (specs[i].protocol == LISTENER_SASL_PLAINTEXT) {
+            if (sasl_check_listener(b, specs[i].name, err, errlen) < 0) {
+                free(specs);
+                return -1;
+            }
+        } else if (specs[i].protocol != LISTENER_PLAINTEXT) {
             snprintf(err, errlen,
                      "listener %s uses %s, which needs a transport module that is not loaded; "
                      "this broker serves PLAINTEXT only",

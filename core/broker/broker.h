@@ -223,5 +223,8 @@ void handle_describe_cluster(struct broker *b, struct request *rq);
 void handle_init_producer_id(struct broker *b, struct request *rq);
 void handle_describe_log_dirs(struct broker *b, struct request *rq);
 void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
+/* Security (sasl.c, acls.c, scram_admin.c) */
+void handle_sasl_handshake(struct broker *b, struct request *rq);
+void handle_sasl_authenticate(struct broker *b, struct request *rq);
 
 #endif

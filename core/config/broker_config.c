@@ -357,6 +357,25 @@ static const struct cfg_row rows[] = {
              "Also advertise API versions Kafka's schemas mark latestVersionUnstable "
              "(ConsumerGroupHeartbeat v1, needed by librdkafka 2.10+ for group.protocol=consumer)."),
 
+    /* security: the SASL framework in the core; the mechanisms and the
+     * authorizer are modules (super.users and allow.everyone.if.no.acl.found
+     * are read by the authorizer module). */
+    {.name = "sasl.enabled.mechanisms", .type = T_LIST, .def = NULL,
+     .off = FLD(sasl_enabled_mechanisms),
+     .doc = "SASL mechanisms offered on SASL listeners (per listener: "
+            "listener.name.<name>.sasl.enabled.mechanisms).  Unset: every mechanism a loaded "
+            "module provides (Kafka's default GSSAPI is not available)."},
+    LONG_ROW("connections.max.reauth.ms", "0", 0, INT64_MAX, FLD(connections_max_reauth_ms), 0,
+             "KIP-368: authenticated sessions last at most this long; a client must "
+             "re-authenticate before, or its connection is closed.  0 disables."),
+    INT_ROW("connection.failed.authentication.delay.ms", "100", 0, INT32_MAX,
+            FLD(connection_failed_authentication_delay_ms), 0,
+            "Delay before a failed authentication is answered (and the connection closed)."),
+    STR_ROW("super.users", NULL, FLD(super_users), 0,
+            "Principals allowed everything by the authorizer, separated by ';' (User:admin;User:ops)."),
+    BOOL_ROW("allow.everyone.if.no.acl.found", "false", FLD(allow_everyone_if_no_acl_found), 0,
+             "With an authorizer: allow an operation on a resource no ACL matches."),
+
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,
             "Sluice's own log file (opened for append, reopened on SIGHUP); stderr when unset."),
@@ -644,6 +663,7 @@ void sluice_config_free(struct sluice_config *cfg)
 {
     free_fields(cfg);
     cv_strlist_free(&cfg->module_opts);
+    cv_strlist_free(&cfg->listener_opts);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -743,6 +763,19 @@ const char *sluice_config_module_option(const struct sluice_config *cfg, const c
         const char *e = cfg->module_opts.items[i];
         if (strncmp(e, key, kl) == 0 && e[kl] == '=')
             return e + kl + 1;
+    }
+    return NULL;
+}
+
+const char *sluice_config_listener_option(const struct sluice_config *cfg, const char *listener,
+                                          const char *key)
+{
+    size_t ll = strlen(listener), kl = strlen(key);
+    for (size_t i = cfg->listener_opts.n; i-- > 0;) {
+        const char *e = cfg->listener_opts.items[i] + strlen("listener.name.");
+        if (strncasecmp(e, listener, ll) == 0 && e[ll] == '.' && strncmp(e + ll + 1, key, kl) == 0 &&
+            e[ll + 1 + kl] == '=')
+            return e + ll + 1 + kl + 1;
     }
     return NULL;
 }
@@ -849,13 +882,17 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
         const struct prop *p = &pl.items[i];
         size_t idx;
         const struct cfg_row *r = find_row(p->key, &idx);
-        if (!r && sluice_config_is_module_option(p->key, NULL)) {
-            /* Kept for the module; unknown ones are reported once the
-             * modules are loaded (a module not loaded owns none). */
+        bool listener_opt = !r && strncmp(p->key, "listener.name.", 14) == 0 &&
+                            strchr(p->key + 14, '.') > p->key + 14;
+        if (!r && (listener_opt || sluice_config_is_module_option(p->key, NULL))) {
+            /* Kept for the module (unknown ones are reported once the
+             * modules are loaded: a module not loaded owns none) or for
+             * the listener. */
             size_t n = strlen(p->key) + strlen(p->value) + 2;
             char *kv = malloc(n);
             if (!kv || (snprintf(kv, n, "%s=%s", p->key, p->value),
-                        cv_strlist_append(&cfg->module_opts, kv) < 0)) {
+                        cv_strlist_append(listener_opt ? &cfg->listener_opts : &cfg->module_opts,
+                                          kv) < 0)) {
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
             }

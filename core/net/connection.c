@@ -54,6 +54,7 @@ struct net_conn {
     struct listener_spec lspec; /* copy: listeners may close before conns */
     void *ud;
     int closed, paused, in_read;
+    int close_after_flush; /* net_conn_close_after_flush: reading stopped */
 
     uint8_t *rbuf;
     size_t rlen;
@@ -376,7 +377,7 @@ void net_conn_close(struct net_conn *c)
 
 static void conn_update_reading(struct net_conn *c)
 {
-    if (c->closed)
+    if (c->closed || c->close_after_flush)
         return;
     struct net_server *s = c->s;
     if (!c->paused) {
@@ -703,7 +704,22 @@ static void conn_flush(struct net_conn *c)
     if (c->closed)
         return;
     ev_io_stop(s->loop, &c->ww);
+    if (c->close_after_flush && !c->qhead) {
+        net_conn_close(c);
+        return;
+    }
     conn_update_reading(c);
+}
+
+void net_conn_close_after_flush(struct net_conn *c)
+{
+    if (c->closed || c->close_after_flush)
+        return;
+    c->close_after_flush = 1;
+    ev_io_stop(c->s->loop, &c->rw);
+    pop_finished(c);
+    if (!c->qhead)
+        net_conn_close(c);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -852,6 +868,9 @@ struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits 
     s->ud = ud;
     s->log = log;
     s->tf[LISTENER_PLAINTEXT].fn = tcp_factory;
+    /* SASL_PLAINTEXT is plain TCP underneath; authentication is the
+     * broker's (SaslHandshake/SaslAuthenticate), not the transport's. */
+    s->tf[LISTENER_SASL_PLAINTEXT].fn = tcp_factory;
     s->accepting = 1;
     ev_prepare_init(&s->reaper, reaper_cb);
     s->reaper.data = s;
@@ -865,7 +884,10 @@ void net_server_set_transport(struct net_server *s, enum listener_security proto
 {
     if ((unsigned)proto >= LISTENER_NSECURITY)
         return;
-    s->tf[proto].fn = factory ? factory : (proto == LISTENER_PLAINTEXT ? tcp_factory : NULL);
+    s->tf[proto].fn = factory ? factory
+                              : (proto == LISTENER_PLAINTEXT || proto == LISTENER_SASL_PLAINTEXT
+                                     ? tcp_factory
+                                     : NULL);
     s->tf[proto].ud = factory ? fud : NULL;
 }
 

@@ -308,6 +308,7 @@ static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ct
     drop_services(reg, ctx);
     drop_codecs(reg, ctx);
     drop_assignors(reg, ctx);
+    security_registry_drop(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
         ctx->desc.fini(host_api_table(), ctx);
     host_ctx_release(ctx);
@@ -467,6 +468,7 @@ void module_registry_free(struct module_registry *reg)
     host_posts_stop(reg);
     reg->loop = NULL;
     memset(reg->codecs, 0, sizeof reg->codecs);
+    security_registry_free(reg);
     free(reg->assignors);
     reg->assignors = NULL;
     reg->nassignors = reg->cap_assignors = 0;

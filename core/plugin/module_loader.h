@@ -46,6 +46,20 @@ struct module_assignor {
     struct sluice_module_ctx *owner;
 };
 
+/* One registered SASL mechanism (ABI 1.2): a private copy of the ops. */
+struct module_sasl_mech {
+    struct sluice_sasl_mech_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
+/* The registered authorizer (ABI 1.2); owner NULL when none. */
+struct module_authorizer {
+    struct sluice_authorizer_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
 /* One registered service (host->register_service), in registration order. */
 struct module_service {
     struct module_service *next;
@@ -79,6 +93,11 @@ struct module_registry {
      * SLUICE_ERR_UNSUPPORTED).  Both must outlive module_registry_free. */
     struct metrics_registry *metrics;
     struct meta_store *meta;
+
+    /* Security modules (security_registry.c), registration order. */
+    struct module_sasl_mech *sasl_mechs;
+    size_t nsasl, cap_sasl;
+    struct module_authorizer authorizer;
 };
 
 /* Zeroes the registry; no allocation.  Free with module_registry_free. */
@@ -138,6 +157,16 @@ const struct module_codec *module_registry_codec(const struct module_registry *r
  * Any thread once loading is over.  See plugin/assignor.h for running one. */
 const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
                                                        const char *name);
+
+/* The SASL mechanism registered under `name` (case-sensitive, as Kafka
+ * compares mechanism names), or NULL; and all of them in registration
+ * order. */
+const struct module_sasl_mech *module_registry_sasl_mech(const struct module_registry *reg,
+                                                         const char *name);
+const struct module_sasl_mech *module_registry_sasl_mechs(const struct module_registry *reg,
+                                                          size_t *n);
+/* The authorizer, or NULL when no module registered one. */
+const struct module_authorizer *module_registry_authorizer(const struct module_registry *reg);
 
 /* Number of loaded modules and lookup by name (NULL when absent). */
 size_t module_registry_count(const struct module_registry *reg);
