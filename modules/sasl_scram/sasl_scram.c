@@ -169,7 +169,10 @@ static int final_step(struct session *s, const uint8_t *in, size_t len, struct s
         snprintf(err, errlen, "Invalid SCRAM client final message: channel binding mismatch");
         return SLUICE_SASL_FAIL;
     }
-    if (strcmp(cf.nonce, s->nonce) != 0) {
+    /* Kafka's ScramSaslServer checks that the final nonce ENDS with the
+     * server-first nonce (librdkafka sends client nonce + full nonce). */
+    size_t fl = strlen(cf.nonce), nl = strlen(s->nonce);
+    if (fl < nl || memcmp(cf.nonce + fl - nl, s->nonce, nl) != 0) {
         snprintf(err, errlen, "Invalid SCRAM client final message: nonce mismatch");
         return SLUICE_SASL_FAIL;
     }
