@@ -27,6 +27,9 @@ static const struct api_entry api_table[] = {
     { KP_API_DELETE_TOPICS, 0, 6, handle_delete_topics },
     { KP_API_DELETE_RECORDS, 0, 2, handle_delete_records },
     { KP_API_INIT_PRODUCER_ID, 0, 5, handle_init_producer_id },
+    { KP_API_DESCRIBE_ACLS, 0, 3, handle_describe_acls },
+    { KP_API_CREATE_ACLS, 0, 3, handle_create_acls },
+    { KP_API_DELETE_ACLS, 0, 3, handle_delete_acls },
     { KP_API_DELETE_GROUPS, 0, 2, handle_delete_groups },
     { KP_API_OFFSET_DELETE, 0, 0, handle_offset_delete },
     { KP_API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
@@ -36,6 +39,8 @@ static const struct api_entry api_table[] = {
     { KP_API_SASL_AUTHENTICATE, 0, 2, handle_sasl_authenticate },
     { KP_API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
+    { KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, handle_describe_user_scram_credentials },
+    { KP_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, handle_alter_user_scram_credentials },
     { KP_API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
     /* KIP-848.  v1 (SubscribedTopicRegex, client-generated member ids) is
      * latestVersionUnstable in the schemas this tree follows; Kafka 4.0

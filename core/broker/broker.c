@@ -1,6 +1,7 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "broker/authz.h"
 #include "broker/sasl.h"
 #include "broker/session.h"
 #include "group/coordinator.h"
@@ -190,6 +191,12 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
             return -1;
         }
     }
+    size_t nmech = 0;
+    module_registry_sasl_mechs(b->modules, &nmech);
+    if (nmech == 0 && !authz_active(b))
+        slog(b->log, SLOG_INFO, "broker",
+             "no security module loaded (SASL mechanisms, authorizer): serving PLAINTEXT only, "
+             "every request is allowed");
     int rc = net_server_listen(b->net, specs, n, err, errlen);
     free(specs);
     if (rc < 0)
