@@ -20,6 +20,7 @@
  * does not have yet: after Kafka's request checks they get NOT_COORDINATOR,
  * which is what a Kafka broker that does not own the transactional id's
  * __transaction_state partition answers. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 #include <stdlib.h>
@@ -109,7 +110,11 @@ void handle_init_producer_id(struct broker *b, struct request *rq)
     }
     if (req->TransactionalId.s) {
         int16_t e = KP_ERR_NOT_COORDINATOR;
-        if (req->TransactionalId.len == 0)
+        if (req->TransactionalId.len > 0 &&
+            !authz_allowed(rq, SLUICE_ACL_OP_WRITE, SLUICE_RES_TRANSACTIONAL_ID,
+                           req->TransactionalId.s))
+            e = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        else if (req->TransactionalId.len == 0)
             e = KP_ERR_INVALID_REQUEST;
         else if (req->TransactionTimeoutMs <= 0 ||
                  req->TransactionTimeoutMs > b->cfg->transaction_max_timeout_ms)
@@ -118,6 +123,11 @@ void handle_init_producer_id(struct broker *b, struct request *rq)
         return;
     }
 
+    /* KIP-679: IDEMPOTENT_WRITE on the cluster or WRITE on any topic. */
+    if (!authz_idempotent_write(rq)) {
+        respond(rq, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, -1, -1);
+        return;
+    }
     struct broker_producer_ids *p = &b->producer_ids;
     if (p->next >= p->end) {
         int16_t e = reserve_block(b);
