@@ -270,6 +270,11 @@ _broker_spawn() {
     export BROKER_PORT BOOTSTRAP
 }
 
+# listener_port NAME: the bound port of listener NAME of the running broker.
+listener_port() {
+    awk -v n="$1" '$1 == n { print $2; exit }' "$T_TMP/port.$BROKER_STARTS"
+}
+
 broker_alive() { [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; }
 
 broker_log() { echo "${T_LOGS[${#T_LOGS[@]}-1]}"; }
