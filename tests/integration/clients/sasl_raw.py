@@ -5,103 +5,23 @@ versions, the legacy unwrapped tokens after SaslHandshake v0, failures
 SCRAM computed here (RFC 5802) and Alter/DescribeUserScramCredentials with
 Kafka's error codes.
 
-usage: sasl_raw.py PORT REAUTH_MS FAIL_DELAY_MS"""
-import base64
-import hashlib
-import hmac
+usage: sasl_raw.py PORT REAUTH_MS FAIL_DELAY_MS   (passwords in PW_* env)"""
 import os
-import socket
 import struct
 import sys
 import time
 
-from kwire import (Reader, closed_by_peer, compact_string, connect, i8, i16, i32, recv_exact,
-                   recv_frame, request, string, uvarint)
+from kwire import closed_by_peer, connect, i32, recv_exact
+from sasl_raw_lib import (admin_conn, alter, authenticate, describe, handshake, init,
+                          metadata_ok, plain, salted_password, scram, send)
+import sasl_raw_lib
 from taplib import Tap
 
 PORT, REAUTH_MS, DELAY_MS = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 E = os.environ
 ADMIN, ALICE, CAROL256, CAROL512 = E["PW_ADMIN"], E["PW_ALICE"], E["PW_CAROL256"], E["PW_CAROL512"]
+init(PORT, ADMIN)
 t = Tap()
-corr = [0]
-
-
-def send(s, key, ver, body, flexible=False):
-    corr[0] += 1
-    s.sendall(request(key, ver, corr[0], body, flexible=flexible))
-    r = Reader(recv_frame(s))
-    assert r.i32() == corr[0]
-    if flexible:
-        r.tags()
-    return r
-
-
-def bytes_(b): return i32(len(b)) + b
-def cbytes(b): return uvarint(len(b) + 1) + b
-
-
-def handshake(s, mech, ver=1):
-    r = send(s, 17, ver, string(mech))
-    return r.i16(), r.array(r.string)
-
-
-def authenticate(s, token, ver=2):
-    """(error, message, server bytes, session lifetime)."""
-    if ver >= 2:
-        r = send(s, 36, ver, cbytes(token) + uvarint(0), flexible=True)
-        err, msg = r.i16(), r.compact_string()
-        n = r.uvarint()
-        auth = r.take(n - 1) if n else None
-    else:
-        r = send(s, 36, ver, bytes_(token))
-        err, msg = r.i16(), r.string()
-        n = r.i32()
-        auth = r.take(n) if n >= 0 else None
-    life = r.i64() if ver >= 1 else 0
-    return err, msg, auth, life
-
-
-def metadata_ok(s):
-    """A Metadata v1 request for no topic; True when it is answered."""
-    try:
-        r = send(s, 3, 1, i32(0))
-        return r.i32() >= 0
-    except (EOFError, ConnectionError, socket.timeout, AssertionError):
-        return False
-
-
-def plain(user, pw):
-    return b"\0" + user.encode() + b"\0" + pw.encode()
-
-
-def scram(mech, user, pw, exchange):
-    """RFC 5802 client; exchange(bytes) -> server bytes.  Returns the result
-    of the last exchange and whether the server signature verified."""
-    hname = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-512": "sha512"}[mech]
-    H = lambda b: hashlib.new(hname, b).digest()
-    mac = lambda k, m: hmac.new(k, m, hname).digest()
-    cnonce = base64.b64encode(os.urandom(18)).decode()
-    bare = "n=%s,r=%s" % (user, cnonce)
-    sf = exchange(("n,," + bare).encode())
-    if sf is None:
-        return None, False
-    sf = sf.decode()
-    at = dict(x.split("=", 1) for x in sf.split(","))
-    if not at["r"].startswith(cnonce):
-        return None, False
-    salted = hashlib.pbkdf2_hmac(hname, pw.encode(), base64.b64decode(at["s"]), int(at["i"]))
-    ck = mac(salted, b"Client Key")
-    wo = "c=biws,r=" + at["r"]
-    auth = (bare + "," + sf + "," + wo).encode()
-    proof = bytes(a ^ b for a, b in zip(ck, mac(H(ck), auth)))
-    final = exchange((wo + ",p=" + base64.b64encode(proof).decode()).encode())
-    want = b"v=" + base64.b64encode(mac(mac(salted, b"Server Key"), auth))
-    return final, final == want
-
-
-def salted_password(mech, pw, salt, it):
-    hname = {1: "sha256", 2: "sha512"}[mech]
-    return hashlib.pbkdf2_hmac(hname, pw.encode(), salt, it)
 
 
 # ---------------------------------------------------------------- checks
@@ -210,50 +130,6 @@ def reauth():
     err, msg, _, _ = authenticate(s, plain("admin", ADMIN), 2)
     t.is_(err, 58, "re-authentication as another principal: SASL_AUTHENTICATION_FAILED")
     t.ok("Cannot change principals" in (msg or ""), "... with Kafka's message (%s)" % msg)
-
-
-def admin_conn():
-    s = connect(PORT)
-    handshake(s, "PLAIN")
-    authenticate(s, plain("admin", ADMIN))
-    return s
-
-
-def alter(s, deletions, upsertions):
-    body = uvarint(len(deletions) + 1)
-    for name, mech in deletions:
-        body += compact_string(name) + i8(mech) + uvarint(0)
-    body += uvarint(len(upsertions) + 1)
-    for name, mech, it, salt, salted in upsertions:
-        body += compact_string(name) + i8(mech) + i32(it) + cbytes(salt) + cbytes(salted) + uvarint(0)
-    body += uvarint(0)
-    r = send(s, 51, 0, body, flexible=True)
-    r.i32()
-
-    def one():
-        x = (r.compact_string(), r.i16(), r.compact_string())
-        r.tags()
-        return x
-    return r.compact_array(one)
-
-
-def describe(s, users):
-    body = uvarint(0) if users is None else uvarint(len(users) + 1) + b"".join(
-        compact_string(u) + uvarint(0) for u in users)
-    r = send(s, 50, 0, body + uvarint(0), flexible=True)
-    r.i32()
-    top = (r.i16(), r.compact_string())
-
-    def info():
-        x = (r.i8(), r.i32())
-        r.tags()
-        return x
-
-    def one():
-        x = (r.compact_string(), r.i16(), r.compact_string(), r.compact_array(info))
-        r.tags()
-        return x
-    return top, r.compact_array(one)
 
 
 def scram_admin():
