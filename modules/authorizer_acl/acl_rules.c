@@ -157,6 +157,8 @@ static int read_int(const char **p, const char *end, long max, long *out)
     long v = 0;
     if (s >= end || *s < '0' || *s > '9')
         return -1;
+    if (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9')
+        return -1; /* canonical form only: one record, one encoding */
     while (s < end && *s >= '0' && *s <= '9') {
         v = v * 10 + (*s - '0');
         if (v > max)
