@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_sluiced.h"
 #include "scram_msg.h"
 
 static double now_s(void)
@@ -205,44 +206,21 @@ static void scram_login(int fd, const char *mech, const char *md, const char *pw
 static pid_t start_sluiced(const char *path, const char *plugins, const char *dir, int *plain,
                            int *sasl)
 {
-    char conf[512], portfile[512], log[512];
-    snprintf(conf, sizeof conf, "%s/sluice.properties", dir);
-    snprintf(portfile, sizeof portfile, "%s/port", dir);
-    snprintf(log, sizeof log, "%s/sluiced.log", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        die("config");
-    fprintf(f,
-            "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\n"
-            "log.level=warn\nplugin.dir=%s\nmodule.load=assignor_range\n"
-            "module.load=assignor_sticky\nmodule.load=sasl_plain\nmodule.load=sasl_scram\n"
-            "module.sasl_plain.sasl.jaas.config=user_bench=\"bench-pw\";\n"
-            "module.sasl_scram.add.scram=SCRAM-SHA-256=[name=bench,password=bench-pw];"
-            "SCRAM-SHA-512=[name=bench,password=bench-pw]\n"
-            "connection.failed.authentication.delay.ms=0\n",
-            dir, plugins);
-    fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-            _exit(127);
-        execl(path, path, "-c", conf, "--port-file", portfile, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        FILE *pf = fopen(portfile, "r");
-        char n1[64], n2[64];
-        if (pf && fscanf(pf, "%63s %d %63s %d", n1, plain, n2, sasl) == 4) {
-            fclose(pf);
-            return pid;
-        }
-        if (pf)
-            fclose(pf);
-        usleep(50000);
-    }
-    fprintf(stderr, "bench_sasl: sluiced did not start (log %s)\n", log);
-    kill(pid, SIGKILL);
-    exit(1);
+    char config[2048];
+    snprintf(config, sizeof config,
+             "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\n"
+             "log.level=warn\nplugin.dir=%s\nmodule.load=assignor_range\n"
+             "module.load=assignor_sticky\nmodule.load=sasl_plain\nmodule.load=sasl_scram\n"
+             "module.sasl_plain.sasl.jaas.config=user_bench=\"bench-pw\";\n"
+             "module.sasl_scram.add.scram=SCRAM-SHA-256=[name=bench,password=bench-pw];"
+             "SCRAM-SHA-512=[name=bench,password=bench-pw]\n"
+             "connection.failed.authentication.delay.ms=0\n",
+             dir, plugins);
+    int ports[2];
+    pid_t pid = bench_start_sluiced(path, dir, config, ports, 2);
+    *plain = ports[0];
+    *sasl = ports[1];
+    return pid;
 }
 
 int main(int argc, char **argv)
