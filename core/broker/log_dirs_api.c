@@ -208,6 +208,8 @@ void handle_alter_replica_log_dirs(struct broker *b, struct request *rq)
             }
         }
     }
+    /* Kafka: ALTER on the cluster, else every partition is refused. */
+    bool allowed = authz_cluster(rq, SLUICE_ACL_OP_ALTER);
     /* Results grouped by topic, in order of first appearance. */
     resp.Results.items = rq_items(rq, topic_desc, n);
     int32_t nt = 0;
@@ -233,7 +235,7 @@ void handle_alter_replica_log_dirs(struct broker *b, struct request *rq)
         struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult *pr =
             &tr->Partitions.items[tr->Partitions.count++];
         pr->PartitionIndex = items[i].partition;
-        pr->ErrorCode = alter_one(b, &items[i]);
+        pr->ErrorCode = allowed ? alter_one(b, &items[i]) : KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
         if (pr->ErrorCode)
             slog(b->log, SLOG_WARN, "admin", "Unable to alter log dirs for %.*s-%d: %s",
                  items[i].topic->len > 0 ? items[i].topic->len : 0,
