@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/transports.h"
 #include "broker/broker_metrics.h"
 #include "config/broker_config.h"
 #include "plugin/module_loader.h"
@@ -56,6 +57,8 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         fprintf(stderr, "sluiced: SIGHUP: cannot reopen log file: %s\n", err);
     else
         slog(&d->log, SLOG_INFO, "broker", "log file reopened (SIGHUP)");
+    /* TLS listeners re-read their key and trust stores for new connections. */
+    broker_transports_reload(d->broker.transports);
 }
 
 static void on_usr1(struct ev_loop *loop, ev_signal *w, int revents)
@@ -78,12 +81,7 @@ static int startup_failed(struct daemon_ctx *d, const char *err)
 
 static const char *config_lookup(void *ud, const char *key)
 {
-    const struct sluice_config *cfg = ud;
-    const char *v = sluice_config_module_option(cfg, key);
-    if (v)
-        return v;
-    struct sluice_config_entry e;
-    return sluice_config_describe_key(cfg, key, &e) == 0 ? e.value : NULL;
+    return sluice_config_value(ud, key);
 }
 
 static void module_log(void *ud, int level, const char *msg)

@@ -5,7 +5,13 @@
  * librdkafka only compresses gzip/snappy when Produce v0 is advertised.
  * Fetch below v4 would need down-conversion, which Kafka 4 dropped too. */
 #include "broker/broker.h"
+#include "group/coordinator.h"
 #include "group/group_api.h"
+
+static bool consumer_protocol_on(const struct broker *b)
+{
+    return b && b->groups && b->groups->consumer_protocol;
+}
 
 static const struct api_entry api_table[] = {
     { KP_API_PRODUCE, 0, 11, handle_produce },
@@ -45,8 +51,10 @@ static const struct api_entry api_table[] = {
     /* KIP-848.  v1 (SubscribedTopicRegex, client-generated member ids) is
      * latestVersionUnstable in the schemas this tree follows; Kafka 4.0
      * released it as stable and librdkafka >= 2.10 requires it. */
-    { KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 0, handle_consumer_group_heartbeat, 1 },
-    { KP_API_CONSUMER_GROUP_DESCRIBE, 0, 0, handle_consumer_group_describe },
+    { KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 0, handle_consumer_group_heartbeat, 1,
+      consumer_protocol_on },
+    { KP_API_CONSUMER_GROUP_DESCRIBE, 0, 0, handle_consumer_group_describe, 0,
+      consumer_protocol_on },
 };
 
 int16_t api_max_version(const struct broker *b, const struct api_entry *e)
@@ -54,6 +62,11 @@ int16_t api_max_version(const struct broker *b, const struct api_entry *e)
     if (e->unstable_max > e->max_version && b && b->cfg && b->cfg->unstable_api_versions_enable)
         return e->unstable_max;
     return e->max_version;
+}
+
+bool api_available(const struct broker *b, const struct api_entry *e)
+{
+    return !e->available || e->available(b);
 }
 
 const struct api_entry *api_table_entries(size_t *n)

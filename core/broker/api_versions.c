@@ -37,10 +37,14 @@ void api_versions_fill(struct request *rq, struct kp_ApiVersionsResponse *resp)
     size_t n;
     const struct api_entry *e = api_table_entries(&n);
     resp->ApiKeys.items = rq_alloc(rq, sizeof *resp->ApiKeys.items, (int32_t)n);
-    resp->ApiKeys.count = (int32_t)n;
+    int32_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        resp->ApiKeys.items[i].ApiKey = e[i].api_key;
-        resp->ApiKeys.items[i].MinVersion = e[i].min_version;
-        resp->ApiKeys.items[i].MaxVersion = api_max_version(rq->b, &e[i]);
+        if (!api_available(rq->b, &e[i]))
+            continue;
+        resp->ApiKeys.items[k].ApiKey = e[i].api_key;
+        resp->ApiKeys.items[k].MinVersion = e[i].min_version;
+        resp->ApiKeys.items[k].MaxVersion = api_max_version(rq->b, &e[i]);
+        k++;
     }
+    resp->ApiKeys.count = k;
 }

@@ -9,6 +9,8 @@
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
 #include "broker/broker_metrics.h"
+#include "broker/session.h"
+#include "broker/transports.h"
 #include "plugin/module_loader.h"
 #include "storage/flusher.h"
 #include "storage/partition_log.h"
@@ -117,7 +119,8 @@ int broker_init(struct broker *b, struct ev_loop *loop, struct sluice_config *cf
         for (size_t i = 0; i < cfg->module_opts.n; i++) {
             const char *kv = cfg->module_opts.items[i];
             size_t nl = 0;
-            sluice_config_is_module_option(kv, &nl);
+            if (!sluice_config_is_module_option(kv, &nl))
+                continue; /* listener.name.* overrides belong to no module */
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)nl, kv + 7);
             if (!module_registry_find(modules, name))
@@ -159,8 +162,9 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     lim.idle_ms = b->cfg->connections_max_idle_ms > 0 ? (uint64_t)b->cfg->connections_max_idle_ms : 0;
     struct net_callbacks cb = { 0 };
     cb.on_request = broker_on_request;
-    cb.on_accept = broker_on_accept;
-    cb.on_close = broker_on_close;
+    cb.on_accept = broker_session_open;
+    cb.on_ready = broker_session_ready;
+    cb.on_close = broker_session_close;
     b->net = net_server_new(b->loop, &lim, &cb, b, b->log);
     if (!b->net) {
         snprintf(err, errlen, "cannot create the network server");
@@ -176,17 +180,13 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     }
     if (listener_parse(joined, b->cfg->listener_security_protocol_map, &specs, &n, err, errlen) < 0)
         return -1;
+    /* SASL listeners need an enabled mechanism that a loaded module
+     * provides (sasl.enabled.mechanisms, per listener too). */
     for (size_t i = 0; i < n; i++) {
-        if (specs[i].protocol == LISTENER_SASL_PLAINTEXT) {
-            if (sasl_check_listener(b, specs[i].name, err, errlen) < 0) {
-                free(specs);
-                return -1;
-            }
-        } else if (specs[i].protocol != LISTENER_PLAINTEXT) {
-            snprintf(err, errlen,
-                     "listener %s uses %s, which needs a transport module that is not loaded; "
-                     "this broker serves PLAINTEXT only",
-                     specs[i].name, listener_security_name(specs[i].protocol));
+        if ((specs[i].protocol == LISTENER_SASL_PLAINTEXT ||
+             specs[i].protocol == LISTENER_SASL_SSL) &&
+            sasl_check_listener(b, specs[i].name, listener_security_name(specs[i].protocol), err,
+                                errlen) < 0) {
             free(specs);
             return -1;
         }
@@ -195,8 +195,15 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     module_registry_sasl_mechs(b->modules, &nmech);
     if (nmech == 0 && !authz_active(b))
         slog(b->log, SLOG_INFO, "broker",
-             "no security module loaded (SASL mechanisms, authorizer): serving PLAINTEXT only, "
-             "every request is allowed");
+             "no security module loaded (SASL mechanisms, authorizer): SASL listeners are "
+             "refused and every request is allowed");
+    /* TLS listeners get their module transport (key stores loaded now, so a
+     * bad one stops the start-up naming the key). */
+    b->transports = broker_transports_open(b->modules, b->net, specs, n, b->log, err, errlen);
+    if (!b->transports) {
+        free(specs);
+        return -1;
+    }
     int rc = net_server_listen(b->net, specs, n, err, errlen);
     free(specs);
     if (rc < 0)
@@ -322,6 +329,8 @@ void broker_shutdown(struct broker *b)
         net_server_free(b->net);
         b->net = NULL;
     }
+    broker_transports_free(b->transports);
+    b->transports = NULL;
     /* Cleaner threads stop (aborting their work) before the logs close and
      * before the codec modules they re-compress with unload. */
     broker_cleaner_stop(b);

@@ -29,6 +29,7 @@ struct group_coordinator;
 struct log_dirs;
 struct log_mover;
 struct plog_config;
+struct broker_transports;
 
 /* Where one partition's log lives (log_dirs.h). */
 struct broker_replica {
@@ -62,6 +63,7 @@ struct broker {
     struct sluice_config *cfg;
     struct sluice_logger *log;
     struct net_server *net;
+    struct broker_transports *transports; /* module transports of TLS listeners */
     struct flusher *flusher;
     struct module_registry *modules;
     struct meta_store *meta;
@@ -107,7 +109,14 @@ struct api_entry {
     /* Kafka's latestVersionUnstable: a version above max_version served and
      * advertised only with unstable.api.versions.enable=true (0: none). */
     int16_t unstable_max;
+    /* NULL, or whether this broker serves the API at all (e.g. KIP-848
+     * groups switched off): an unavailable API is neither advertised nor
+     * dispatched, as if it were not in the table. */
+    bool (*available)(const struct broker *b);
 };
+
+/* e is served by this broker (see api_entry.available). */
+bool api_available(const struct broker *b, const struct api_entry *e);
 
 /* The highest version of e this broker serves (unstable.api.versions.enable). */
 int16_t api_max_version(const struct broker *b, const struct api_entry *e);

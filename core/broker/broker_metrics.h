@@ -24,6 +24,10 @@ void broker_metrics_response(struct request *rq, const void *resp);
 /* Record bytes appended by a Produce. */
 void broker_metrics_bytes_in(struct broker *b, size_t n);
 
+/* Reads the state-derived series (cleaner totals, partitions, log size)
+ * into the registry; done before every exposition. */
+void broker_metrics_collect(struct broker *b);
+
 /* Writes the exposition to path (SIGUSR1 / shutdown dump; NULL: no-op). */
 void broker_metrics_dump(struct broker *b, const char *path);
 

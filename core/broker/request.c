@@ -141,7 +141,8 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
         goto close;
     }
     const struct api_entry *e = api_table_lookup(rq->hdr.ApiKey);
-    if (!e || rq->hdr.ApiVersion < e->min_version || rq->hdr.ApiVersion > api_max_version(b, e)) {
+    if (!e || !api_available(b, e) || rq->hdr.ApiVersion < e->min_version ||
+        rq->hdr.ApiVersion > api_max_version(b, e)) {
         if (rq->hdr.ApiKey == KP_API_API_VERSIONS) {
             respond_api_versions_unsupported(rq);
             return;
@@ -155,7 +156,7 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
              rq->hdr.ClientId.s ? rq->hdr.ClientId.s : "-");
         goto close;
     }
-    if (!sasl_request_allowed(b, broker_conn_of(c), rq))
+    if (!sasl_request_allowed(b, broker_session_of(c), rq))
         goto close;
     const struct kp_message *m = kp_request_message(rq->hdr.ApiKey);
     rq->body = kp_arena_alloc(&rq->arena, m->body->size);

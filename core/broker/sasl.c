@@ -104,16 +104,17 @@ static int check_cb(void *ud, const char *name, size_t len)
     return 0;
 }
 
-int sasl_check_listener(struct broker *b, const char *listener, char *err, size_t errlen)
+int sasl_check_listener(struct broker *b, const char *listener, const char *protocol, char *err,
+                        size_t errlen)
 {
     struct check_ud c = { b, err, errlen, 0 };
     if (each_enabled(b, listener, check_cb, &c) != 0)
         return -1;
     if (c.n == 0) {
         snprintf(err, errlen,
-                 "listener %s uses SASL but no SASL mechanism is enabled: load a SASL module "
-                 "(sasl_plain, sasl_scram) with module.load",
-                 listener);
+                 "listener %s uses %s, which needs SASL authentication: no SASL mechanism is "
+                 "enabled (load sasl_plain or sasl_scram with module.load)",
+                 listener, protocol);
         return -1;
     }
     return 0;
@@ -138,14 +139,14 @@ static int list_cb(void *ud, const char *name, size_t len)
 
 /* ---- session ----------------------------------------------------------- */
 
-static void free_session(struct broker_conn *bc)
+static void free_session(struct broker_session *bc)
 {
     if (bc->mech_session && bc->mech && bc->mech->ops.session_free)
         bc->mech->ops.session_free(bc->mech->state, bc->mech_session);
     bc->mech_session = NULL;
 }
 
-void sasl_conn_release(struct broker_conn *bc)
+void sasl_session_release(struct broker_session *bc)
 {
     if (ev_is_active(&bc->fail_delay))
         ev_timer_stop(bc->b->loop, &bc->fail_delay);
@@ -160,7 +161,7 @@ static void fail_delay_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    struct broker_conn *bc = w->data;
+    struct broker_session *bc = w->data;
     if (bc->fail_rq) {
         rq_respond(bc->fail_rq, bc->fail_resp);
         bc->fail_rq = NULL;
@@ -172,7 +173,7 @@ static void fail_delay_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * connection.failed.authentication.delay.ms, then the connection closes, so
  * a client cannot try passwords at network speed.  rq may be NULL (raw
  * tokens have no error response). */
-static void fail_later(struct broker_conn *bc, struct request *rq, void *resp, const char *why)
+static void fail_later(struct broker_session *bc, struct request *rq, void *resp, const char *why)
 {
     struct broker *b = bc->b;
     slog(b->log, SLOG_INFO, "sasl", "%s: failed authentication with %s on listener %s (%s)%s",
@@ -191,7 +192,7 @@ static void fail_later(struct broker_conn *bc, struct request *rq, void *resp, c
 /* Runs one step of the mechanism.  Returns the step result; on DONE the
  * principal and the session expiry are set (or the step is turned into a
  * failure when re-authentication changes the principal). */
-static int run_step(struct broker_conn *bc, const uint8_t *in, size_t len, struct sluice_buf *out,
+static int run_step(struct broker_session *bc, const uint8_t *in, size_t len, struct sluice_buf *out,
                     char *err, size_t errlen)
 {
     const struct module_sasl_mech *m = bc->mech;
@@ -217,7 +218,7 @@ static int run_step(struct broker_conn *bc, const uint8_t *in, size_t len, struc
 }
 
 /* KIP-368: SessionLifetimeMs is min(credential lifetime, connections.max.reauth.ms). */
-static int64_t start_session(struct broker_conn *bc)
+static int64_t start_session(struct broker_session *bc)
 {
     struct broker *b = bc->b;
     int64_t life = b->cfg->connections_max_reauth_ms;
@@ -239,7 +240,7 @@ static int64_t start_session(struct broker_conn *bc)
 
 /* ---- gate -------------------------------------------------------------- */
 
-bool sasl_request_allowed(struct broker *b, struct broker_conn *bc, const struct request *rq)
+bool sasl_request_allowed(struct broker *b, struct broker_session *bc, const struct request *rq)
 {
     if (!bc || bc->sasl == SASL_STATE_NONE)
         return true;
@@ -282,7 +283,7 @@ void handle_sasl_handshake(struct broker *b, struct request *rq)
 {
     const struct kp_SaslHandshakeRequest *req = rq->body;
     struct net_conn *c = net_request_conn(rq->nreq);
-    struct broker_conn *bc = broker_conn_of(c);
+    struct broker_session *bc = broker_session_of(c);
     struct kp_SaslHandshakeResponse resp;
     memset(&resp, 0, sizeof resp);
     if (!bc || bc->sasl == SASL_STATE_NONE) {
@@ -352,7 +353,7 @@ void handle_sasl_authenticate(struct broker *b, struct request *rq)
 {
     const struct kp_SaslAuthenticateRequest *req = rq->body;
     struct net_conn *c = net_request_conn(rq->nreq);
-    struct broker_conn *bc = broker_conn_of(c);
+    struct broker_session *bc = broker_session_of(c);
     struct kp_SaslAuthenticateResponse *resp = rq_alloc(rq, sizeof *resp, 1);
     if (!resp) {
         rq_respond_none(rq);
@@ -398,7 +399,7 @@ void handle_sasl_authenticate(struct broker *b, struct request *rq)
 
 bool sasl_on_frame(struct broker *b, struct net_conn *c, struct net_request *nreq)
 {
-    struct broker_conn *bc = broker_conn_of(c);
+    struct broker_session *bc = broker_session_of(c);
     if (!bc || bc->sasl != SASL_STATE_RAW_TOKEN)
         return false;
     struct sluice_buf out = { 0 };

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct broker;
-struct broker_conn;
+struct broker_session;
 struct net_conn;
 struct net_request;
 struct request;
@@ -22,15 +22,16 @@ bool sasl_on_frame(struct broker *b, struct net_conn *c, struct net_request *nre
  * this connection now (before authentication only ApiVersions and
  * SaslHandshake; an expired KIP-368 session): the caller closes the
  * connection, as Kafka does.  Logs why. */
-bool sasl_request_allowed(struct broker *b, struct broker_conn *bc, const struct request *rq);
+bool sasl_request_allowed(struct broker *b, struct broker_session *bc, const struct request *rq);
 
 /* The connection is going away: free the mechanism session, answer a
  * delayed failure. */
-void sasl_conn_release(struct broker_conn *bc);
+void sasl_session_release(struct broker_session *bc);
 
 /* Start-up check of sasl.enabled.mechanisms (and its listener.name.*
  * overrides) against the mechanisms the loaded modules provide, for each
  * SASL listener.  0, or -1 with err. */
-int sasl_check_listener(struct broker *b, const char *listener, char *err, size_t errlen);
+int sasl_check_listener(struct broker *b, const char *listener, const char *protocol, char *err,
+                        size_t errlen);
 
 #endif

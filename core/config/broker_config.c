@@ -104,6 +104,34 @@ static int check_gzip_level(const char *value, char *why, size_t whylen)
     return 0;
 }
 
+/* Kafka's GroupCoordinatorConfig: "classic" is mandatory, "consumer"
+ * (KIP-848) optional; other names are refused. */
+static int check_rebalance_protocols(const char *value, char *why, size_t whylen)
+{
+    struct sluice_strlist l;
+    if (cv_parse_list(value, &l) < 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    bool classic = false;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (strcmp(l.items[i], "classic") == 0)
+            classic = true;
+        else if (strcmp(l.items[i], "consumer") != 0) {
+            snprintf(why, whylen, "unknown group protocol '%s' (known: classic, consumer)",
+                     l.items[i]);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && !classic) {
+        snprintf(why, whylen, "must contain 'classic'");
+        rc = -1;
+    }
+    cv_strlist_free(&l);
+    return rc;
+}
+
 static int check_nonempty(const char *value, char *why, size_t whylen)
 {
     if (!*value) {
@@ -160,10 +188,48 @@ static const struct cfg_row rows[] = {
     STR_ROW("controller.listener.names", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
     STR_ROW("inter.broker.listener.name", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
     STR_ROW("zookeeper.connect", NULL, NOFIELD, F_IGNORED, "Accepted for compatibility; ignored."),
+    /* TLS: read by the transport_tls module for SSL and SASL_SSL listeners
+     * (listener.name.<name>.ssl.* overrides are kept as listener options). */
+    STR_ROW("ssl.keystore.type", "PKCS12", NOFIELD, 0,
+            "Key store format: PKCS12 or PEM (JKS is not supported; convert it with keytool "
+            "-importkeystore -deststoretype PKCS12)."),
+    STR_ROW("ssl.keystore.location", NULL, NOFIELD, 0,
+            "The key store file: the server certificate chain and its private key."),
     {.name = "ssl.keystore.password", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
-     .flags = F_IGNORED | F_SENSITIVE, .doc = "Accepted for compatibility; TLS is not implemented yet."},
+     .flags = F_SENSITIVE, .doc = "Password of the key store file (PKCS12), or of the PEM key "
+                                  "when ssl.key.password is not set."},
     {.name = "ssl.key.password", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
-     .flags = F_IGNORED | F_SENSITIVE, .doc = "Accepted for compatibility; TLS is not implemented yet."},
+     .flags = F_SENSITIVE, .doc = "Password of the private key in the key store."},
+    {.name = "ssl.keystore.certificate.chain", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_SENSITIVE, .doc = "PEM certificate chain given inline (ssl.keystore.type=PEM)."},
+    {.name = "ssl.keystore.key", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_SENSITIVE, .doc = "PEM private key given inline (ssl.keystore.type=PEM)."},
+    STR_ROW("ssl.truststore.type", "PKCS12", NOFIELD, 0, "Trust store format: PKCS12 or PEM."),
+    STR_ROW("ssl.truststore.location", NULL, NOFIELD, 0,
+            "The trust store file: CA certificates that client certificates must chain to."),
+    {.name = "ssl.truststore.password", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_SENSITIVE, .doc = "Password of the trust store file (PKCS12)."},
+    {.name = "ssl.truststore.certificates", .type = T_PASSWORD, .def = NULL, .off = NOFIELD,
+     .flags = F_SENSITIVE, .doc = "Trusted PEM certificates given inline (ssl.truststore.type=PEM)."},
+    STR_ROW("ssl.client.auth", "none", NOFIELD, 0,
+            "Client certificates: none, requested (verified when sent) or required."),
+    {.name = "ssl.enabled.protocols", .type = T_LIST, .def = "TLSv1.2,TLSv1.3", .off = NOFIELD,
+     .doc = "TLS versions accepted from clients."},
+    STR_ROW("ssl.protocol", "TLSv1.3", NOFIELD, 0,
+            "The newest TLS version the broker negotiates (TLSv1.2 or TLSv1.3)."),
+    {.name = "ssl.cipher.suites", .type = T_LIST, .def = NULL, .off = NOFIELD,
+     .doc = "Cipher suites allowed (OpenSSL or IANA TLS_* names); empty: OpenSSL's defaults."},
+    STR_ROW("ssl.principal.mapping.rules", "DEFAULT", NOFIELD, 0,
+            "Rules (RULE:pattern/replacement/[LU], DEFAULT) mapping a client certificate's "
+            "distinguished name to the principal name."),
+    STR_ROW("ssl.endpoint.identification.algorithm", "https", NOFIELD, F_IGNORED,
+            "Accepted for compatibility; the broker does not connect out over TLS."),
+    STR_ROW("ssl.keymanager.algorithm", "SunX509", NOFIELD, F_IGNORED,
+            "Accepted for compatibility; Java only."),
+    STR_ROW("ssl.trustmanager.algorithm", "PKIX", NOFIELD, F_IGNORED,
+            "Accepted for compatibility; Java only."),
+    STR_ROW("ssl.secure.random.implementation", NULL, NOFIELD, F_IGNORED,
+            "Accepted for compatibility; Java only."),
 
     /* storage */
     {.name = "log.dirs", .type = T_LIST, .def = NULL, .off = FLD(log_dirs_cfg),
@@ -347,6 +413,11 @@ static const struct cfg_row rows[] = {
             "How often consumer-protocol members heartbeat (told in each response)."),
     INT_ROW("group.consumer.max.size", "2147483647", 1, INT32_MAX, FLD(group_consumer_max_size), 0,
             "The maximum number of members a consumer-protocol group can have."),
+    {.name = "group.coordinator.rebalance.protocols", .type = T_LIST, .def = "classic,consumer",
+     .off = FLD(group_rebalance_protocols), .check = check_rebalance_protocols,
+     .doc = "The group protocols served: classic (JoinGroup/SyncGroup) always, consumer "
+            "(KIP-848 ConsumerGroupHeartbeat) when listed.  Left at its default, the consumer "
+            "protocol is switched off with a warning when no assignor module is loaded."},
     {.name = "group.consumer.assignors", .type = T_STRING, .def = "uniform,range",
      .off = FLD(group_consumer_assignors), .check = check_nonempty,
      .doc = "Server-side assignors of consumer-protocol groups, the first being the default; "
@@ -663,7 +734,6 @@ void sluice_config_free(struct sluice_config *cfg)
 {
     free_fields(cfg);
     cv_strlist_free(&cfg->module_opts);
-    cv_strlist_free(&cfg->listener_opts);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -756,6 +826,23 @@ bool sluice_config_is_module_option(const char *key, size_t *name_len)
     return true;
 }
 
+bool sluice_config_is_listener_option(const char *key)
+{
+    if (strncmp(key, "listener.name.", 14) != 0)
+        return false;
+    const char *name = key + 14, *dot = strchr(name, '.');
+    return dot && dot != name && dot[1];
+}
+
+const char *sluice_config_value(const struct sluice_config *cfg, const char *key)
+{
+    const char *v = sluice_config_module_option(cfg, key);
+    size_t idx;
+    if (!v && find_row(key, &idx))
+        v = current_value(cfg, idx);
+    return v;
+}
+
 const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key)
 {
     size_t kl = strlen(key);
@@ -770,9 +857,14 @@ const char *sluice_config_module_option(const struct sluice_config *cfg, const c
 const char *sluice_config_listener_option(const struct sluice_config *cfg, const char *listener,
                                           const char *key)
 {
+    /* Kafka's prefix is the lower-cased listener name; compare the name
+     * case-insensitively anyway. */
     size_t ll = strlen(listener), kl = strlen(key);
-    for (size_t i = cfg->listener_opts.n; i-- > 0;) {
-        const char *e = cfg->listener_opts.items[i] + strlen("listener.name.");
+    for (size_t i = cfg->module_opts.n; i-- > 0;) {
+        const char *e = cfg->module_opts.items[i];
+        if (strncmp(e, "listener.name.", 14) != 0)
+            continue;
+        e += 14;
         if (strncasecmp(e, listener, ll) == 0 && e[ll] == '.' && strncmp(e + ll + 1, key, kl) == 0 &&
             e[ll + 1 + kl] == '=')
             return e + ll + 1 + kl + 1;
@@ -882,17 +974,16 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
         const struct prop *p = &pl.items[i];
         size_t idx;
         const struct cfg_row *r = find_row(p->key, &idx);
-        bool listener_opt = !r && strncmp(p->key, "listener.name.", 14) == 0 &&
-                            strchr(p->key + 14, '.') > p->key + 14;
-        if (!r && (listener_opt || sluice_config_is_module_option(p->key, NULL))) {
-            /* Kept for the module (unknown ones are reported once the
-             * modules are loaded: a module not loaded owns none) or for
-             * the listener. */
+        if (!r && (sluice_config_is_module_option(p->key, NULL) ||
+                   sluice_config_is_listener_option(p->key))) {
+            /* Kept for the module; unknown ones are reported once the
+             * modules are loaded (a module not loaded owns none).
+             * listener.name.<name>.<key> overrides are read by the
+             * transport or the SASL framework serving that listener. */
             size_t n = strlen(p->key) + strlen(p->value) + 2;
             char *kv = malloc(n);
             if (!kv || (snprintf(kv, n, "%s=%s", p->key, p->value),
-                        cv_strlist_append(listener_opt ? &cfg->listener_opts : &cfg->module_opts,
-                                          kv) < 0)) {
+                        cv_strlist_append(&cfg->module_opts, kv) < 0)) {
                 snprintf(err, errlen, "out of memory");
                 rc = -1;
             }

@@ -73,7 +73,7 @@ struct sluice_strlist {
 };
 
 /* Upper bound on table rows (checked at compile time in broker_config.c). */
-#define SLUICE_CONFIG_MAX_KEYS 160
+#define SLUICE_CONFIG_MAX_KEYS 256
 
 /* Where the current value of one table row came from. */
 struct sluice_config_slot {
@@ -179,6 +179,7 @@ struct sluice_config {
     int32_t group_consumer_session_timeout_ms;
     int32_t group_consumer_heartbeat_interval_ms;
     int32_t group_consumer_max_size;
+    struct sluice_strlist group_rebalance_protocols; /* group.coordinator.rebalance.protocols */
     char *group_consumer_assignors;
     bool unstable_api_versions_enable;
 
@@ -197,9 +198,6 @@ struct sluice_config {
     int32_t connection_failed_authentication_delay_ms;
     char *super_users;                             /* read by the authorizer module */
     bool allow_everyone_if_no_acl_found;           /* read by the authorizer module */
-    /* "listener.name.<name>.<key>=<value>" lines, file order (later wins):
-     * per-listener overrides such as sasl.enabled.mechanisms. */
-    struct sluice_strlist listener_opts;
 
     /* Path given to sluice_config_load (NULL for defaults). */
     char *config_path;
@@ -226,6 +224,16 @@ const char *sluice_config_module_option(const struct sluice_config *cfg, const c
  * name), or NULL. */
 const char *sluice_config_listener_option(const struct sluice_config *cfg, const char *listener,
                                           const char *key);
+
+/* True for "listener.name.<name>.<key>": a per-listener override (Kafka's
+ * syntax, lower-case listener name) kept like module options, read by the
+ * transport of that listener. */
+bool sluice_config_is_listener_option(const char *key);
+
+/* The raw current value of key for modules: a module or listener option,
+ * else the table's value (sensitive ones included, unlike
+ * sluice_config_describe), else NULL. */
+const char *sluice_config_value(const struct sluice_config *cfg, const char *key);
 
 /* True for "module.<name>.<key>" with a valid module name and a key; sets
  * *name_len to the length of <name>. */

@@ -107,6 +107,9 @@ struct group_coordinator {
     int64_t (*now_ms)(void); /* wall clock (commit timestamps); replaceable in tests */
     struct gc_metadata meta;  /* by_name == NULL: no topics (tests) */
     const struct module_registry *modules; /* assignor modules of consumer groups */
+    /* group.coordinator.rebalance.protocols has "consumer" and its assignors
+     * are loaded: ConsumerGroupHeartbeat/Describe are served and advertised. */
+    bool consumer_protocol;
 };
 
 void gc_config_default(struct gc_config *cfg);

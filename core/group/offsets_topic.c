@@ -246,6 +246,36 @@ static bool meta_next(void *ctx, size_t *it, struct gc_topic_info *out)
     return true;
 }
 
+/* Consumer-protocol groups need their assignor modules.  Asked for in the
+ * config, a missing one stops start-up (better than failing every
+ * ConsumerGroupHeartbeat); left at the defaults, the protocol is switched
+ * off with a warning so a broker loading no assignor still serves classic
+ * groups, and ApiVersions stops advertising ConsumerGroupHeartbeat. */
+static int enable_consumer_protocol(struct broker *b, struct group_coordinator *gc, char *err,
+                                    size_t errlen)
+{
+    const struct sluice_strlist *protos = &b->cfg->group_rebalance_protocols;
+    bool wanted = protos->n == 0; /* unset list: Kafka's default has "consumer" */
+    for (size_t i = 0; i < protos->n; i++)
+        wanted = wanted || strcmp(protos->items[i], "consumer") == 0;
+    gc->consumer_protocol = false;
+    if (!wanted)
+        return 0;
+    if (gc_check_assignors(gc, err, errlen) == 0) {
+        gc->consumer_protocol = true;
+        return 0;
+    }
+    struct sluice_config_entry protocols, assignors;
+    if (sluice_config_describe_key(b->cfg, "group.coordinator.rebalance.protocols", &protocols) ||
+        sluice_config_describe_key(b->cfg, "group.consumer.assignors", &assignors) ||
+        !protocols.is_default || !assignors.is_default)
+        return -1;
+    slog(b->log, SLOG_WARN, "group",
+         "the consumer group protocol (KIP-848) is off: %s; classic groups are served", err);
+    err[0] = '\0';
+    return 0;
+}
+
 int offsets_topic_start(struct broker *b, char *err, size_t errlen)
 {
     struct group_coordinator *gc = calloc(1, sizeof *gc);
@@ -271,9 +301,7 @@ int offsets_topic_start(struct broker *b, char *err, size_t errlen)
     gc->meta = (struct gc_metadata){ meta_by_name, meta_by_id, meta_next, b };
     gc->modules = b->modules;
     b->groups = gc;
-    /* Consumer-protocol groups need their assignors: refuse to start
-     * without them rather than fail every ConsumerGroupHeartbeat. */
-    if (gc_check_assignors(gc, err, errlen) < 0)
+    if (enable_consumer_protocol(b, gc, err, errlen) < 0)
         return -1;
     struct broker_topic *t = broker_topic(b, OFFSETS_TOPIC);
     if (t) {

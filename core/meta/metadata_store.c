@@ -1,4 +1,5 @@
 #include "meta/metadata_store.h"
+#include "meta/metadata_record.h"
 #include "meta/module_record.h"
 
 #include <errno.h>
@@ -18,10 +19,6 @@
 #include "util/arena.h"
 #include "util/logger.h"
 
-/* Kafka's metadata record framing (MetadataRecordSerde): frame version,
- * api key, record version as unsigned varints, then the record body. */
-#define META_FRAME_VERSION 1
-
 struct meta_store {
     struct meta_image image;
     struct partition_log *log;
@@ -37,113 +34,6 @@ struct meta_image *meta_store_image(struct meta_store *ms)
 const char *meta_store_cluster_id(const struct meta_store *ms)
 {
     return ms->cluster_id;
-}
-
-static struct meta_uuid to_meta_uuid(const struct kp_uuid *u)
-{
-    struct meta_uuid m;
-    memcpy(m.b, u->b, 16);
-    return m;
-}
-
-static int apply_record(struct meta_image *img, int16_t type, const void *msg)
-{
-    switch (type) {
-    case META_REC_TOPIC: {
-        const struct kp_TopicRecord *r = msg;
-        struct meta_uuid id = to_meta_uuid(&r->TopicId);
-        return meta_image_apply_topic(img, r->Name.s ? r->Name.s : "", &id);
-    }
-    case META_REC_PARTITION: {
-        const struct kp_PartitionRecord *r = msg;
-        struct meta_uuid id = to_meta_uuid(&r->TopicId);
-        return meta_image_apply_partition(img, &id, r->PartitionId, r->Replicas.items,
-                                          r->Replicas.count, r->Isr.items, r->Isr.count,
-                                          r->Leader, r->LeaderEpoch, r->PartitionEpoch);
-    }
-    case META_REC_CONFIG: {
-        const struct kp_ConfigRecord *r = msg;
-        return meta_image_apply_config(img, r->ResourceType,
-                                       r->ResourceName.s ? r->ResourceName.s : "",
-                                       r->Name.s ? r->Name.s : "", r->Value.s);
-    }
-    case META_REC_REMOVE_TOPIC: {
-        const struct kp_RemoveTopicRecord *r = msg;
-        struct meta_uuid id = to_meta_uuid(&r->TopicId);
-        return meta_image_apply_remove_topic(img, &id);
-    }
-    case META_REC_PRODUCER_IDS: {
-        const struct kp_ProducerIdsRecord *r = msg;
-        return meta_image_apply_producer_ids(img, r->NextProducerId);
-    }
-    case META_REC_SLUICE_MODULE_RECORD:
-        return meta_image_apply_module_record(img, msg);
-    default:
-        /* Record types this version does not use yet (a newer broker's
-         * log): skipped, as KRaft brokers skip what they don't know. */
-        return 0;
-    }
-}
-
-/* Sluice's own record type (outside Kafka's apiKey range, so it never
- * reaches Kafka's generated schema tables). */
-static int replay_module_record(struct meta_store *ms, struct wire_reader *r, int16_t version,
-                                int64_t offset, char *err, size_t errlen)
-{
-    struct kp_arena a;
-    kp_arena_init(&a);
-    struct meta_module_record rec;
-    int rc = 0;
-    if (version != MODULE_RECORD_VERSION) {
-        snprintf(err, errlen,
-                 "metadata log offset %lld: SluiceModuleRecord v%d was written by a newer "
-                 "Sluice (this one reads v%d)",
-                 (long long)offset, version, MODULE_RECORD_VERSION);
-        rc = -1;
-    } else if (module_record_decode(r, version, &a, &rec) < 0) {
-        snprintf(err, errlen, "metadata log offset %lld: cannot decode SluiceModuleRecord v%d",
-                 (long long)offset, version);
-        rc = -1;
-    } else if (meta_image_apply_module_record(&ms->image, &rec) < 0) {
-        snprintf(err, errlen, "metadata log offset %lld: SluiceModuleRecord does not apply",
-                 (long long)offset);
-        rc = -1;
-    }
-    kp_arena_free(&a);
-    return rc;
-}
-
-static int replay_value(struct meta_store *ms, const uint8_t *v, int32_t len, int64_t offset,
-                        char *err, size_t errlen)
-{
-    struct wire_reader r;
-    wire_reader_init(&r, v, len < 0 ? 0 : (size_t)len);
-    uint32_t frame = wire_read_uvarint(&r);
-    uint32_t type = wire_read_uvarint(&r);
-    uint32_t version = wire_read_uvarint(&r);
-    if (r.err || frame != META_FRAME_VERSION) {
-        snprintf(err, errlen, "metadata log offset %lld: bad record frame", (long long)offset);
-        return -1;
-    }
-    if (type == META_REC_SLUICE_MODULE_RECORD)
-        return replay_module_record(ms, &r, (int16_t)version, offset, err, errlen);
-    const struct kp_message *m = kp_metadata_record((int16_t)type);
-    if (!m)
-        return 0;
-    struct kp_arena a;
-    kp_arena_init(&a);
-    void *msg = kp_arena_alloc(&a, m->body->size);
-    int rc = msg ? kp_decode(m, (int16_t)version, &r, msg, &a) : -1;
-    if (rc == 0 && apply_record(&ms->image, (int16_t)type, msg) < 0) {
-        snprintf(err, errlen, "metadata log offset %lld: %s does not apply to the image",
-                 (long long)offset, m->name);
-        rc = -1;
-    } else if (rc < 0) {
-        snprintf(err, errlen, "metadata log offset %lld: cannot decode %s v%u",
-                 (long long)offset, m->name, version);
-    }
-    kp_arena_free(&a);
-    return rc < 0 ? -1 : 0;
 }
 
 static int replay(struct meta_store *ms, char *err, size_t errlen)
@@ -195,7 +85,7 @@ static int replay(struct meta_store *ms, char *err, size_t errlen)
             while (rb_iter_next(&it, &rec)) {
                 if (rec.offset < offset)
                     continue;
-                if (replay_value(ms, rec.value, rec.value_len, rec.offset, err, errlen) < 0) {
+                if (meta_record_apply_value(&ms->image, rec.value, rec.value_len, rec.offset, err, errlen) < 0) {
                     rb_iter_free(&it);
                     free(buf);
                     return -1;
@@ -341,7 +231,7 @@ int meta_store_append(struct meta_store *ms, const struct meta_record *recs, siz
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        if (apply_record(&ms->image, recs[i].type, recs[i].msg) < 0) {
+        if (meta_record_apply(&ms->image, recs[i].type, recs[i].msg) < 0) {
             slog(ms->lg, SLOG_ERROR, "metadata", "record %zu (type %d) did not apply", i,
                  recs[i].type);
         }

@@ -54,6 +54,10 @@ struct net_conn {
     struct listener_spec lspec; /* copy: listeners may close before conns */
     void *ud;
     int closed, paused, in_read;
+    int handshaking;     /* transport handshake not finished */
+    int rd_wants_write;  /* a read got EAGAIN waiting for writability (TLS) */
+    int wr_wants_read;   /* a write got EAGAIN waiting for readability (TLS) */
+    int no_sendfile;     /* the transport cannot sendfile on this connection */
     int close_after_flush; /* net_conn_close_after_flush: reading stopped */
 
     uint8_t *rbuf;
@@ -125,10 +129,12 @@ static const struct net_transport_ops tcp_ops = {
     .close = tcp_close,
 };
 
-static int tcp_factory(void *fud, int fd, const struct net_transport_ops **ops, void **ctx,
-                       char *err, size_t errlen)
+static int tcp_factory(void *fud, int fd, const struct listener_spec *ls, const char *peer,
+                       const struct net_transport_ops **ops, void **ctx, char *err, size_t errlen)
 {
     (void)fud;
+    (void)ls;
+    (void)peer;
     (void)err;
     (void)errlen;
     *ops = &tcp_ops;
@@ -310,6 +316,16 @@ struct net_server *net_conn_server(const struct net_conn *c) { return c->s; }
 unsigned net_conn_inflight(const struct net_conn *c) { return c->inflight; }
 size_t net_conn_queued_bytes(const struct net_conn *c) { return c->queued_bytes; }
 int net_conn_read_paused(const struct net_conn *c) { return c->paused; }
+int net_conn_handshaking(const struct net_conn *c) { return c->handshaking; }
+
+int net_conn_principal(const struct net_conn *c, char *buf, size_t len)
+{
+    if (len)
+        buf[0] = '\0';
+    if (c->closed || c->handshaking || !c->ops->principal)
+        return 0;
+    return c->ops->principal(c->tctx, buf, len);
+}
 
 static void conn_touch(struct net_conn *c) { c->last_active = ev_now(c->s->loop); }
 
@@ -544,8 +560,14 @@ static void conn_readable(struct net_conn *c)
         }
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            /* TLS may need to write (a key update) before it can read on. */
+            if (c->ops->want && (c->ops->want(c->tctx) & NET_WANT_WRITE)) {
+                c->rd_wants_write = 1;
+                ev_io_start(s->loop, &c->ww);
+            }
             break;
+        }
         NLOG(s, SLOG_DEBUG, "connection %s (id %llu): read: %s", c->peer,
              (unsigned long long)c->id, strerror(errno));
         net_conn_close(c);
@@ -557,13 +579,35 @@ static void conn_readable(struct net_conn *c)
     c->in_read--;
     if (!c->closed)
         conn_flush(c);
+    /* Bytes a TLS layer decrypted ahead are invisible to epoll: come back
+     * for them on the next loop pass (fairness cut the loop above short). */
+    if (!c->closed && !c->paused && c->ops->pending && c->ops->pending(c->tctx) > 0)
+        ev_feed_event(s->loop, &c->rw, EV_READ);
 }
+
+static void conn_handshake(struct net_conn *c);
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-    (void)loop;
     (void)revents;
-    conn_readable(w->data);
+    struct net_conn *c = w->data;
+    if (c->handshaking) {
+        conn_handshake(c);
+        return;
+    }
+    if (c->wr_wants_read) {
+        c->wr_wants_read = 0;
+        conn_flush(c);
+        if (c->closed)
+            return;
+    }
+    if (c->paused) {
+        /* Started only for a write that waited on readability. */
+        if (!c->wr_wants_read)
+            ev_io_stop(loop, &c->rw);
+        return;
+    }
+    conn_readable(c);
 }
 
 /* Drop finished entries at the head of the queue. */
@@ -610,10 +654,15 @@ static ssize_t send_file_part(struct net_conn *c, struct net_part *p, size_t par
 {
     size_t left = p->len - part_off;
     off_t off = p->off + (off_t)part_off;
-    if (c->ops->sendfile) {
+    if (c->ops->sendfile && !c->no_sendfile) {
         if (left > 0x7ffff000)
             left = 0x7ffff000;
-        return c->ops->sendfile(c->tctx, p->fd, &off, left);
+        ssize_t n = c->ops->sendfile(c->tctx, p->fd, &off, left);
+        if (n >= 0 || errno != EOPNOTSUPP)
+            return n;
+        /* e.g. TLS without kernel offload: copy through user space. */
+        c->no_sendfile = 1;
+        left = p->len - part_off;
     }
     struct net_server *s = c->s;
     if (!s->scratch && !(s->scratch = malloc(NET_FALLBACK_CHUNK))) {
@@ -688,8 +737,15 @@ static void conn_flush(struct net_conn *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                ev_io_start(s->loop, &c->ww);
+                int want = c->ops->want ? c->ops->want(c->tctx) : NET_WANT_WRITE;
                 conn_update_reading(c);
+                if (want & NET_WANT_READ) {
+                    /* TLS renegotiation/key update: the write waits on a read. */
+                    c->wr_wants_read = 1;
+                    ev_io_start(s->loop, &c->rw);
+                }
+                if ((want & NET_WANT_WRITE) || !want)
+                    ev_io_start(s->loop, &c->ww);
                 return;
             }
             NLOG(s, SLOG_DEBUG, "connection %s (id %llu): write: %s", c->peer,
@@ -703,7 +759,8 @@ static void conn_flush(struct net_conn *c)
     }
     if (c->closed)
         return;
-    ev_io_stop(s->loop, &c->ww);
+    if (!c->rd_wants_write)
+        ev_io_stop(s->loop, &c->ww);
     if (c->close_after_flush && !c->qhead) {
         net_conn_close(c);
         return;
@@ -726,7 +783,55 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
-    conn_flush(w->data);
+    struct net_conn *c = w->data;
+    if (c->handshaking) {
+        conn_handshake(c);
+        return;
+    }
+    if (c->rd_wants_write) {
+        c->rd_wants_write = 0;
+        if (!c->paused)
+            conn_readable(c);
+        if (c->closed)
+            return;
+    }
+    conn_flush(c);
+}
+
+/* One step of the transport's handshake; on completion normal reading
+ * starts (with whatever the transport already buffered). */
+static void conn_handshake(struct net_conn *c)
+{
+    struct net_server *s = c->s;
+    char err[256] = "";
+    int r = c->ops->handshake(c->tctx, err, sizeof err);
+    if (r < 0) {
+        /* Kafka logs failed SSL handshakes at INFO with the peer. */
+        NLOG(s, SLOG_INFO, "connection %s (id %llu) on %s: handshake failed: %s", c->peer,
+             (unsigned long long)c->id, c->lspec.name, err[0] ? err : "unknown error");
+        net_conn_close(c);
+        return;
+    }
+    conn_touch(c);
+    if (r == 0) {
+        c->handshaking = 0;
+        ev_io_stop(s->loop, &c->ww);
+        if (s->cb.on_ready)
+            s->cb.on_ready(s->ud, c);
+        if (c->closed)
+            return;
+        ev_io_start(s->loop, &c->rw);
+        ev_feed_event(s->loop, &c->rw, EV_READ);
+        return;
+    }
+    if (r & NET_WANT_READ)
+        ev_io_start(s->loop, &c->rw);
+    else
+        ev_io_stop(s->loop, &c->rw);
+    if (r & NET_WANT_WRITE)
+        ev_io_start(s->loop, &c->ww);
+    else
+        ev_io_stop(s->loop, &c->ww);
 }
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -768,7 +873,8 @@ static void conn_new(struct net_server *s, struct net_lsn *L, int fd,
     }
     char err[160];
     int proto = L->l.spec.protocol;
-    if (s->tf[proto].fn(s->tf[proto].ud, fd, &c->ops, &c->tctx, err, sizeof err) < 0) {
+    if (s->tf[proto].fn(s->tf[proto].ud, fd, &L->l.spec, peerstr, &c->ops, &c->tctx, err,
+                        sizeof err) < 0) {
         NLOG(s, SLOG_WARN, "dropping connection from %s on %s: %s", peerstr, L->l.spec.name,
              err);
         free(c);
@@ -801,6 +907,15 @@ static void conn_new(struct net_server *s, struct net_lsn *L, int fd,
          (unsigned long long)c->id, c->lspec.name);
     if (s->cb.on_accept)
         s->cb.on_accept(s->ud, c);
+    if (c->closed)
+        return;
+    if (c->ops->handshake) {
+        c->handshaking = 1;
+        conn_handshake(c);
+        return;
+    }
+    if (s->cb.on_ready)
+        s->cb.on_ready(s->ud, c);
     if (!c->closed)
         ev_io_start(s->loop, &c->rw);
 }
@@ -884,10 +999,8 @@ void net_server_set_transport(struct net_server *s, enum listener_security proto
 {
     if ((unsigned)proto >= LISTENER_NSECURITY)
         return;
-    s->tf[proto].fn = factory ? factory
-                              : (proto == LISTENER_PLAINTEXT || proto == LISTENER_SASL_PLAINTEXT
-                                     ? tcp_factory
-                                     : NULL);
+    int plain = proto == LISTENER_PLAINTEXT || proto == LISTENER_SASL_PLAINTEXT;
+    s->tf[proto].fn = factory ? factory : (plain ? tcp_factory : NULL);
     s->tf[proto].ud = factory ? fud : NULL;
 }
 

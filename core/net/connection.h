@@ -101,18 +101,34 @@ struct net_request {
 /* Pluggable byte transport.  ctx is the transport's per-connection state.
  * read/writev/sendfile return bytes transferred, 0 for EOF (read only), or -1
  * with errno (EAGAIN/EWOULDBLOCK when the socket is not ready; anything else
- * closes the connection).  sendfile may be NULL: the server then preads the
- * file and writes it with writev.  close releases ctx and the fd. */
+ * closes the connection).  sendfile may be NULL, or fail with EOPNOTSUPP for
+ * a connection that cannot: the server then preads the file and writes it
+ * with writev.  After EAGAIN the server retries with the same bytes at the
+ * same position (TLS needs that).  close releases ctx and the fd.
+ * The rest is for transports with their own protocol (TLS), all optional:
+ * handshake runs until it returns 0 (>0: NET_WANT_* bits, <0: failed, err
+ * set); pending is how many bytes the transport buffered that the socket no
+ * longer shows; want says which readiness an EAGAIN waits for; principal
+ * copies the authenticated peer into buf (returns its length, 0 when
+ * anonymous, <0 on error). */
+#define NET_WANT_READ 0x1
+#define NET_WANT_WRITE 0x2
 struct net_transport_ops {
     ssize_t (*read)(void *ctx, void *buf, size_t len);
     ssize_t (*writev)(void *ctx, const struct iovec *iov, int iovcnt);
     ssize_t (*sendfile)(void *ctx, int in_fd, off_t *off, size_t len);
     void (*close)(void *ctx);
+    int (*handshake)(void *ctx, char *err, size_t errlen);
+    size_t (*pending)(void *ctx);
+    int (*want)(void *ctx);
+    int (*principal)(void *ctx, char *buf, size_t len);
 };
 
-/* Creates the transport for a freshly accepted socket: sets *ops and *ctx.
- * Takes ownership of fd (also on failure).  Returns 0 or -1 with err. */
-typedef int (*net_transport_factory_fn)(void *fud, int fd, const struct net_transport_ops **ops,
+/* Creates the transport for a freshly accepted socket on listener ls: sets
+ * *ops and *ctx.  Takes ownership of fd (also on failure).  Returns 0 or -1
+ * with err. */
+typedef int (*net_transport_factory_fn)(void *fud, int fd, const struct listener_spec *ls,
+                                        const char *peer, const struct net_transport_ops **ops,
                                         void **ctx, char *err, size_t errlen);
 
 struct net_callbacks {
@@ -120,6 +136,9 @@ struct net_callbacks {
     void (*on_request)(void *ud, struct net_conn *c, struct net_request *req);
     /* Optional: a connection was accepted (set per-connection state here). */
     void (*on_accept)(void *ud, struct net_conn *c);
+    /* Optional: the transport's handshake finished (right after on_accept
+     * for transports without one); net_conn_principal() now answers. */
+    void (*on_ready)(void *ud, struct net_conn *c);
     /* Optional: the connection is gone; drop per-connection state. */
     void (*on_close)(void *ud, struct net_conn *c);
 };
@@ -147,9 +166,10 @@ struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits 
                                   const struct net_callbacks *cb, void *ud,
                                   struct sluice_logger *log);
 
-/* Serve security protocol `proto` with a transport factory (a TLS module
- * calls this for LISTENER_SSL, ...).  PLAINTEXT has a built-in plain TCP
- * transport; registering one for it replaces it. */
+/* Serve security protocol `proto` with a transport factory (the broker
+ * wires a TLS module's transport for LISTENER_SSL and LISTENER_SASL_SSL).
+ * PLAINTEXT and SASL_PLAINTEXT have a built-in plain TCP transport;
+ * registering one for them replaces it. */
 void net_server_set_transport(struct net_server *s, enum listener_security proto,
                               net_transport_factory_fn factory, void *fud);
 
@@ -218,6 +238,12 @@ const char *net_conn_peer(const struct net_conn *c);
  * advertised addresses of that listener name). */
 const struct listener_spec *net_conn_listener(const struct net_conn *c);
 struct net_server *net_conn_server(const struct net_conn *c);
+/* The authenticated peer principal from the transport (e.g. from a TLS
+ * client certificate) into buf; returns its length, 0 when the transport
+ * has none (anonymous), <0 on error.  Meaningful from on_ready on. */
+int net_conn_principal(const struct net_conn *c, char *buf, size_t len);
+/* Nonzero while the transport's handshake is still running. */
+int net_conn_handshaking(const struct net_conn *c);
 /* Number of requests not yet fully written (in handler or queued). */
 unsigned net_conn_inflight(const struct net_conn *c);
 /* Response bytes queued and not yet written. */

@@ -761,6 +761,54 @@ static int host_register_service(struct sluice_module_ctx *ctx, const struct slu
     return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* 1.2: transports                                                         */
+
+static int host_register_transport(struct sluice_module_ctx *ctx,
+                                   const struct sluice_transport_ops *ops, void *state)
+{
+    if (!(ctx->desc.kinds & SLUICE_KIND_TRANSPORT))
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "register_transport called but the module does not declare "
+                             "SLUICE_KIND_TRANSPORT");
+    if (ctx->initialized)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_transport called after init");
+    if (!ops || ops->struct_size < SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "transport ops struct_size %zu is smaller than the ABI 1.2 minimum %zu",
+                             ops ? ops->struct_size : (size_t)0,
+                             (size_t)SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2);
+    struct sluice_transport_ops copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
+    copy.struct_size = sizeof copy;
+    const char *name = copy.name ? copy.name : ctx->name;
+    const uint32_t servable = SLUICE_SECURITY_SSL | SLUICE_SECURITY_SASL_SSL;
+    if (!copy.protocols || (copy.protocols & ~servable))
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "transport '%s': protocols 0x%x must be a non-empty mix of "
+                             "SLUICE_SECURITY_SSL and SLUICE_SECURITY_SASL_SSL (plain TCP is "
+                             "built in)",
+                             name, copy.protocols);
+    if (!copy.listener_open || !copy.accept || !copy.read || !copy.writev || !copy.close)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "transport '%s': listener_open, accept, read, writev and close are "
+                             "required",
+                             name);
+    struct module_registry *reg = ctx->reg;
+    for (int i = 0; i < MODULE_SECURITY_SLOTS; i++)
+        if ((copy.protocols & (1u << i)) && reg->transports[i].owner)
+            return host_reg_fail(ctx, SLUICE_ERR_EXISTS,
+                                 "transport '%s': security protocol bit %d is already served by "
+                                 "module '%s'",
+                                 name, i, reg->transports[i].owner->name);
+    copy.name = name;
+    for (int i = 0; i < MODULE_SECURITY_SLOTS; i++)
+        if (copy.protocols & (1u << i))
+            reg->transports[i] = (struct module_transport){copy, state, ctx};
+    return 0;
+}
+
 void host_ctx_release(struct sluice_module_ctx *ctx)
 {
     /* Cancel, don't free: the flusher still holds these and frees them
@@ -825,6 +873,7 @@ static const struct sluice_host_api host_api_v1 = {
     .register_service = host_register_service,
     .register_assignor = host_register_assignor,
     /* --- ABI 1.2 --- */
+    .register_transport = host_register_transport,
     .register_sasl_mechanism = host_register_sasl_mechanism,
     .register_authorizer = host_register_authorizer,
 };

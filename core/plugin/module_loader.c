@@ -286,6 +286,13 @@ static void drop_assignors(struct module_registry *reg, struct sluice_module_ctx
     reg->nassignors = j;
 }
 
+static void drop_transports(struct module_registry *reg, struct sluice_module_ctx *ctx)
+{
+    for (int i = 0; i < MODULE_SECURITY_SLOTS; i++)
+        if (reg->transports[i].owner == ctx)
+            memset(&reg->transports[i], 0, sizeof reg->transports[i]);
+}
+
 static void drop_services(struct module_registry *reg, struct sluice_module_ctx *ctx)
 {
     struct module_service **pp = &reg->services;
@@ -308,6 +315,7 @@ static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ct
     drop_services(reg, ctx);
     drop_codecs(reg, ctx);
     drop_assignors(reg, ctx);
+    drop_transports(reg, ctx);
     security_registry_drop(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
         ctx->desc.fini(host_api_table(), ctx);
@@ -468,6 +476,7 @@ void module_registry_free(struct module_registry *reg)
     host_posts_stop(reg);
     reg->loop = NULL;
     memset(reg->codecs, 0, sizeof reg->codecs);
+    memset(reg->transports, 0, sizeof reg->transports);
     security_registry_free(reg);
     free(reg->assignors);
     reg->assignors = NULL;
@@ -491,6 +500,14 @@ const struct module_assignor *module_registry_assignor(const struct module_regis
         if (strcmp(reg->assignors[i].ops.name, name) == 0)
             return &reg->assignors[i];
     return NULL;
+}
+
+const struct module_transport *module_registry_transport(const struct module_registry *reg,
+                                                         int proto)
+{
+    if (proto < 0 || proto >= MODULE_SECURITY_SLOTS)
+        return NULL;
+    return reg->transports[proto].owner ? &reg->transports[proto] : NULL;
 }
 
 size_t module_registry_count(const struct module_registry *reg)

@@ -46,6 +46,14 @@ struct module_assignor {
     struct sluice_module_ctx *owner;
 };
 
+/* One registered transport (host->register_transport): a private copy of
+ * the module's ops, in the slot of each security protocol it serves. */
+struct module_transport {
+    struct sluice_transport_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+#define MODULE_SECURITY_SLOTS 4 /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
 /* One registered SASL mechanism (ABI 1.2): a private copy of the ops. */
 struct module_sasl_mech {
     struct sluice_sasl_mech_ops ops;
@@ -73,6 +81,8 @@ struct module_registry {
     struct sluice_module_ctx *modules; /* load order; newest last */
     struct module_codec codecs[SLUICE_CODEC_ID_MAX + 1];
     struct module_service *services; /* registration order */
+    /* By Kafka security protocol index (bit i of SLUICE_SECURITY_*). */
+    struct module_transport transports[MODULE_SECURITY_SLOTS];
 
     module_config_lookup_fn config_lookup;
     void *config_ud;
@@ -158,6 +168,10 @@ const struct module_codec *module_registry_codec(const struct module_registry *r
 const struct module_assignor *module_registry_assignor(const struct module_registry *reg,
                                                        const char *name);
 
+/* The transport serving security protocol index `proto` (0 PLAINTEXT, 1
+ * SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL, as enum listener_security), or NULL. */
+const struct module_transport *module_registry_transport(const struct module_registry *reg,
+                                                         int proto);
 /* The SASL mechanism registered under `name` (case-sensitive, as Kafka
  * compares mechanism names), or NULL; and all of them in registration
  * order. */

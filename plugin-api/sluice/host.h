@@ -33,6 +33,7 @@ struct sluice_module_ctx;
 struct sluice_codec_ops;
 struct sluice_assignor_ops;
 struct sluice_service_ops;
+struct sluice_transport_ops;
 struct sluice_sasl_mech_ops;
 struct sluice_authorizer_ops;
 struct sluice_buf;
@@ -274,7 +275,21 @@ struct sluice_host_api {
     int (*register_assignor)(struct sluice_module_ctx *ctx, const struct sluice_assignor_ops *ops,
                              void *state);
 
-    /* --- ABI 1.2 --- */
+    /* --- 1.2 --- */
+
+    /* Registers a listener transport (module kinds must include
+     * SLUICE_KIND_TRANSPORT) for the security protocols in ops->protocols
+     * (see <sluice/transport.h>).  `ops` is copied up to its struct_size;
+     * `state` is borrowed and passed to ops->listener_open until fini.
+     * Returns 0, SLUICE_ERR_EXISTS when another transport already serves
+     * one of those protocols, or SLUICE_ERR_INVALID (struct_size too small,
+     * no protocols, PLAINTEXT/SASL_PLAINTEXT asked for, a required member
+     * missing).  On failure the module load fails with the reason even if
+     * init returns 0.  Loop thread, from init only.  Check
+     * SLUICE_HOST_HAS(host, register_transport) when the module must also
+     * load on a 1.1 host. */
+    int (*register_transport)(struct sluice_module_ctx *ctx,
+                              const struct sluice_transport_ops *ops, void *state);
 
     /* Registers a SASL mechanism under ops->mechanism (module kinds must
      * include SLUICE_KIND_SASL); a module may register several.  `ops` is

@@ -18,13 +18,10 @@
 extern "C" {
 #endif
 
-/* SLUICE_KIND_TRANSPORT: a byte transport under a listener (TLS first).
- * Later minors add handshake/read/write/close over an opaque connection,
- * modelled on Redis' ConnectionType. */
-struct sluice_transport_ops {
-    size_t struct_size;
-    const char *name; /* e.g. "ssl", as in listener security.protocol */
-};
+/* SLUICE_KIND_TRANSPORT: a byte transport under a listener.  Registrable
+ * since ABI 1.2: struct sluice_transport_ops is in <sluice/transport.h>
+ * (the 1.0 placeholder was size + name, so the layout only grew),
+ * registered with host->register_transport(). */
 
 /* SLUICE_KIND_SASL: registrable since ABI 1.2: struct sluice_sasl_mech_ops
  * (the 1.0 placeholder's size + mechanism, then the session callbacks) is

@@ -2,7 +2,8 @@
  * broker (the "host") and loadable modules (shared objects).
  *
  * A module includes only this header (it pulls in <sluice/host.h>,
- * <sluice/codec.h>, <sluice/service.h> and <sluice/kinds.h>), exports
+ * <sluice/codec.h>, <sluice/service.h>, <sluice/assignor.h>,
+ * <sluice/transport.h> and <sluice/kinds.h>), exports
  * exactly one data symbol, `sluice_module`, and never links against the
  * broker: everything it may call arrives as the function table passed to its
  * init().
@@ -30,7 +31,20 @@
  *
  * Changelog (newest first; every entry names what was added or removed)
  * ---------
- * 2026-12-07  1.2  SASL mechanisms and the authorizer.
+ * 2026-12-07  1.2  Transports, SASL mechanisms, the authorizer.
+ *                  Added to struct sluice_host_api: register_transport
+ *                  (the first 1.2 member, appended after
+ *                  register_assignor).
+ *                  Added: <sluice/transport.h> with struct
+ *                  sluice_transport_ops (name, then protocols,
+ *                  listener_open, listener_close, listener_reload, accept,
+ *                  handshake, read, writev, sendfile, pending, want,
+ *                  peer_principal, close; the 1.0 placeholder in kinds.h
+ *                  was size + name, so the layout only grew), struct
+ *                  sluice_transport_listener, SLUICE_SECURITY_*,
+ *                  SLUICE_TRANSPORT_DONE/WANT_READ/WANT_WRITE,
+ *                  SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2.
+ *                  SASL mechanisms and the authorizer.
  *                  <sluice/sasl.h>: struct sluice_sasl_mech_ops (the 1.0
  *                  placeholder's struct_size + mechanism, then session_new,
  *                  step, principal, session_lifetime_ms, session_free,
@@ -159,14 +173,14 @@ extern "C" {
 /* Module kinds: bit flags in sluice_module.kinds saying which ops vtables
  * the module registers from init().  A module may provide several kinds.
  * SLUICE_KIND_CODEC (1.0), SLUICE_KIND_SERVICE and SLUICE_KIND_ASSIGNOR
- * (1.1), SLUICE_KIND_SASL and SLUICE_KIND_AUTHORIZER (1.2) have
- * registration functions; the other bits are reserved so their
+ * (1.1), SLUICE_KIND_TRANSPORT, SLUICE_KIND_SASL and SLUICE_KIND_AUTHORIZER
+ * (1.2) have registration functions; the other bits are reserved so their
  * values never move, and are usable once the minor that adds their
  * register_* host function ships.  A register_* call for a kind the
  * descriptor does not declare fails.                                     */
 
 #define SLUICE_KIND_CODEC (1u << 0)          /* compression codec (struct sluice_codec_ops) */
-#define SLUICE_KIND_TRANSPORT (1u << 1)      /* listener transport, e.g. TLS */
+#define SLUICE_KIND_TRANSPORT (1u << 1)      /* listener transport (struct sluice_transport_ops) */
 #define SLUICE_KIND_SASL (1u << 2)           /* SASL mechanism */
 #define SLUICE_KIND_AUTHORIZER (1u << 3)     /* ACL authorizer */
 #define SLUICE_KIND_ASSIGNOR (1u << 4)       /* consumer-group partition assignor */
@@ -288,5 +302,6 @@ struct sluice_module {
 #include <sluice/kinds.h>
 #include <sluice/sasl.h>
 #include <sluice/service.h>
+#include <sluice/transport.h>
 
 #endif

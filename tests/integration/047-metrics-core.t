@@ -25,7 +25,7 @@ dump() {
     for _ in $(seq 1 100); do [ -s "$METRICS" ] && break; sleep 0.05; done
 }
 
-broker_start "num.partitions=1"
+broker_start "num.partitions=1" "log.cleaner.backoff.ms=200"
 dump
 ok "$([ -s "$METRICS" ]; echo $?)" "SIGUSR1 writes the metrics file"
 is "$(metric sluice_bytes_in_total)" "0" "no bytes in before any produce"
@@ -74,6 +74,38 @@ shape=$(awk -F'[{} ]' '
 is "$shape" "ok" "latency buckets are cumulative and +Inf = _count"
 sum=$(metric 'sluice_request_latency_seconds_sum{request="Produce"}')
 ok "$(awk -v s="$sum" 'BEGIN { exit !(s > 0 && s < 60) }'; echo $?)" "Produce latency sum is plausible ($sum s)"
+
+# State read at exposition time: partitions and log bytes against the data
+# directory, the cleaner's totals against a compaction of 400 updates of 20 keys.
+is "$("$PY" "$T_CLIENTS/admin_tool.py" "$BOOTSTRAP" create mc 1 cleanup.policy=compact \
+    segment.bytes=8192 min.cleanable.dirty.ratio=0.01)" NO_ERROR "create compacted topic mc"
+# Four produces of 100 records (~5 KB batches): two do not fit one segment, so each
+# gets its own segment and the first three can be cleaned.
+for r in 1 2 3 4; do
+    for i in $(seq 1 100); do printf 'key%02d:round %d update %03d, padded to some length\n' $((i % 20)) "$r" "$i"; done |
+        $KC -P -t mc -K: -z none
+done
+. "$(dirname "$0")/compaction_lib.sh"
+wait_cleaned mc 60
+ok $? "the cleaner compacted mc"
+dump
+parts=$(ls -d "$BROKER_DATA"/*-[0-9]* | grep -vc '/__cluster_metadata-0$')
+is "$(metric sluice_partitions)" "$parts" "sluice_partitions = partition directories on disk ($parts)"
+is "$(metric sluice_offline_partitions)" 0 "no offline partitions"
+ondisk=$(ls "$BROKER_DATA"/*-[0-9]*/*.log | grep -v '/__cluster_metadata-0/' | xargs stat -c %s | awk '{ s += $1 } END { print s }')
+is "$(metric sluice_log_size_bytes)" "$ondisk" "sluice_log_size_bytes = bytes of the partitions' segment files"
+cleanings=$(metric sluice_log_cleaner_cleanings_total)
+ok "$([ "${cleanings:-0}" -ge 1 ]; echo $?)" "cleanings counted ($cleanings)"
+read=$(metric sluice_log_cleaner_read_records_total)
+kept=$(metric sluice_log_cleaner_retained_records_total)
+ok "$([ "${read:-0}" -ge 100 ] && [ "${kept:-0}" -ge 1 ] && [ "$kept" -lt "$read" ]; echo $?)" \
+    "the cleaner read $read records and kept fewer ($kept)"
+ok "$(awk -v r="$(metric sluice_log_cleaner_read_bytes_total)" -v w="$(metric sluice_log_cleaner_written_bytes_total)" \
+    'BEGIN { exit !(r > 0 && w > 0 && w < r) }'; echo $?)" "cleaner bytes: written < read"
+is "$(metric sluice_log_cleaner_failed_total)" 0 "no failed cleanings"
+dump
+is "$(metric sluice_log_cleaner_read_records_total)" "$read" \
+    "a second exposition does not add the cleaner totals again (nothing new to clean)"
 
 broker_stop_ok
 ok "$([ -s "$METRICS" ] && grep -q '^sluice_bytes_in_total ' "$METRICS"; echo $?)" \

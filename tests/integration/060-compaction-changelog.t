@@ -54,8 +54,14 @@ ok $? "second round cleaned"
 hw=$(log_end changelog)
 active=$(active_base changelog)
 run_client "$PY" "$CC" verify "$BOOTSTRAP" changelog "$STATE" $((1000 + hw - active))
-merged=$(segment_count changelog)
-[ "$merged" -lt "$after" ] || [ "$merged" -le 3 ]
-ok $? "cleaned segments merged into groups ($after -> $merged segments)"
+# The segment count after a round depends on where the active segment
+# happens to roll, so check the cleanings themselves: one that re-read the
+# small segments cleaned before the restart wrote them out as fewer groups.
+merges=$(awk '/Beginning cleaning of log changelog-0/ { n = $0; sub(/.*, /, "", n); sub(/ segment.*/, "", n) }
+              /cleaned log changelog-0/ { g = $0; sub(/.* kept, /, "", g); sub(/ segment group.*/, "", g)
+                                          if (n != "" && g + 0 < n + 0) print n "->" g; n = "" }' "$(broker_log)")
+[ -n "$merges" ]
+ok $? "cleaned segments merged into groups (segments->groups: $(echo $merges))"
+diag "segments: $after after the first round, $(segment_count changelog) after the second"
 
 done_testing

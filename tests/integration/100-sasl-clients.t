@@ -14,7 +14,7 @@ need_python_module kafka
 [ -f "$SLUICE_TOP_BUILDDIR/modules/sasl_scram/.libs/sasl_scram.so" ] || skip_all "sasl modules not built"
 
 broker_start "${SECURITY_LINES[@]}"
-SP=$(listener_port SASL_PLAINTEXT)
+SP=$(broker_listener_port SASL_PLAINTEXT)
 SASL=127.0.0.1:$SP
 like "$(cat "$(broker_log)")" "listening on SASL_PLAINTEXT://127\.0\.0\.1:$SP" "SASL_PLAINTEXT listener bound"
 

@@ -15,7 +15,7 @@
 
 broker_start "${SECURITY_LINES[@]}" "module.load=authorizer_acl" "super.users=User:admin" \
     "connections.max.reauth.ms=2000" "connection.failed.authentication.delay.ms=300"
-run_client "$PY" "$T_CLIENTS/sasl_raw.py" "$(listener_port SASL_PLAINTEXT)" 2000 300
+run_client "$PY" "$T_CLIENTS/sasl_raw.py" "$(broker_listener_port SASL_PLAINTEXT)" 2000 300
 log=$(cat "$(broker_log)")
 like "$log" "session of User:alice expired without re-authentication" "the expiry close is logged"
 like "$log" "unexpected request of api key 3 during SASL handshake: closing" \

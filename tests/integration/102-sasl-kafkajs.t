@@ -11,7 +11,7 @@ need_node_module kafkajs
 [ -f "$SLUICE_TOP_BUILDDIR/modules/sasl_scram/.libs/sasl_scram.so" ] || skip_all "sasl modules not built"
 
 broker_start "${SECURITY_LINES[@]}" "connections.max.reauth.ms=3000" "log.level=debug"
-run_client node "$T_JS/kafkajs_sasl.js" "127.0.0.1:$(listener_port SASL_PLAINTEXT)" carol \
+run_client node "$T_JS/kafkajs_sasl.js" "127.0.0.1:$(broker_listener_port SASL_PLAINTEXT)" carol \
     "$PW_CAROL256" "$PW_CAROL512" 3000
 log=$(cat "$(broker_log)")
 like "$log" "re-authenticated as User:carol with SCRAM-SHA-256 \(session lifetime 3000 ms\)" \

@@ -12,8 +12,8 @@ need_cmd kcat
 
 PW_DAVE=dave-$RANDOM$RANDOM
 broker_start "${SECURITY_LINES[@]}"
-run_client "$PY" "$T_CLIENTS/scram_user.py" "$(listener_port SASL_PLAINTEXT)" dave "$PW_DAVE"
-kc() { timeout 30 kcat -b "127.0.0.1:$(listener_port SASL_PLAINTEXT)" $(sasl_args "$1" dave "$2") "${@:3}"; }
+run_client "$PY" "$T_CLIENTS/scram_user.py" "$(broker_listener_port SASL_PLAINTEXT)" dave "$PW_DAVE"
+kc() { timeout 30 kcat -b "127.0.0.1:$(broker_listener_port SASL_PLAINTEXT)" $(sasl_args "$1" dave "$2") "${@:3}"; }
 echo before | kc SCRAM-SHA-256 "$PW_DAVE" -P -t durable
 ok $? "dave produces with SCRAM-SHA-256 right after AlterUserScramCredentials"
 broker_restart

@@ -12,10 +12,10 @@ need_python_module kafka
 [ -f "$SLUICE_TOP_BUILDDIR/modules/authorizer_acl/.libs/authorizer_acl.so" ] || skip_all "authorizer not built"
 
 broker_start "${SECURITY_LINES[@]}" "module.load=authorizer_acl" "super.users=User:admin"
-run_client "$PY" "$T_CLIENTS/acl_suite.py" "$(listener_port SASL_PLAINTEXT)" main
+run_client "$PY" "$T_CLIENTS/acl_suite.py" "$(broker_listener_port SASL_PLAINTEXT)" main
 broker_restart
 like "$(cat "$(broker_log)")" "\[authorizer_acl\] 6 ACL\(s\) loaded, 1 super user\(s\)" "the ACLs are loaded at start-up"
-run_client "$PY" "$T_CLIENTS/acl_suite.py" "$(listener_port SASL_PLAINTEXT)" after-restart
+run_client "$PY" "$T_CLIENTS/acl_suite.py" "$(broker_listener_port SASL_PLAINTEXT)" after-restart
 # PLAINTEXT clients are User:ANONYMOUS: no ACL names them.
 out=$(echo x | timeout 20 kcat -b "$BOOTSTRAP" -P -t orders 2>&1)
 like "$out" "Topic authorization failed|TOPIC_AUTHORIZATION_FAILED|authorization" \

@@ -7,7 +7,8 @@
 #          skip_all REASON, bail_out REASON, run_client CMD... (counts a
 #          client's own "ok"/"not ok" lines; see below)
 # Broker:  broker_start [config lines...], broker_stop, broker_kill9,
-#          broker_restart, broker_log, broker_alive, expect_log REGEX
+#          broker_restart, broker_log, broker_alive, expect_log REGEX,
+#          broker_listener_port NAME
 # Needs:   need_cmd CMD, need_python_module MOD, need_node_module MOD
 #
 # Every test ends with done_testing (or had a plan): it stops the broker
@@ -194,8 +195,10 @@ broker_render() {
         "auto.create.topics.enable=true"
         "plugin.dir=$T_PLUGINS"
     )
-    # group.consumer.assignors (uniform,range) must be registered at start-up.
+    # The assignors of group.consumer.assignors (uniform,range), so that
+    # KIP-848 groups are on; BROKER_ASSIGNORS=0 leaves them out.
     local modules=("module.load=assignor_range" "module.load=assignor_sticky")
+    [ "${BROKER_ASSIGNORS:-1}" = 0 ] && modules=()
     local d l k skip_it
     : >"$BROKER_CONF"
     for d in "${defaults[@]}"; do
@@ -267,12 +270,14 @@ _broker_spawn() {
     fi
     BROKER_PORT=$(awk '$1 == "PLAINTEXT" { print $2; exit }' "$portfile")
     BOOTSTRAP=127.0.0.1:$BROKER_PORT
-    export BROKER_PORT BOOTSTRAP
+    BROKER_PORT_FILE=$portfile
+    export BROKER_PORT BOOTSTRAP BROKER_PORT_FILE
 }
 
-# listener_port NAME: the bound port of listener NAME of the running broker.
-listener_port() {
-    awk -v n="$1" '$1 == n { print $2; exit }' "$T_TMP/port.$BROKER_STARTS"
+# broker_listener_port NAME: the bound port of the running broker's
+# listener NAME (upper case, as in the port file's "NAME PORT" lines).
+broker_listener_port() {
+    awk -v n="$1" '$1 == n { print $2; exit }' "$BROKER_PORT_FILE"
 }
 
 broker_alive() { [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; }

@@ -203,7 +203,8 @@ static void test_conversions(void)
                   "some.unknown.thing=1\n"
                   "module.load=codec_gzip\n"
                   "module.load=auth_plain\n"
-                  "ssl.key.password=s3cret\n",
+                  "ssl.key.password=s3cret\n"
+                  "listener.name.internal.ssl.client.auth=required\n",
                   &lg, err, sizeof err);
     is_int(rc, 0, "load ok");
     if (rc)
@@ -253,6 +254,19 @@ static void test_conversions(void)
     ok(e.value == NULL && e.is_sensitive, "password hidden");
     is_int(e.type, SLUICE_CT_PASSWORD, "PASSWORD type");
     is_int(e.source, SLUICE_CS_STATIC_BROKER_CONFIG, "password source static");
+    /* Modules (transport_tls) read raw values: sensitive ones, per-listener
+     * overrides kept as listener options, and defaults. */
+    is_str(sluice_config_value(&c, "ssl.key.password"), "s3cret", "sluice_config_value: password");
+    is_str(sluice_config_value(&c, "listener.name.internal.ssl.client.auth"), "required",
+           "listener.name.* override kept for the transport");
+    is_str(sluice_config_value(&c, "ssl.enabled.protocols"), "TLSv1.2,TLSv1.3",
+           "ssl.enabled.protocols default");
+    ok(sluice_config_value(&c, "listener.name.other.ssl.client.auth") == NULL,
+       "an override not given is NULL");
+    ok(sluice_config_is_listener_option("listener.name.x.ssl.key") &&
+           !sluice_config_is_listener_option("listener.name.x") &&
+           !sluice_config_is_listener_option("listener.name..ssl"),
+       "listener option syntax");
     sluice_config_describe_key(&c, "offsets.topic.replication.factor", &e);
     is_int(e.type, SLUICE_CT_SHORT, "SHORT type");
     sluice_config_describe_key(&c, "log.cleaner.min.cleanable.ratio", &e);

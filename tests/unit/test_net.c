@@ -669,7 +669,8 @@ static ssize_t fb_writev(void *ctx, const struct iovec *iov, int cnt)
 }
 static void fb_close(void *ctx) { close((int)(intptr_t)ctx); }
 static const struct net_transport_ops fb_ops = { fb_read, fb_writev, NULL, fb_close };
-static int fb_factory(void *fud, int fd, const struct net_transport_ops **ops, void **ctx,
+static int fb_factory(void *fud, int fd, const struct listener_spec *ls, const char *peer,
+                      const struct net_transport_ops **ops, void **ctx,
                       char *err, size_t errlen)
 {
     (void)fud, (void)err, (void)errlen;
@@ -857,7 +858,10 @@ int main(void)
         free(specs);
         listener_parse("SASL_PLAINTEXT://127.0.0.1:0", NULL, &specs, &n, err, sizeof err);
         rc = net_server_listen(t.srv, specs, n, err, sizeof err);
-        ok(rc == -1 && strstr(err, "SASL authentication module"), "SASL listener refused: %s", err);
+        /* SASL_PLAINTEXT runs on the built-in TCP transport (the broker,
+         * not the network core, insists on SASL for it). */
+        ok(rc == 0 && net_server_listener_count(t.srv) == 1,
+           "SASL_PLAINTEXT listener served by the built-in TCP transport");
         free(specs);
         stop_server(&t);
     }
