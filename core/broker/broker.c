@@ -194,9 +194,12 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     size_t nmech = 0;
     module_registry_sasl_mechs(b->modules, &nmech);
     if (nmech == 0 && !authz_active(b))
-        slog(b->log, SLOG_INFO, "broker",
-             "no security module loaded (SASL mechanisms, authorizer): SASL listeners are "
-             "refused and every request is allowed");
+        slog(b->log, SLOG_INFO, "broker", "%s",
+             module_registry_transport(b->modules, LISTENER_SSL)
+                 ? "no SASL or authorizer module loaded: SASL listeners are refused and every "
+                   "request is allowed"
+                 : "no security module loaded (TLS, SASL, authorizer): serving PLAINTEXT only, "
+                   "every request is allowed");
     /* TLS listeners get their module transport (key stores loaded now, so a
      * bad one stops the start-up naming the key). */
     b->transports = broker_transports_open(b->modules, b->net, specs, n, b->log, err, errlen);

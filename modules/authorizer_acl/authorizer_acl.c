@@ -15,15 +15,13 @@
 
 #include "acl_rules.h"
 
-struct entry {
-    struct acl acl;
-    uint64_t key;
-};
-
 struct az_state {
     const struct sluice_host_api *host;
     struct sluice_module_ctx *ctx;
-    struct entry *acls;
+    /* The ACLs and, at the same index, the record key each is stored
+     * under (two arrays so authorize() reads the ACLs in place). */
+    struct acl *acls;
+    uint64_t *keys;
     size_t n, cap;
     char **supers;
     size_t nsupers;
@@ -39,20 +37,24 @@ static int add_entry(struct az_state *st, struct acl *a, uint64_t key)
 {
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 64;
-        struct entry *e = realloc(st->acls, cap * sizeof *e);
-        if (!e)
+        struct acl *e = realloc(st->acls, cap * sizeof *e);
+        if (e)
+            st->acls = e;
+        uint64_t *k = e ? realloc(st->keys, cap * sizeof *k) : NULL;
+        if (!k)
             return -1;
-        st->acls = e;
+        st->keys = k;
         st->cap = cap;
     }
-    st->acls[st->n++] = (struct entry){ *a, key };
+    st->acls[st->n] = *a;
+    st->keys[st->n++] = key;
     return 0;
 }
 
 static bool key_used(const struct az_state *st, uint64_t k)
 {
     for (size_t i = 0; i < st->n; i++)
-        if (st->acls[i].key == k)
+        if (st->keys[i] == k)
             return true;
     return false;
 }
@@ -65,7 +67,6 @@ static bool is_super(const struct az_state *st, const char *principal)
     return false;
 }
 
-/* The decisions use a plain array of the ACLs. */
 static void az_authorize(void *state, const char *principal, const char *host,
                          const struct sluice_authz_action *actions, size_t n, uint8_t *allowed)
 {
@@ -74,14 +75,10 @@ static void az_authorize(void *state, const char *principal, const char *host,
         memset(allowed, 1, n);
         return;
     }
-    struct acl *flat = st->n ? malloc(st->n * sizeof *flat) : NULL;
-    for (size_t i = 0; flat && i < st->n; i++)
-        flat[i] = st->acls[i].acl;
     for (size_t i = 0; i < n; i++)
-        allowed[i] = acl_decide(flat, flat ? st->n : 0, principal, host, actions[i].operation,
+        allowed[i] = acl_decide(st->acls, st->n, principal, host, actions[i].operation,
                                 actions[i].resource_type, actions[i].resource_name,
                                 st->allow_everyone != 0);
-    free(flat);
 }
 
 static void az_create(void *state, const struct sluice_acl_binding *acls, size_t n,
@@ -102,7 +99,7 @@ static void az_create(void *state, const struct sluice_acl_binding *acls, size_t
         }
         bool dup = false;
         for (size_t k = 0; k < st->n && !dup; k++)
-            dup = acl_equal(&st->acls[k].acl, &a);
+            dup = acl_equal(&st->acls[k], &a);
         if (dup) { /* Kafka: creating an existing ACL succeeds */
             acl_free(&a);
             continue;
@@ -140,10 +137,10 @@ static int16_t az_describe(void *state, const struct sluice_acl_binding *f, slui
     if (ec)
         return ec;
     for (size_t i = 0; i < st->n; i++) {
-        if (!acl_filter_matches(f, &st->acls[i].acl))
+        if (!acl_filter_matches(f, &st->acls[i]))
             continue;
         struct sluice_acl_binding b;
-        to_binding(&st->acls[i].acl, &b);
+        to_binding(&st->acls[i], &b);
         if (cb(ud, &b))
             break;
     }
@@ -160,21 +157,22 @@ static int16_t az_delete(void *state, const struct sluice_acl_binding *f, sluice
         return ec;
     size_t j = 0;
     for (size_t i = 0; i < st->n; i++) {
-        struct entry *e = &st->acls[i];
-        if (!acl_filter_matches(f, &e->acl)) {
-            st->acls[j++] = *e;
+        struct acl *a = &st->acls[i];
+        if (!acl_filter_matches(f, a)) {
+            st->keys[j] = st->keys[i];
+            st->acls[j++] = *a;
             continue;
         }
         char ks[24];
-        key_str(e->key, ks);
+        key_str(st->keys[i], ks);
         st->host->record_delete(st->ctx, ks, NULL, NULL);
         struct sluice_acl_binding b;
-        to_binding(&e->acl, &b);
+        to_binding(a, &b);
         cb(ud, &b);
         char val[3 * ACL_MAX_STR + 64];
-        if (acl_encode(&e->acl, val, sizeof val))
+        if (acl_encode(a, val, sizeof val))
             st->host->log(st->ctx, SLUICE_LOG_INFO, "deleted ACL %s", val);
-        acl_free(&e->acl);
+        acl_free(a);
     }
     st->n = j;
     return 0;
@@ -226,8 +224,9 @@ static void az_fini(const struct sluice_host_api *host, struct sluice_module_ctx
     if (!st)
         return;
     for (size_t i = 0; i < st->n; i++)
-        acl_free(&st->acls[i].acl);
+        acl_free(&st->acls[i]);
     free(st->acls);
+    free(st->keys);
     for (size_t i = 0; i < st->nsupers; i++)
         free(st->supers[i]);
     free(st->supers);

@@ -13,6 +13,25 @@ need_python_module confluent_kafka
 need_python_module kafka
 [ -f "$SLUICE_TOP_BUILDDIR/modules/sasl_scram/.libs/sasl_scram.so" ] || skip_all "sasl modules not built"
 
+# Without any security module the broker says it serves PLAINTEXT only, and
+# a SASL listener without a mechanism stops the start-up naming the listener.
+broker_start
+like "$(cat "$(broker_log)")" "no security module loaded \(TLS, SASL, authorizer\): serving PLAINTEXT only" \
+    "without security modules the broker logs that it serves PLAINTEXT only"
+broker_stop_ok "plain broker stops cleanly"
+printf 'listeners=SASL_PLAINTEXT://127.0.0.1:0\nlog.dirs=%s\nplugin.dir=%s\nmodule.load=assignor_range\nmodule.load=assignor_sticky\n' \
+    "$T_TMP/nosasl" "$T_PLUGINS" >"$T_TMP/nosasl.properties"
+out=$(timeout 20 "$SLUICED" -c "$T_TMP/nosasl.properties" 2>&1)
+rc=$?
+is "$rc" 1 "a SASL_PLAINTEXT listener without a SASL module: sluiced exits 1"
+like "$out" "listener SASL_PLAINTEXT uses SASL_PLAINTEXT, which needs SASL authentication: no SASL mechanism is enabled" \
+    "... naming the listener and what is missing"
+printf 'sasl.enabled.mechanisms=GSSAPI\nmodule.load=sasl_plain\nmodule.sasl_plain.users.file=%s\n' \
+    "$T_TMP/users.jaas" >>"$T_TMP/nosasl.properties"
+out=$(timeout 20 "$SLUICED" -c "$T_TMP/nosasl.properties" 2>&1)
+like "$out" "sasl.enabled.mechanisms: GSSAPI is not provided by any loaded module" \
+    "an enabled mechanism no module provides stops the start-up"
+
 broker_start "${SECURITY_LINES[@]}"
 SP=$(broker_listener_port SASL_PLAINTEXT)
 SASL=127.0.0.1:$SP
