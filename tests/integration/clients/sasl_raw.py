@@ -11,7 +11,7 @@ import struct
 import sys
 import time
 
-from kwire import closed_by_peer, connect, i32, recv_exact
+from kwire import closed_by_peer, compact_string, connect, i8, i32, recv_exact, uvarint
 from sasl_raw_lib import (admin_conn, alter, authenticate, describe, handshake, init,
                           metadata_ok, plain, salted_password, scram, send)
 import sasl_raw_lib
@@ -187,7 +187,66 @@ def scram_admin():
     t.is_(res, [("dave", 0, None, [(1, 4096)])], "only SCRAM-SHA-256 is left")
 
 
-for name, fn in (("before authentication", before_auth), ("failures", failures),
+def metadata_ops(s, topic):
+    """Metadata v12 for topic (auto-create allowed) with its authorized
+    operations: (error, operations bitfield)."""
+    body = uvarint(2) + b"\0" * 16 + compact_string(topic) + uvarint(0) + i8(1) + i8(1) + uvarint(0)
+    r = send(s, 3, 12, body, flexible=True)
+    r.i32()
+
+    def broker():
+        r.i32(), r.compact_string(), r.i32(), r.compact_string()
+        r.tags()
+    r.compact_array(broker)
+    r.compact_string()
+    r.i32()
+
+    def part():
+        r.i16(), r.i32(), r.i32(), r.i32()
+        for _ in range(3):
+            r.compact_array(r.i32)
+        r.tags()
+
+    def topic_():
+        err, _, _, _ = r.i16(), r.compact_string(), r.uuid(), r.i8()
+        r.compact_array(part)
+        ops = r.i32()
+        r.tags()
+        return err, ops
+    return r.compact_array(topic_)[0]
+
+
+def describe_cluster_ops(s):
+    r = send(s, 60, 0, i8(1) + uvarint(0), flexible=True)
+    r.i32()
+    err = r.i16()
+    r.compact_string(), r.compact_string(), r.i32()
+
+    def broker():
+        r.i32(), r.compact_string(), r.i32(), r.compact_string()
+        r.tags()
+    r.compact_array(broker)
+    return err, r.i32()
+
+
+def authorized_operations():
+    topic_ops = sum(1 << o for o in (3, 4, 5, 6, 7, 8, 10, 11))
+    cluster_ops = sum(1 << o for o in (5, 7, 8, 9, 10, 11, 12))
+    a = admin_conn()
+    t.is_(metadata_ops(a, "ops-topic"), (0, topic_ops),
+          "Metadata v12 TopicAuthorizedOperations for a super user: every topic operation")
+    t.is_(describe_cluster_ops(a), (0, cluster_ops),
+          "DescribeCluster ClusterAuthorizedOperations for a super user: every cluster operation")
+    s = connect(PORT)
+    handshake(s, "PLAIN")
+    authenticate(s, plain("alice", ALICE))
+    t.is_(metadata_ops(s, "ops-topic")[0], 29,
+          "Metadata for alice without ACLs: TOPIC_AUTHORIZATION_FAILED")
+    t.is_(describe_cluster_ops(s)[0], 31,
+          "DescribeCluster for alice without ACLs: CLUSTER_AUTHORIZATION_FAILED")
+
+
+for name, fn in (("authorized operations", authorized_operations), ("before authentication", before_auth), ("failures", failures),
                  ("v0 flow", v0_flow), ("SaslAuthenticate versions", scram_v1),
                  ("re-authentication", reauth), ("SCRAM credentials admin", scram_admin)):
     t.run(name, fn)
