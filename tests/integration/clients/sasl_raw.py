@@ -11,7 +11,7 @@ import struct
 import sys
 import time
 
-from kwire import closed_by_peer, compact_string, connect, i8, i32, recv_exact, uvarint
+from kwire import closed_by_peer, compact_string, connect, i8, i32, recv_exact, string, uvarint
 from sasl_raw_lib import (admin_conn, alter, authenticate, describe, handshake, init,
                           metadata_ok, plain, salted_password, scram, send)
 import sasl_raw_lib
@@ -244,6 +244,18 @@ def authorized_operations():
           "Metadata for alice without ACLs: TOPIC_AUTHORIZATION_FAILED")
     t.is_(describe_cluster_ops(s)[0], 31,
           "DescribeCluster for alice without ACLs: CLUSTER_AUTHORIZATION_FAILED")
+
+    def init_pid(conn, txn):
+        r = send(conn, 22, 0, string(txn) + i32(60000))
+        r.i32()
+        return r.i16()
+    t.is_(init_pid(a, None), 0, "InitProducerId (idempotent) for a super user")
+    t.is_(init_pid(s, None), 31,
+          "InitProducerId without IDEMPOTENT_WRITE nor WRITE on a topic: CLUSTER_AUTHORIZATION_FAILED")
+    t.is_(init_pid(s, "tx-1"), 53,
+          "InitProducerId with a transactional id without WRITE on it: TRANSACTIONAL_ID_AUTHORIZATION_FAILED")
+    r = send(s, 10, 0, string("some-group"))
+    t.is_(r.i16(), 30, "FindCoordinator for a group without DESCRIBE: GROUP_AUTHORIZATION_FAILED")
 
 
 for name, fn in (("authorized operations", authorized_operations), ("before authentication", before_auth), ("failures", failures),
