@@ -17,11 +17,20 @@ void handle_consumer_group_heartbeat(struct broker *b, struct request *rq)
 {
     const struct kp_ConsumerGroupHeartbeatRequest *req = rq->body;
     const char *client_id = rq->hdr.ClientId.s ? rq->hdr.ClientId.s : "";
-    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)) {
+    /* KafkaApis: READ on the group, then DESCRIBE on every subscribed
+     * topic name (clients may not learn of topics they cannot describe). */
+    int16_t denied = authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)
+                         ? KP_ERR_NONE
+                         : KP_ERR_GROUP_AUTHORIZATION_FAILED;
+    for (int32_t i = 0; !denied && i < req->SubscribedTopicNames.count; i++)
+        if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC,
+                           req->SubscribedTopicNames.items[i].s))
+            denied = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+    if (denied) {
         struct kp_ConsumerGroupHeartbeatResponse resp;
         memset(&resp, 0, sizeof resp);
         kp_struct_defaults(kp_response_message(KP_API_CONSUMER_GROUP_HEARTBEAT)->body, &resp);
-        resp.ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+        resp.ErrorCode = denied;
         rq_respond(rq, &resp);
         return;
     }

@@ -6,8 +6,10 @@
 # SaslHandshake v0, failures answered after
 # connection.failed.authentication.delay.ms then closed, KIP-368
 # (SessionLifetimeMs, re-authentication, expiry closes, no principal
-# change), and Alter/DescribeUserScramCredentials with Kafka's error codes
-# (the authorizer with super.users guards them).
+# change), Alter/DescribeUserScramCredentials with Kafka's error codes (the
+# authorizer with super.users guards them), and with the authorizer: the
+# authorized-operations fields of Metadata v12 and DescribeCluster, and the
+# refusals of InitProducerId, FindCoordinator and ConsumerGroupHeartbeat.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/security_lib.sh"

@@ -256,6 +256,12 @@ def authorized_operations():
           "InitProducerId with a transactional id without WRITE on it: TRANSACTIONAL_ID_AUTHORIZATION_FAILED")
     r = send(s, 10, 0, string("some-group"))
     t.is_(r.i16(), 30, "FindCoordinator for a group without DESCRIBE: GROUP_AUTHORIZATION_FAILED")
+    hb = (compact_string("kip848-group") + compact_string("") + i32(0) + uvarint(0) + uvarint(0)
+          + i32(30000) + uvarint(2) + compact_string("ops-topic") + uvarint(0) + uvarint(1)
+          + uvarint(0))
+    r = send(s, 68, 0, hb, flexible=True)
+    r.i32()
+    t.is_(r.i16(), 30, "ConsumerGroupHeartbeat without READ on the group: GROUP_AUTHORIZATION_FAILED")
 
 
 for name, fn in (("authorized operations", authorized_operations), ("before authentication", before_auth), ("failures", failures),
