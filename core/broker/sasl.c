@@ -362,12 +362,13 @@ void handle_sasl_authenticate(struct broker *b, struct request *rq)
         return;
     }
     if (!bc || bc->sasl != SASL_STATE_AUTHENTICATE) {
+        /* On a PLAINTEXT/SSL listener or an authenticated connection Kafka's
+         * KafkaApis answers this without closing (only the authenticator,
+         * which is not involved any more, closes on a bad state). */
         resp->ErrorCode = KP_ERR_ILLEGAL_SASL_STATE;
-        resp->ErrorMessage = rq_str(rq, "SaslAuthenticate is not expected now: send "
-                                        "SaslHandshake first");
+        resp->ErrorMessage =
+            rq_str(rq, "SaslAuthenticate request received after successful authentication");
         rq_respond(rq, resp);
-        if (c)
-            net_conn_close_after_flush(c);
         return;
     }
     struct sluice_buf out = { 0 };

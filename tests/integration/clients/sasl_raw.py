@@ -67,6 +67,16 @@ def failures():
     t.is_(err, 58, "a malformed SCRAM message: SASL_AUTHENTICATION_FAILED")
 
 
+def stray_authenticate():
+    s = connect(PORT)
+    handshake(s, "PLAIN")
+    authenticate(s, plain("alice", ALICE))
+    err, msg, _, _ = authenticate(s, plain("alice", ALICE))
+    t.is_((err, msg), (34, "SaslAuthenticate request received after successful authentication"),
+          "SaslAuthenticate after authentication without SaslHandshake: ILLEGAL_SASL_STATE")
+    t.ok(metadata_ok(s), "... and the connection keeps serving (KafkaApis does not close it)")
+
+
 def v0_flow():
     s = connect(PORT)
     t.is_(handshake(s, "PLAIN", ver=0)[0], 0, "SaslHandshake v0 PLAIN")
@@ -264,8 +274,10 @@ def authorized_operations():
     t.is_(r.i16(), 30, "ConsumerGroupHeartbeat without READ on the group: GROUP_AUTHORIZATION_FAILED")
 
 
-for name, fn in (("authorized operations", authorized_operations), ("before authentication", before_auth), ("failures", failures),
-                 ("v0 flow", v0_flow), ("SaslAuthenticate versions", scram_v1),
-                 ("re-authentication", reauth), ("SCRAM credentials admin", scram_admin)):
+for name, fn in (("authorized operations", authorized_operations),
+                 ("before authentication", before_auth), ("failures", failures),
+                 ("stray SaslAuthenticate", stray_authenticate), ("v0 flow", v0_flow),
+                 ("SaslAuthenticate versions", scram_v1), ("re-authentication", reauth),
+                 ("SCRAM credentials admin", scram_admin)):
     t.run(name, fn)
 sys.exit(1 if t.failed else 0)
