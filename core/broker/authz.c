@@ -23,6 +23,14 @@ void authz_many(struct request *rq, const struct sluice_authz_action *a, size_t 
     memset(allowed, 0, n);
     az->ops.authorize(az->state, broker_conn_principal(c), c ? broker_conn_host(c) : "", a, n,
                       allowed);
+    /* Kafka's authorizer logger reports denials; at DEBUG here, since a
+     * Metadata request for all topics asks once per topic. */
+    for (size_t i = 0; i < n; i++)
+        if (!allowed[i])
+            slog(rq->b->log, SLOG_DEBUG, "authorizer",
+                 "principal %s from %s denied operation %d on resource type %d '%s' (api %d)",
+                 broker_conn_principal(c), c ? net_conn_peer(c) : "-", a[i].operation,
+                 a[i].resource_type, a[i].resource_name, rq->hdr.ApiKey);
 }
 
 bool authz_allowed(struct request *rq, int8_t op, int8_t rtype, const char *name)
