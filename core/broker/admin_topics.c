@@ -426,6 +426,13 @@ void handle_delete_topics(struct broker *b, struct request *rq)
                     rq_str(rq, "The metadata topic __cluster_metadata cannot be deleted.");
                 continue;
             }
+            /* KafkaApis: without DESCRIBE the name's existence stays
+             * hidden (TOPIC_AUTHORIZATION_FAILED before UNKNOWN_TOPIC). */
+            if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, it->name.s)) {
+                out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                out->ErrorMessage = rq_str(rq, "Authorization failed.");
+                continue;
+            }
             t = broker_topic(b, it->name.s);
             if (!t) {
                 out->ErrorCode = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -438,9 +445,7 @@ void handle_delete_topics(struct broker *b, struct request *rq)
                 continue;
             }
         }
-        /* DELETE on the topic (KafkaApis checks it before existence for
-         * names; an unknown name answered above only leaks what DESCRIBE
-         * would, and Kafka answers it the same way when allowed). */
+        /* DELETE on the topic, once it is known to exist. */
         if (!authz_allowed(rq, SLUICE_ACL_OP_DELETE, SLUICE_RES_TOPIC, t->name)) {
             out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
             out->ErrorMessage = rq_str(rq, "Authorization failed.");

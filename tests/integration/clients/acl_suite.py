@@ -153,6 +153,10 @@ def main():
     t.is_(topic_error(ca.delete_topics, ["logs-app"]), [29],
           "no DELETE: DeleteTopics TOPIC_AUTHORIZATION_FAILED (29)")
     t.is_(topic_error(cb.delete_topics, ["bob-topic"]), [0], "ALLOW ALL: bob deletes his topic")
+    t.is_(topic_error(ca.delete_topics, ["ghost"]), [29],
+          "deleting an unknown topic without DESCRIBE: TOPIC_AUTHORIZATION_FAILED (existence hidden)")
+    t.is_(topic_error(a.delete_topics, ["ghost"]), [3],
+          "the super user deleting it: UNKNOWN_TOPIC_OR_PARTITION")
 
     # describe configs
     r = ca.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "orders")])
