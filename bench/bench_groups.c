@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_sluiced.h"
 #include "proto/kp_codec.h"
 
 #define JOIN_V 5 /* not flexible: v0 request/response headers */
@@ -274,37 +275,12 @@ static int cmp_double(const void *a, const void *b)
 
 static pid_t start_sluiced(const char *path, char *dir, int *port)
 {
-    char conf[512], portfile[512], log[512];
-    snprintf(conf, sizeof conf, "%s/sluice.properties", dir);
-    snprintf(portfile, sizeof portfile, "%s/port", dir);
-    snprintf(log, sizeof log, "%s/sluiced.log", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        die("config");
-    fprintf(f, "listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\nlog.level=warn\n"
-               "group.initial.rebalance.delay.ms=300\n", dir);
-    fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-            _exit(127);
-        execl(path, path, "-c", conf, "--port-file", portfile, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        FILE *pf = fopen(portfile, "r");
-        char name[64];
-        if (pf && fscanf(pf, "%63s %d", name, port) == 2) {
-            fclose(pf);
-            return pid;
-        }
-        if (pf)
-            fclose(pf);
-        usleep(50000);
-    }
-    fprintf(stderr, "bench_groups: sluiced did not start (log %s)\n", log);
-    kill(pid, SIGKILL);
-    exit(1);
+    char config[1024];
+    snprintf(config, sizeof config,
+             "listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\nlog.level=warn\n"
+             "group.initial.rebalance.delay.ms=300\n",
+             dir);
+    return bench_start_sluiced(path, dir, config, port, 1);
 }
 
 int main(int argc, char **argv)

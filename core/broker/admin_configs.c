@@ -16,6 +16,7 @@
  * BROKER_LOGGER: Sluice has one log level, shown as Kafka's "root"
  * logger, so kafka-configs.sh --entity-type broker-loggers works. */
 #include "broker/admin_helpers.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 #include <stdio.h>
@@ -234,6 +235,18 @@ static int16_t describe_logger(struct describe_ctx *d, char *msg, size_t msglen)
     return KP_ERR_NONE;
 }
 
+/* DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, or on the cluster for
+ * broker and broker-logger resources (KafkaApis). */
+static int16_t configs_authz(struct request *rq, int8_t type, const char *name, int8_t op)
+{
+    if (type == ADMIN_RES_TOPIC)
+        return authz_allowed(rq, op, SLUICE_RES_TOPIC, name) ? KP_ERR_NONE
+                                                             : KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+    if (type == ADMIN_RES_BROKER || type == ADMIN_RES_BROKER_LOGGER)
+        return authz_cluster(rq, op) ? KP_ERR_NONE : KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+    return KP_ERR_NONE;
+}
+
 void handle_describe_configs(struct broker *b, struct request *rq)
 {
     const struct kp_DescribeConfigsRequest *req = rq->body;
@@ -262,7 +275,13 @@ void handle_describe_configs(struct broker *b, struct request *rq)
         d.out->ResourceName = d.res->ResourceName.len >= 0 ? d.res->ResourceName : rq_str(rq, "");
         d.out->Configs.count = 0;
         char msg[512] = "";
-        int16_t err;
+        int16_t err = configs_authz(rq, d.res->ResourceType, d.out->ResourceName.s,
+                                    SLUICE_ACL_OP_DESCRIBE_CONFIGS);
+        if (err) {
+            d.out->ErrorCode = err;
+            d.out->ErrorMessage = rq_str(rq, NULL);
+            continue;
+        }
         switch (d.res->ResourceType) {
         case ADMIN_RES_TOPIC: err = describe_topic(&d, msg, sizeof msg); break;
         case ADMIN_RES_BROKER: err = describe_broker(&d, msg, sizeof msg); break;
@@ -464,7 +483,9 @@ static int16_t alter_logger(struct broker *b, const struct alter_res *r, bool va
 static int16_t alter_resource(struct broker *b, struct request *rq, const struct alter_res *r,
                               bool validate_only, bool *changed, char *msg, size_t msglen)
 {
-    int16_t err = check_shape(r, msg, msglen);
+    int16_t err = configs_authz(rq, r->type, str_or_empty(&r->name), SLUICE_ACL_OP_ALTER_CONFIGS);
+    if (err == KP_ERR_NONE)
+        err = check_shape(r, msg, msglen);
     if (err != KP_ERR_NONE)
         return err;
     bool incremental = r->ops != NULL;

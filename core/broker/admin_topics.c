@@ -6,6 +6,7 @@
  * broker: the only registered broker is this node, so every replica list
  * must be exactly [node.id] and the replication factor at most 1. */
 #include "broker/admin_helpers.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 #include <stdio.h>
@@ -261,6 +262,13 @@ void handle_create_topics(struct broker *b, struct request *rq)
             out->ErrorMessage = rq_str(rq, "Duplicate topic name.");
             continue;
         }
+        /* CREATE on the cluster or on the topic (KafkaApis). */
+        if (!authz_cluster(rq, SLUICE_ACL_OP_CREATE) &&
+            !authz_allowed(rq, SLUICE_ACL_OP_CREATE, SLUICE_RES_TOPIC, out->Name.s)) {
+            out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+            out->ErrorMessage = rq_str(rq, "Authorization failed.");
+            continue;
+        }
         char msg[512] = "";
         int32_t nparts = 0;
         int16_t rf = 0;
@@ -418,6 +426,13 @@ void handle_delete_topics(struct broker *b, struct request *rq)
                     rq_str(rq, "The metadata topic __cluster_metadata cannot be deleted.");
                 continue;
             }
+            /* KafkaApis: without DESCRIBE the name's existence stays
+             * hidden (TOPIC_AUTHORIZATION_FAILED before UNKNOWN_TOPIC). */
+            if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, it->name.s)) {
+                out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                out->ErrorMessage = rq_str(rq, "Authorization failed.");
+                continue;
+            }
             t = broker_topic(b, it->name.s);
             if (!t) {
                 out->ErrorCode = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -429,6 +444,12 @@ void handle_delete_topics(struct broker *b, struct request *rq)
                 out->ErrorCode = KP_ERR_UNKNOWN_TOPIC_ID;
                 continue;
             }
+        }
+        /* DELETE on the topic, once it is known to exist. */
+        if (!authz_allowed(rq, SLUICE_ACL_OP_DELETE, SLUICE_RES_TOPIC, t->name)) {
+            out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+            out->ErrorMessage = rq_str(rq, "Authorization failed.");
+            continue;
         }
         /* The topic (and its name) is freed by the deletion. */
         out->Name = rq_str(rq, t->name);
@@ -525,6 +546,11 @@ void handle_create_partitions(struct broker *b, struct request *rq)
         if (dup) {
             out->ErrorCode = KP_ERR_INVALID_REQUEST;
             out->ErrorMessage = rq_str(rq, "Duplicate topic name.");
+            continue;
+        }
+        if (!authz_allowed(rq, SLUICE_ACL_OP_ALTER, SLUICE_RES_TOPIC, out->Name.s)) {
+            out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+            out->ErrorMessage = rq_str(rq, "Authorization failed.");
             continue;
         }
         char msg[512] = "";

@@ -1,6 +1,9 @@
 /* Broker lifecycle: start-up (metadata replay, logs, listeners), the
  * maintenance timer, signals, and orderly shutdown. */
 #include "broker/broker.h"
+#include "broker/authz.h"
+#include "broker/sasl.h"
+#include "broker/session.h"
 #include "group/coordinator.h"
 #include "group/offsets_topic.h"
 #include "txn/txn_coordinator.h"
@@ -182,17 +185,26 @@ int broker_listen(struct broker *b, const char *port_file, char *err, size_t err
     }
     if (listener_parse(joined, b->cfg->listener_security_protocol_map, &specs, &n, err, errlen) < 0)
         return -1;
+    /* SASL listeners need an enabled mechanism that a loaded module
+     * provides (sasl.enabled.mechanisms, per listener too). */
     for (size_t i = 0; i < n; i++) {
-        /* SASL listeners need the SASL framework (issue 7's security part). */
-        if (specs[i].protocol == LISTENER_SASL_PLAINTEXT || specs[i].protocol == LISTENER_SASL_SSL) {
-            snprintf(err, errlen,
-                     "listener %s uses %s, which needs SASL authentication; this broker has no "
-                     "SASL support",
-                     specs[i].name, listener_security_name(specs[i].protocol));
+        if ((specs[i].protocol == LISTENER_SASL_PLAINTEXT ||
+             specs[i].protocol == LISTENER_SASL_SSL) &&
+            sasl_check_listener(b, specs[i].name, listener_security_name(specs[i].protocol), err,
+                                errlen) < 0) {
             free(specs);
             return -1;
         }
     }
+    size_t nmech = 0;
+    module_registry_sasl_mechs(b->modules, &nmech);
+    if (nmech == 0 && !authz_active(b))
+        slog(b->log, SLOG_INFO, "broker", "%s",
+             module_registry_transport(b->modules, LISTENER_SSL)
+                 ? "no SASL or authorizer module loaded: SASL listeners are refused and every "
+                   "request is allowed"
+                 : "no security module loaded (TLS, SASL, authorizer): serving PLAINTEXT only, "
+                   "every request is allowed");
     /* TLS listeners get their module transport (key stores loaded now, so a
      * bad one stops the start-up naming the key). */
     b->transports = broker_transports_open(b->modules, b->net, specs, n, b->log, err, errlen);

@@ -242,5 +242,13 @@ void handle_init_producer_id(struct broker *b, struct request *rq);
 void handle_describe_producers(struct broker *b, struct request *rq);
 void handle_describe_log_dirs(struct broker *b, struct request *rq);
 void handle_alter_replica_log_dirs(struct broker *b, struct request *rq);
+/* Security (sasl.c, acls.c, scram_admin.c) */
+void handle_sasl_handshake(struct broker *b, struct request *rq);
+void handle_sasl_authenticate(struct broker *b, struct request *rq);
+void handle_create_acls(struct broker *b, struct request *rq);
+void handle_describe_acls(struct broker *b, struct request *rq);
+void handle_delete_acls(struct broker *b, struct request *rq);
+void handle_alter_user_scram_credentials(struct broker *b, struct request *rq);
+void handle_describe_user_scram_credentials(struct broker *b, struct request *rq);
 
 #endif

@@ -4,6 +4,7 @@
  * OFFSET_OUT_OF_RANGE, internal topics and compact-only topics are refused,
  * and the answer is the new low watermark (-1 on any error). */
 #include "broker/admin_helpers.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "storage/partition_log.h"
 
@@ -65,8 +66,16 @@ void handle_delete_records(struct broker *b, struct request *rq)
         int32_t np = in->Partitions.count > 0 ? in->Partitions.count : 0;
         out->Partitions.items = rq_items(rq, part_desc, np);
         out->Partitions.count = np;
-        for (int32_t j = 0; j < np; j++)
+        bool allowed = authz_allowed(rq, SLUICE_ACL_OP_DELETE, SLUICE_RES_TOPIC, name);
+        for (int32_t j = 0; j < np; j++) {
+            if (!allowed) {
+                out->Partitions.items[j].PartitionIndex = in->Partitions.items[j].PartitionIndex;
+                out->Partitions.items[j].LowWatermark = -1;
+                out->Partitions.items[j].ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             delete_partition(b, name, &in->Partitions.items[j], &out->Partitions.items[j]);
+        }
     }
     rq_respond(rq, &resp);
 }

@@ -3,6 +3,7 @@
  * clients are given.  Follows Kafka's AuthHelper.computeDescribeClusterResponse
  * for the endpoint-type checks. */
 #include "broker/admin_helpers.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 #include <stdio.h>
@@ -40,6 +41,11 @@ void handle_describe_cluster(struct broker *b, struct request *rq)
         return;
     }
 
+    if (!authz_cluster(rq, SLUICE_ACL_OP_DESCRIBE)) {
+        resp.ErrorCode = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        rq_respond(rq, &resp);
+        return;
+    }
     const char *host = NULL;
     int32_t port = 0;
     broker_advertised_endpoint(b, net_request_conn(rq->nreq), &host, &port);
@@ -54,6 +60,8 @@ void handle_describe_cluster(struct broker *b, struct request *rq)
     /* Without an authorizer every supported cluster operation is allowed;
      * INT32_MIN (the schema default) means "not requested". */
     if (req->IncludeClusterAuthorizedOperations)
-        resp.ClusterAuthorizedOperations = admin_cluster_authorized_operations();
+        resp.ClusterAuthorizedOperations =
+            authz_active(b) ? authz_operations(rq, SLUICE_RES_CLUSTER, AUTHZ_CLUSTER_NAME)
+                            : admin_cluster_authorized_operations();
     rq_respond(rq, &resp);
 }

@@ -7,6 +7,7 @@
  * SessionId 0, which tells the client to keep sending full fetch requests,
  * and refuses an incremental fetch against an unknown session with
  * FETCH_SESSION_ID_NOT_FOUND, as Kafka does when its session cache is full. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "storage/partition_log.h"
 #include "storage/txn_index.h"
@@ -85,12 +86,21 @@ static size_t fetch_build(struct broker *b, struct request *rq, struct kp_FetchR
         tr->TopicId = ft->TopicId;
         tr->Partitions.count = ft->Partitions.count;
         tr->Partitions.items = rq_items(rq, part_desc, ft->Partitions.count);
+        /* READ on the topic (KafkaApis.handleFetchRequest); by id only once
+         * the id resolved, by name always. */
+        const char *authz_name = name ? name : rq->hdr.ApiVersion < 13 ? ft->Topic.s : NULL;
+        bool readable = !authz_name ||
+                        authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_TOPIC, authz_name);
         for (int32_t j = 0; j < ft->Partitions.count; j++) {
             const struct kp_FetchRequest_FetchPartition *fp = &ft->Partitions.items[j];
             struct kp_FetchResponse_PartitionData *pd = &tr->Partitions.items[j];
             pd->PartitionIndex = fp->Partition;
             pd->HighWatermark = -1;
             pd->Records.len = 0;
+            if (!readable) {
+                pd->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             if (!t) {
                 pd->ErrorCode = rq->hdr.ApiVersion >= 13 ? KP_ERR_UNKNOWN_TOPIC_ID
                                                          : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -18,6 +18,7 @@
  *
  * Transactional ids go to the transaction coordinator (txn/txn_api.c),
  * which takes its ids from the same blocks (broker_alloc_producer_id). */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "txn/txn_api.h"
 
@@ -114,10 +115,22 @@ void handle_init_producer_id(struct broker *b, struct request *rq)
         return;
     }
     if (req->TransactionalId.s) {
+        /* KafkaApis: WRITE on the transactional id. */
+        if (req->TransactionalId.len > 0 &&
+            !authz_allowed(rq, SLUICE_ACL_OP_WRITE, SLUICE_RES_TRANSACTIONAL_ID,
+                           req->TransactionalId.s)) {
+            respond(rq, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, -1);
+            return;
+        }
         txn_handle_init_producer_id(b, rq);
         return;
     }
 
+    /* KIP-679: IDEMPOTENT_WRITE on the cluster or WRITE on any topic. */
+    if (!authz_idempotent_write(rq)) {
+        respond(rq, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, -1, -1);
+        return;
+    }
     broker_alloc_producer_id(b, id_allocated, rq);
 }
 

@@ -1,5 +1,6 @@
 /* ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3),
  * earliest local (-4), latest tiered (-5) and by timestamp. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "storage/partition_log.h"
 
@@ -78,8 +79,15 @@ void handle_list_offsets(struct broker *b, struct request *rq)
         tr->Name = rt->Name;
         tr->Partitions.count = rt->Partitions.count;
         tr->Partitions.items = rq_items(rq, part_desc, rt->Partitions.count);
-        for (int32_t j = 0; j < rt->Partitions.count; j++)
+        bool visible = authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, rt->Name.s);
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            if (!visible) {
+                tr->Partitions.items[j].PartitionIndex = rt->Partitions.items[j].PartitionIndex;
+                tr->Partitions.items[j].ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             list_partition(b, rq, rt->Name.s, &rt->Partitions.items[j], &tr->Partitions.items[j]);
+        }
     }
     rq_respond(rq, &resp);
 }

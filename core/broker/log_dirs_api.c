@@ -19,6 +19,7 @@
  * the move started (log_mover.h); it completes in the background and
  * DescribeLogDirs shows its progress.  A partition listed twice keeps the
  * last directory, one result. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/log_dirs.h"
 #include "broker/log_mover.h"
@@ -116,6 +117,12 @@ void handle_describe_log_dirs(struct broker *b, struct request *rq)
     memset(&resp, 0, sizeof resp);
     kp_struct_defaults(rm->body, &resp);
     int32_t n = (int32_t)b->dirs->n;
+    if (!authz_cluster(rq, SLUICE_ACL_OP_DESCRIBE)) {
+        /* Kafka: CLUSTER_AUTHORIZATION_FAILED (v3+) and no directories. */
+        resp.ErrorCode = rq->hdr.ApiVersion >= 3 ? KP_ERR_CLUSTER_AUTHORIZATION_FAILED : 0;
+        rq_respond(rq, &resp);
+        return;
+    }
     resp.Results.items = rq_items(rq, res_desc, n);
     resp.Results.count = n;
     for (int32_t i = 0; i < n; i++)
@@ -201,6 +208,8 @@ void handle_alter_replica_log_dirs(struct broker *b, struct request *rq)
             }
         }
     }
+    /* Kafka: ALTER on the cluster, else every partition is refused. */
+    bool allowed = authz_cluster(rq, SLUICE_ACL_OP_ALTER);
     /* Results grouped by topic, in order of first appearance. */
     resp.Results.items = rq_items(rq, topic_desc, n);
     int32_t nt = 0;
@@ -226,7 +235,7 @@ void handle_alter_replica_log_dirs(struct broker *b, struct request *rq)
         struct kp_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult *pr =
             &tr->Partitions.items[tr->Partitions.count++];
         pr->PartitionIndex = items[i].partition;
-        pr->ErrorCode = alter_one(b, &items[i]);
+        pr->ErrorCode = allowed ? alter_one(b, &items[i]) : KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
         if (pr->ErrorCode)
             slog(b->log, SLOG_WARN, "admin", "Unable to alter log dirs for %.*s-%d: %s",
                  items[i].topic->len > 0 ? items[i].topic->len : 0,

@@ -1,5 +1,6 @@
 /* Metadata (key 3): brokers, cluster id, controller, topics and partitions;
  * auto-creates requested topics when allowed, as Kafka does. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 #include <stdio.h>
@@ -75,8 +76,10 @@ void handle_metadata(struct broker *b, struct request *rq)
         resp.Topics.items = rq_items(rq, topic_desc, (int32_t)n);
         const char *name;
         void *v;
+        /* Only the topics the principal may DESCRIBE (KafkaApis). */
         while (strmap_next(&b->topics, &it, &name, &v) && i < n)
-            fill_topic(b, rq, &resp.Topics.items[i++], v, part_desc);
+            if (authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, name))
+                fill_topic(b, rq, &resp.Topics.items[i++], v, part_desc);
         resp.Topics.count = (int32_t)i;
     } else {
         int32_t n = req->Topics.count;
@@ -90,6 +93,18 @@ void handle_metadata(struct broker *b, struct request *rq)
                 t = broker_topic(b, rt->Name.s);
             else
                 t = broker_topic_by_id(b, &rt->TopicId);
+            /* DESCRIBE on the topic, and CREATE (cluster or topic) to
+             * auto-create it; an unknown id stays UNKNOWN_TOPIC_ID. */
+            const char *aname = t ? t->name : rt->Name.s;
+            if (aname &&
+                (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, aname) ||
+                 (!t && auto_create && !authz_cluster(rq, SLUICE_ACL_OP_CREATE) &&
+                  !authz_allowed(rq, SLUICE_ACL_OP_CREATE, SLUICE_RES_TOPIC, aname)))) {
+                out->ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                out->Name = rt->Name.s || rq->hdr.ApiVersion >= 12 ? rt->Name : rq_str(rq, "");
+                out->TopicId = rt->TopicId;
+                continue;
+            }
             if (!t && rt->Name.s && auto_create) {
                 char msg[256];
                 int16_t ec = broker_create_topic(b, rt->Name.s, b->cfg->num_partitions,
@@ -117,6 +132,14 @@ void handle_metadata(struct broker *b, struct request *rq)
             }
         }
     }
+    if (rq->hdr.ApiVersion >= 8 && req->IncludeTopicAuthorizedOperations)
+        for (int32_t i = 0; i < resp.Topics.count; i++)
+            if (!resp.Topics.items[i].ErrorCode && resp.Topics.items[i].Name.s)
+                resp.Topics.items[i].TopicAuthorizedOperations =
+                    authz_operations(rq, SLUICE_RES_TOPIC, resp.Topics.items[i].Name.s);
+    if (rq->hdr.ApiVersion >= 8 && rq->hdr.ApiVersion <= 10 && req->IncludeClusterAuthorizedOperations)
+        resp.ClusterAuthorizedOperations = authz_operations(rq, SLUICE_RES_CLUSTER,
+                                                            AUTHZ_CLUSTER_NAME);
     if (created)
         rq_respond_after_meta_sync(rq, &resp);
     else

@@ -10,6 +10,7 @@
  * codec modules, while the storage layer stores exactly what it is given
  * (internal writers — metadata, markers — must never be re-encoded; Kafka
  * does not compress control records either). */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "txn/txn_coordinator.h"
 #include "broker/broker_metrics.h"
@@ -385,13 +386,15 @@ void handle_produce(struct broker *b, struct request *rq)
         tr->Name = td->Name;
         tr->PartitionResponses.count = td->PartitionData.count;
         tr->PartitionResponses.items = rq_items(rq, part_desc, td->PartitionData.count);
+        bool writable = global || authz_allowed(rq, SLUICE_ACL_OP_WRITE, SLUICE_RES_TOPIC,
+                                                td->Name.s);
         for (int32_t j = 0; j < td->PartitionData.count; j++) {
             struct kp_ProduceResponse_PartitionProduceResponse *pr =
                 &tr->PartitionResponses.items[j];
             pr->Index = td->PartitionData.items[j].Index;
             pr->BaseOffset = -1;
-            if (global) {
-                pr->ErrorCode = global;
+            if (global || !writable) {
+                pr->ErrorCode = global ? global : KP_ERR_TOPIC_AUTHORIZATION_FAILED;
                 continue;
             }
             pr->ErrorCode = append_partition(b, pw, td->Name.s, &td->PartitionData.items[j], pr);

@@ -1,6 +1,8 @@
 /* Request dispatch: header, table lookup, body decode, handler, encode. */
 #include "broker/broker.h"
 #include "broker/broker_metrics.h"
+#include "broker/sasl.h"
+#include "broker/session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,8 @@ static void respond_api_versions_unsupported(struct request *rq)
 void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
 {
     struct broker *b = ud;
+    if (sasl_on_frame(b, c, nreq))
+        return;
     struct request *rq = calloc(1, sizeof *rq);
     if (!rq) {
         net_respond_none(nreq);
@@ -152,6 +156,8 @@ void broker_on_request(void *ud, struct net_conn *c, struct net_request *nreq)
              rq->hdr.ClientId.s ? rq->hdr.ClientId.s : "-");
         goto close;
     }
+    if (!sasl_request_allowed(b, broker_session_of(c), rq))
+        goto close;
     const struct kp_message *m = kp_request_message(rq->hdr.ApiKey);
     rq->body = kp_arena_alloc(&rq->arena, m->body->size);
     if (!rq->body || kp_decode(m, rq->hdr.ApiVersion, &r, rq->body, &rq->arena) < 0) {

@@ -440,6 +440,25 @@ static const struct cfg_row rows[] = {
              "Also advertise API versions Kafka's schemas mark latestVersionUnstable "
              "(ConsumerGroupHeartbeat v1, needed by librdkafka 2.10+ for group.protocol=consumer)."),
 
+    /* security: the SASL framework in the core; the mechanisms and the
+     * authorizer are modules (super.users and allow.everyone.if.no.acl.found
+     * are read by the authorizer module). */
+    {.name = "sasl.enabled.mechanisms", .type = T_LIST, .def = NULL,
+     .off = FLD(sasl_enabled_mechanisms),
+     .doc = "SASL mechanisms offered on SASL listeners (per listener: "
+            "listener.name.<name>.sasl.enabled.mechanisms).  Unset: every mechanism a loaded "
+            "module provides (Kafka's default GSSAPI is not available)."},
+    LONG_ROW("connections.max.reauth.ms", "0", 0, INT64_MAX, FLD(connections_max_reauth_ms), 0,
+             "KIP-368: authenticated sessions last at most this long; a client must "
+             "re-authenticate before, or its connection is closed.  0 disables."),
+    INT_ROW("connection.failed.authentication.delay.ms", "100", 0, INT32_MAX,
+            FLD(connection_failed_authentication_delay_ms), 0,
+            "Delay before a failed authentication is answered (and the connection closed)."),
+    STR_ROW("super.users", NULL, FLD(super_users), 0,
+            "Principals allowed everything by the authorizer, separated by ';' (User:admin;User:ops)."),
+    BOOL_ROW("allow.everyone.if.no.acl.found", "false", FLD(allow_everyone_if_no_acl_found), 0,
+             "With an authorizer: allow an operation on a resource no ACL matches."),
+
     /* Sluice's own */
     STR_ROW("log.file", NULL, FLD(log_file), 0,
             "Sluice's own log file (opened for append, reopened on SIGHUP); stderr when unset."),
@@ -847,6 +866,24 @@ const char *sluice_config_module_option(const struct sluice_config *cfg, const c
     return NULL;
 }
 
+const char *sluice_config_listener_option(const struct sluice_config *cfg, const char *listener,
+                                          const char *key)
+{
+    /* Kafka's prefix is the lower-cased listener name; compare the name
+     * case-insensitively anyway. */
+    size_t ll = strlen(listener), kl = strlen(key);
+    for (size_t i = cfg->module_opts.n; i-- > 0;) {
+        const char *e = cfg->module_opts.items[i];
+        if (strncmp(e, "listener.name.", 14) != 0)
+            continue;
+        e += 14;
+        if (strncasecmp(e, listener, ll) == 0 && e[ll] == '.' && strncmp(e + ll + 1, key, kl) == 0 &&
+            e[ll + 1 + kl] == '=')
+            return e + ll + 1 + kl + 1;
+    }
+    return NULL;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -954,7 +991,7 @@ int sluice_config_load(struct sluice_config *cfg, const char *path, struct sluic
             /* Kept for the module; unknown ones are reported once the
              * modules are loaded (a module not loaded owns none).
              * listener.name.<name>.<key> overrides are read by the
-             * transport serving that listener. */
+             * transport or the SASL framework serving that listener. */
             size_t n = strlen(p->key) + strlen(p->value) + 2;
             char *kv = malloc(n);
             if (!kv || (snprintf(kv, n, "%s=%s", p->key, p->value),

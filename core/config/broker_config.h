@@ -197,6 +197,13 @@ struct sluice_config {
      * options, read by modules through host->config_get_*. */
     struct sluice_strlist module_opts;
 
+    /* --- security (SASL framework, authorizer) --- */
+    struct sluice_strlist sasl_enabled_mechanisms; /* empty: every loaded mechanism */
+    int64_t connections_max_reauth_ms;             /* 0: no re-authentication (KIP-368) */
+    int32_t connection_failed_authentication_delay_ms;
+    char *super_users;                             /* read by the authorizer module */
+    bool allow_everyone_if_no_acl_found;           /* read by the authorizer module */
+
     /* Path given to sluice_config_load (NULL for defaults). */
     char *config_path;
     struct sluice_config_slot slots[SLUICE_CONFIG_MAX_KEYS];
@@ -216,6 +223,12 @@ void sluice_config_free(struct sluice_config *cfg);
 /* The value of a module option "module.<name>.<key>" (the last one given),
  * or NULL.  Such keys are not in the table: modules define them. */
 const char *sluice_config_module_option(const struct sluice_config *cfg, const char *key);
+
+/* The per-listener override "listener.name.<listener>.<key>" (the listener
+ * name compared case-insensitively, as Kafka's prefix is its lower-cased
+ * name), or NULL. */
+const char *sluice_config_listener_option(const struct sluice_config *cfg, const char *listener,
+                                          const char *key);
 
 /* True for "listener.name.<name>.<key>": a per-listener override (Kafka's
  * syntax, lower-case listener name) kept like module options, read by the

@@ -3,6 +3,7 @@
  * where Kafka answers COORDINATOR_NOT_AVAILABLE until its controller has
  * created it); transaction keys likewise once __transaction_state exists;
  * other key types are INVALID_REQUEST. */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "group/group_api.h"
 #include "group/offsets_topic.h"
@@ -18,12 +19,23 @@ struct coordinator_answer {
     const char *host;
 };
 
-static void find_one(struct broker *b, struct request *rq, int8_t key_type,
+static void find_one(struct broker *b, struct request *rq, int8_t key_type, const char *key,
                      struct coordinator_answer *a)
 {
     a->node_id = -1;
     a->port = -1;
     a->host = "";
+    /* KafkaApis: DESCRIBE on the group or transactional id. */
+    if (key_type == KEY_TYPE_GROUP &&
+        !authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_GROUP, key ? key : "")) {
+        a->error = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+        return;
+    }
+    if (key_type == KEY_TYPE_TRANSACTION &&
+        !authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TRANSACTIONAL_ID, key ? key : "")) {
+        a->error = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        return;
+    }
     if (key_type != KEY_TYPE_GROUP && key_type != KEY_TYPE_TRANSACTION) {
         /* CoordinatorType.forId throws InvalidRequestException; share groups
          * (KIP-932) are not enabled. */
@@ -69,7 +81,7 @@ void handle_find_coordinator(struct broker *b, struct request *rq)
     int8_t key_type = rq->hdr.ApiVersion >= 1 ? req->KeyType : KEY_TYPE_GROUP;
     if (rq->hdr.ApiVersion < 4) {
         struct coordinator_answer a;
-        find_one(b, rq, key_type, &a);
+        find_one(b, rq, key_type, req->Key.s, &a);
         resp.ErrorCode = a.error;
         resp.ErrorMessage = rq_str(rq, error_message(a.error));
         resp.NodeId = a.node_id;
@@ -85,7 +97,7 @@ void handle_find_coordinator(struct broker *b, struct request *rq)
     for (int32_t i = 0; i < n; i++) {
         struct kp_FindCoordinatorResponse_Coordinator *c = &resp.Coordinators.items[i];
         struct coordinator_answer a;
-        find_one(b, rq, key_type, &a);
+        find_one(b, rq, key_type, req->CoordinatorKeys.items[i].s, &a);
         c->Key = req->CoordinatorKeys.items[i];
         c->ErrorCode = a.error;
         c->ErrorMessage = a.error ? rq_str(rq, error_message(a.error)) : kp_str_c(NULL);

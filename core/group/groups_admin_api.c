@@ -1,4 +1,5 @@
 /* DescribeGroups (15), ListGroups (16), DeleteGroups (42). */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "group/classic_group.h"
 #include "group/consumer_group.h"
@@ -36,7 +37,12 @@ void handle_describe_groups(struct broker *b, struct request *rq)
         dg->ProtocolType = kp_str_c("");
         dg->ProtocolData = kp_str_c("");
         if (rq->hdr.ApiVersion >= 3 && req->IncludeAuthorizedOperations)
-            dg->AuthorizedOperations = group_authorized_operations();
+            dg->AuthorizedOperations = authz_active(b) ? authz_operations(rq, SLUICE_RES_GROUP, id)
+                                                       : group_authorized_operations();
+        if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_GROUP, id)) {
+            dg->ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         dg->ErrorCode = gc_validate_group(b->groups, id, true);
         if (dg->ErrorCode)
             continue;
@@ -95,6 +101,9 @@ void handle_list_groups(struct broker *b, struct request *rq)
         rq_respond(rq, &resp);
         return;
     }
+    /* DESCRIBE on the cluster lists every group, else those the principal
+     * may DESCRIBE (KafkaApis.handleListGroupsRequest). */
+    bool all_groups = authz_cluster(rq, SLUICE_ACL_OP_DESCRIBE);
     int32_t ns = rq->hdr.ApiVersion >= 4 ? req->StatesFilter.count : 0;
     int32_t nt = rq->hdr.ApiVersion >= 5 ? req->TypesFilter.count : 0;
     resp.Groups.items = rq_items(rq, ld, (int32_t)gc->groups.count);
@@ -103,6 +112,8 @@ void handle_list_groups(struct broker *b, struct request *rq)
     int32_t k = 0;
     while (resp.Groups.items && strmap_next(&gc->groups, &it, NULL, &v)) {
         struct group *base = v;
+        if (!all_groups && !authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_GROUP, base->id))
+            continue;
         if (base->type == GROUP_TYPE_CONSUMER) {
             /* KIP-848 groups: protocol type "consumer", type "consumer". */
             const char *st = cgrp_state_name(cgrp_state((struct consumer_group *)base));
@@ -144,6 +155,8 @@ void handle_delete_groups(struct broker *b, struct request *rq)
     for (int32_t i = 0; i < n && resp.Results.items; i++) {
         resp.Results.items[i].GroupId = req->GroupsNames.items[i];
         resp.Results.items[i].ErrorCode =
+            !authz_allowed(rq, SLUICE_ACL_OP_DELETE, SLUICE_RES_GROUP, req->GroupsNames.items[i].s)
+                ? KP_ERR_GROUP_AUTHORIZATION_FAILED :
             gc_delete_group(b->groups, req->GroupsNames.items[i].s ? req->GroupsNames.items[i].s
                                                                    : "");
     }

@@ -1,6 +1,7 @@
 /* JoinGroup (11), SyncGroup (14), Heartbeat (12), LeaveGroup (13): decode,
  * hand to the coordinator, encode its answer (possibly much later: a
  * JoinGroup waits for the rebalance, a SyncGroup for the leader). */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "group/coordinator.h"
 #include "group/group_api.h"
@@ -68,6 +69,11 @@ void handle_join_group(struct broker *b, struct request *rq)
 {
     const struct kp_JoinGroupRequest *req = rq->body;
     int16_t v = rq->hdr.ApiVersion;
+    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)) {
+        struct gc_join_result r = { .error = KP_ERR_GROUP_AUTHORIZATION_FAILED, .generation_id = -1 };
+        join_done(rq, &r);
+        return;
+    }
     struct gc_protocol *protocols = rq_alloc(rq, sizeof *protocols, req->Protocols.count);
     if (req->Protocols.count > 0 && !protocols) {
         struct gc_join_result r = { .error = KP_ERR_UNKNOWN_SERVER_ERROR, .generation_id = -1 };
@@ -119,6 +125,11 @@ void handle_sync_group(struct broker *b, struct request *rq)
 {
     const struct kp_SyncGroupRequest *req = rq->body;
     int16_t v = rq->hdr.ApiVersion;
+    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)) {
+        struct gc_sync_result r = { .error = KP_ERR_GROUP_AUTHORIZATION_FAILED };
+        sync_done(rq, &r);
+        return;
+    }
     if (v >= 5 && (!req->ProtocolType.s || !req->ProtocolName.s)) {
         /* KIP-559: from v5 both are mandatory. */
         struct gc_sync_result r = { .error = KP_ERR_INCONSISTENT_GROUP_PROTOCOL };
@@ -157,6 +168,11 @@ void handle_heartbeat(struct broker *b, struct request *rq)
     const struct kp_HeartbeatRequest *req = rq->body;
     struct kp_HeartbeatResponse resp;
     memset(&resp, 0, sizeof resp);
+    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)) {
+        resp.ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+        rq_respond(rq, &resp);
+        return;
+    }
     resp.ErrorCode = gc_heartbeat(b->groups, req->GroupId.s ? req->GroupId.s : "",
                                   req->GenerationId, req->MemberId.s ? req->MemberId.s : "",
                                   rq->hdr.ApiVersion >= 3 ? req->GroupInstanceId.s : NULL);
@@ -173,6 +189,11 @@ void handle_leave_group(struct broker *b, struct request *rq)
     struct kp_LeaveGroupResponse resp;
     memset(&resp, 0, sizeof resp);
     kp_struct_defaults(rm->body, &resp);
+    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s)) {
+        resp.ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+        rq_respond(rq, &resp);
+        return;
+    }
     int32_t n = v >= 3 ? (req->Members.count > 0 ? req->Members.count : 0) : 1;
     struct gc_leave_member *lm = rq_alloc(rq, sizeof *lm, n);
     if (n && !lm) {

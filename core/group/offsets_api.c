@@ -1,4 +1,5 @@
 /* OffsetCommit (8), OffsetFetch (9), OffsetDelete (47). */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "group/coordinator.h"
 #include "group/group_api.h"
@@ -63,8 +64,14 @@ void handle_offset_commit(struct broker *b, struct request *rq)
     }
     int64_t now = broker_now_ms(b);
     int k = 0;
+    /* KafkaApis: READ on the group, then READ on each topic. */
+    bool group_ok = authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, req->GroupId.s);
     for (int32_t i = 0; i < req->Topics.count; i++) {
         const struct kp_OffsetCommitRequest_OffsetCommitRequestTopic *t = &req->Topics.items[i];
+        int16_t denied = !group_ok ? KP_ERR_GROUP_AUTHORIZATION_FAILED
+                         : !authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_TOPIC, t->Name.s)
+                             ? KP_ERR_TOPIC_AUTHORIZATION_FAILED
+                             : KP_ERR_NONE;
         for (int32_t j = 0; j < t->Partitions.count; j++, k++) {
             const struct kp_OffsetCommitRequest_OffsetCommitRequestPartition *p =
                 &t->Partitions.items[j];
@@ -81,7 +88,8 @@ void handle_offset_commit(struct broker *b, struct request *rq)
             cp->expire_ts = v >= 2 && v <= 4 && req->RetentionTimeMs != -1
                                 ? now + req->RetentionTimeMs
                                 : -1;
-            cp->error = partition_exists(b, cp->topic, cp->partition)
+            cp->error = denied ? denied
+                        : partition_exists(b, cp->topic, cp->partition)
                             ? KP_ERR_NONE
                             : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         }
@@ -152,6 +160,8 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
                                                  ->RequireStable;
     g->GroupId = kp_str_c(group_id);
     g->ErrorCode = gc_validate_group(gc, group_id, true);
+    if (!g->ErrorCode && !authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_GROUP, group_id))
+        g->ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
     if (g->ErrorCode)
         return;
     if (ntopics >= 0) {
@@ -165,11 +175,14 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
                                                               : 0;
             rt->Partitions.count = np;
             rt->Partitions.items = rq_items(rq, pd, np);
+            bool visible = authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, name);
             for (int32_t j = 0; j < np && rt->Partitions.items; j++) {
                 int32_t p = topics[i].PartitionIndexes.items[j];
                 fill_partition(&rt->Partitions.items[j], p,
-                               offset_store_get(&gc->offsets, group_id, name, p));
-                if (stable && offset_store_txn_has_pending(&gc->offsets, group_id, name, p))
+                               visible ? offset_store_get(&gc->offsets, group_id, name, p) : NULL);
+                if (!visible)
+                    rt->Partitions.items[j].ErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                else if (stable && offset_store_txn_has_pending(&gc->offsets, group_id, name, p))
                     unstable(&rt->Partitions.items[j]);
             }
         }
@@ -178,8 +191,10 @@ static void fetch_group(struct broker *b, struct request *rq, const char *group_
     size_t n = offset_store_count(&gc->offsets, group_id), it = 0, k = 0;
     struct offset_slot **slots = n ? rq_alloc(rq, sizeof *slots, (int32_t)n) : NULL;
     struct offset_slot *sl;
+    /* Every committed topic the principal may DESCRIBE. */
     while (slots && k < n && (sl = offset_store_next(&gc->offsets, group_id, &it)))
-        slots[k++] = sl;
+        if (authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC, sl->topic))
+            slots[k++] = sl;
     if (k)
         qsort(slots, k, sizeof *slots, cmp_slot);
     int32_t nt = 0;
@@ -326,10 +341,18 @@ void handle_offset_delete(struct broker *b, struct request *rq)
         for (int32_t j = 0; j < t->Partitions.count; j++, k++) {
             parts[k].topic = t->Name.s ? t->Name.s : "";
             parts[k].partition = t->Partitions.items[j].PartitionIndex;
-            parts[k].error = partition_exists(b, parts[k].topic, parts[k].partition)
-                                 ? KP_ERR_NONE
-                                 : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            parts[k].error =
+                !authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_TOPIC, parts[k].topic)
+                    ? KP_ERR_TOPIC_AUTHORIZATION_FAILED
+                : partition_exists(b, parts[k].topic, parts[k].partition)
+                    ? KP_ERR_NONE
+                    : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         }
+    }
+    if (!authz_allowed(rq, SLUICE_ACL_OP_DELETE, SLUICE_RES_GROUP, req->GroupId.s)) {
+        resp.ErrorCode = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+        rq_respond(rq, &resp);
+        return;
     }
     resp.ErrorCode = gc_delete_offsets(b->groups, req->GroupId.s ? req->GroupId.s : "", parts, n);
     if (resp.ErrorCode) {

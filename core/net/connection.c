@@ -58,6 +58,7 @@ struct net_conn {
     int rd_wants_write;  /* a read got EAGAIN waiting for writability (TLS) */
     int wr_wants_read;   /* a write got EAGAIN waiting for readability (TLS) */
     int no_sendfile;     /* the transport cannot sendfile on this connection */
+    int close_after_flush; /* net_conn_close_after_flush: reading stopped */
 
     uint8_t *rbuf;
     size_t rlen;
@@ -392,7 +393,7 @@ void net_conn_close(struct net_conn *c)
 
 static void conn_update_reading(struct net_conn *c)
 {
-    if (c->closed)
+    if (c->closed || c->close_after_flush)
         return;
     struct net_server *s = c->s;
     if (!c->paused) {
@@ -760,7 +761,22 @@ static void conn_flush(struct net_conn *c)
         return;
     if (!c->rd_wants_write)
         ev_io_stop(s->loop, &c->ww);
+    if (c->close_after_flush && !c->qhead) {
+        net_conn_close(c);
+        return;
+    }
     conn_update_reading(c);
+}
+
+void net_conn_close_after_flush(struct net_conn *c)
+{
+    if (c->closed || c->close_after_flush)
+        return;
+    c->close_after_flush = 1;
+    ev_io_stop(c->s->loop, &c->rw);
+    pop_finished(c);
+    if (!c->qhead)
+        net_conn_close(c);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -967,6 +983,8 @@ struct net_server *net_server_new(struct ev_loop *loop, const struct net_limits 
     s->ud = ud;
     s->log = log;
     s->tf[LISTENER_PLAINTEXT].fn = tcp_factory;
+    /* SASL_PLAINTEXT is plain TCP underneath; authentication is the
+     * broker's (SaslHandshake/SaslAuthenticate), not the transport's. */
     s->tf[LISTENER_SASL_PLAINTEXT].fn = tcp_factory;
     s->accepting = 1;
     ev_prepare_init(&s->reaper, reaper_cb);

@@ -41,8 +41,9 @@
  * Transports
  * ----------
  * Bytes go through struct net_transport_ops so a TLS module can replace
- * plain TCP.  Listeners whose security protocol has no transport registered
- * (everything but PLAINTEXT by default) are refused by net_server_listen(). */
+ * plain TCP.  PLAINTEXT and SASL_PLAINTEXT use plain TCP; listeners whose
+ * security protocol has no transport registered (SSL, SASL_SSL by default)
+ * are refused by net_server_listen(). */
 #ifndef SLUICE_NET_CONNECTION_H
 #define SLUICE_NET_CONNECTION_H
 
@@ -249,6 +250,11 @@ unsigned net_conn_inflight(const struct net_conn *c);
 size_t net_conn_queued_bytes(const struct net_conn *c);
 /* Nonzero while back-pressure has reading stopped. */
 int net_conn_read_paused(const struct net_conn *c);
+
+/* Stop reading, write what is queued (requests still in the handler are
+ * completed and written first), then close: a response that ends the
+ * connection, such as a failed authentication.  Idempotent. */
+void net_conn_close_after_flush(struct net_conn *c);
 
 /* Close now: stops I/O, orphans requests in handlers, drops queued
  * responses; on_close follows from the loop.  Idempotent. */

@@ -872,8 +872,10 @@ static const struct sluice_host_api host_api_v1 = {
     .record_iterate = host_record_iterate,
     .register_service = host_register_service,
     .register_assignor = host_register_assignor,
-    /* 1.2 */
+    /* --- ABI 1.2 --- */
     .register_transport = host_register_transport,
+    .register_sasl_mechanism = host_register_sasl_mechanism,
+    .register_authorizer = host_register_authorizer,
 };
 
 const struct sluice_host_api *host_api_table(void) { return &host_api_v1; }

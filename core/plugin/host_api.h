@@ -45,6 +45,14 @@ void host_ctx_release(struct sluice_module_ctx *ctx);
 /* Records a failed register_* call so the load fails with its reason. */
 int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...) SLUICE_PRINTF(3, 4);
 
+/* 1.2 registrations (security_registry.c) and their unload. */
+int host_register_sasl_mechanism(struct sluice_module_ctx *ctx,
+                                 const struct sluice_sasl_mech_ops *ops, void *state);
+int host_register_authorizer(struct sluice_module_ctx *ctx, const struct sluice_authorizer_ops *ops,
+                             void *state);
+void security_registry_drop(struct module_registry *reg, struct sluice_module_ctx *ctx);
+void security_registry_free(struct module_registry *reg);
+
 /* post() queue bound to the registry's loop (ev_async). */
 int host_posts_start(struct module_registry *reg, struct ev_loop *loop, char *err, size_t errlen);
 void host_posts_stop(struct module_registry *reg);

@@ -316,6 +316,7 @@ static void unload_ctx(struct module_registry *reg, struct sluice_module_ctx *ct
     drop_codecs(reg, ctx);
     drop_assignors(reg, ctx);
     drop_transports(reg, ctx);
+    security_registry_drop(reg, ctx);
     if (ctx->initialized && ctx->desc.fini)
         ctx->desc.fini(host_api_table(), ctx);
     host_ctx_release(ctx);
@@ -476,6 +477,7 @@ void module_registry_free(struct module_registry *reg)
     reg->loop = NULL;
     memset(reg->codecs, 0, sizeof reg->codecs);
     memset(reg->transports, 0, sizeof reg->transports);
+    security_registry_free(reg);
     free(reg->assignors);
     reg->assignors = NULL;
     reg->nassignors = reg->cap_assignors = 0;

@@ -54,6 +54,19 @@ struct module_transport {
     struct sluice_module_ctx *owner;
 };
 #define MODULE_SECURITY_SLOTS 4 /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+/* One registered SASL mechanism (ABI 1.2): a private copy of the ops. */
+struct module_sasl_mech {
+    struct sluice_sasl_mech_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
+
+/* The registered authorizer (ABI 1.2); owner NULL when none. */
+struct module_authorizer {
+    struct sluice_authorizer_ops ops;
+    void *state;
+    struct sluice_module_ctx *owner;
+};
 
 /* One registered service (host->register_service), in registration order. */
 struct module_service {
@@ -90,6 +103,11 @@ struct module_registry {
      * SLUICE_ERR_UNSUPPORTED).  Both must outlive module_registry_free. */
     struct metrics_registry *metrics;
     struct meta_store *meta;
+
+    /* Security modules (security_registry.c), registration order. */
+    struct module_sasl_mech *sasl_mechs;
+    size_t nsasl, cap_sasl;
+    struct module_authorizer authorizer;
 };
 
 /* Zeroes the registry; no allocation.  Free with module_registry_free. */
@@ -154,6 +172,15 @@ const struct module_assignor *module_registry_assignor(const struct module_regis
  * SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL, as enum listener_security), or NULL. */
 const struct module_transport *module_registry_transport(const struct module_registry *reg,
                                                          int proto);
+/* The SASL mechanism registered under `name` (case-sensitive, as Kafka
+ * compares mechanism names), or NULL; and all of them in registration
+ * order. */
+const struct module_sasl_mech *module_registry_sasl_mech(const struct module_registry *reg,
+                                                         const char *name);
+const struct module_sasl_mech *module_registry_sasl_mechs(const struct module_registry *reg,
+                                                          size_t *n);
+/* The authorizer, or NULL when no module registered one. */
+const struct module_authorizer *module_registry_authorizer(const struct module_registry *reg);
 
 /* Number of loaded modules and lookup by name (NULL when absent). */
 size_t module_registry_count(const struct module_registry *reg);

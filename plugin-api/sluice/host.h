@@ -34,6 +34,8 @@ struct sluice_codec_ops;
 struct sluice_assignor_ops;
 struct sluice_service_ops;
 struct sluice_transport_ops;
+struct sluice_sasl_mech_ops;
+struct sluice_authorizer_ops;
 struct sluice_buf;
 
 /* Opaque handles for loop watchers.  No libev type crosses the ABI. */
@@ -288,6 +290,22 @@ struct sluice_host_api {
      * load on a 1.1 host. */
     int (*register_transport)(struct sluice_module_ctx *ctx,
                               const struct sluice_transport_ops *ops, void *state);
+
+    /* Registers a SASL mechanism under ops->mechanism (module kinds must
+     * include SLUICE_KIND_SASL); a module may register several.  `ops` is
+     * copied (see <sluice/sasl.h>); `state` is borrowed and handed to every
+     * call until fini.  Returns 0, SLUICE_ERR_EXISTS (another module has
+     * the mechanism) or SLUICE_ERR_INVALID (bad name, size or missing
+     * callbacks); on failure the load fails with the reason.  From init
+     * only. */
+    int (*register_sasl_mechanism)(struct sluice_module_ctx *ctx,
+                                   const struct sluice_sasl_mech_ops *ops, void *state);
+
+    /* Registers the broker's authorizer (module kinds must include
+     * SLUICE_KIND_AUTHORIZER); at most one per broker (SLUICE_ERR_EXISTS
+     * otherwise).  Same copying and failure rules.  From init only. */
+    int (*register_authorizer)(struct sluice_module_ctx *ctx,
+                               const struct sluice_authorizer_ops *ops, void *state);
 };
 
 /* True when the host table has `member` (it was added in a minor no newer

@@ -23,20 +23,14 @@ extern "C" {
  * (the 1.0 placeholder was size + name, so the layout only grew),
  * registered with host->register_transport(). */
 
-/* SLUICE_KIND_SASL: one SASL mechanism (SaslHandshake/SaslAuthenticate).
- * Later minors add a per-connection step function that may return a
- * "defer" result so mechanisms can chain. */
-struct sluice_sasl_mech_ops {
-    size_t struct_size;
-    const char *mechanism; /* IANA name, e.g. "SCRAM-SHA-512" */
-};
+/* SLUICE_KIND_SASL: registrable since ABI 1.2: struct sluice_sasl_mech_ops
+ * (the 1.0 placeholder's size + mechanism, then the session callbacks) is
+ * in <sluice/sasl.h>, registered with host->register_sasl_mechanism(). */
 
-/* SLUICE_KIND_AUTHORIZER: decides ACL checks (principal, operation,
- * resource).  Later minors add authorize() and the ACL admin callbacks. */
-struct sluice_authorizer_ops {
-    size_t struct_size;
-    const char *name;
-};
+/* SLUICE_KIND_AUTHORIZER: registrable since ABI 1.2: struct
+ * sluice_authorizer_ops (size + name, then authorize and the ACL admin
+ * callbacks) is in <sluice/authorizer.h>, registered with
+ * host->register_authorizer(). */
 
 /* SLUICE_KIND_ASSIGNOR: a consumer-group partition assignor (KIP-848
  * server-side assignor).  Registrable since ABI 1.1: struct

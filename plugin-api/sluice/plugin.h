@@ -31,7 +31,7 @@
  *
  * Changelog (newest first; every entry names what was added or removed)
  * ---------
- * 2026-12-07  1.2  Transports.
+ * 2026-12-07  1.2  Transports, SASL mechanisms, the authorizer.
  *                  Added to struct sluice_host_api: register_transport
  *                  (the first 1.2 member, appended after
  *                  register_assignor).
@@ -44,6 +44,24 @@
  *                  sluice_transport_listener, SLUICE_SECURITY_*,
  *                  SLUICE_TRANSPORT_DONE/WANT_READ/WANT_WRITE,
  *                  SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2.
+ *                  SASL mechanisms and the authorizer.
+ *                  <sluice/sasl.h>: struct sluice_sasl_mech_ops (the 1.0
+ *                  placeholder's struct_size + mechanism, then session_new,
+ *                  step, principal, session_lifetime_ms, session_free,
+ *                  credential_upsert/delete/get/list, scram_mechanism),
+ *                  struct sluice_sasl_conn_info, SLUICE_SASL_DONE/
+ *                  CONTINUE/FAIL, SLUICE_SCRAM_SHA_256/512,
+ *                  sluice_sasl_credential_fn,
+ *                  SLUICE_SASL_MECH_OPS_MIN_SIZE_V1_2.
+ *                  <sluice/authorizer.h>: struct sluice_authorizer_ops
+ *                  (struct_size + name, then authorize, create_acls,
+ *                  describe_acls, delete_acls), struct sluice_acl_binding,
+ *                  struct sluice_authz_action, sluice_acl_fn, Kafka's
+ *                  SLUICE_ACL_OP_*, SLUICE_RES_*, SLUICE_PATTERN_*,
+ *                  SLUICE_PERM_* codes, SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2.
+ *                  Appended to struct sluice_host_api (after the 1.2
+ *                  transport member): register_sasl_mechanism,
+ *                  register_authorizer.
  * 2026-11-22  1.1  Metrics, durable records, services.
  *                  Added to struct sluice_host_api: metric_register,
  *                  metric_add, metric_set, metric_observe (labelled
@@ -155,7 +173,8 @@ extern "C" {
 /* Module kinds: bit flags in sluice_module.kinds saying which ops vtables
  * the module registers from init().  A module may provide several kinds.
  * SLUICE_KIND_CODEC (1.0), SLUICE_KIND_SERVICE and SLUICE_KIND_ASSIGNOR
- * (1.1) and SLUICE_KIND_TRANSPORT (1.2) have registration functions; the other bits are reserved so their
+ * (1.1), SLUICE_KIND_TRANSPORT, SLUICE_KIND_SASL and SLUICE_KIND_AUTHORIZER
+ * (1.2) have registration functions; the other bits are reserved so their
  * values never move, and are usable once the minor that adds their
  * register_* host function ships.  A register_* call for a kind the
  * descriptor does not declare fails.                                     */
@@ -277,9 +296,11 @@ struct sluice_module {
 #endif
 
 #include <sluice/assignor.h>
+#include <sluice/authorizer.h>
 #include <sluice/codec.h>
 #include <sluice/host.h>
 #include <sluice/kinds.h>
+#include <sluice/sasl.h>
 #include <sluice/service.h>
 #include <sluice/transport.h>
 

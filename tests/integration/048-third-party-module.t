@@ -29,7 +29,7 @@ st=$?
 is "$st" 0 "make install DESTDIR=... succeeds"
 [ "$st" -eq 0 ] || { tail -n 30 "$T_TMP/install.log" | sed 's/^/#   /'; done_testing; }
 hdrs=$(cd "$D$pkgincludedir" 2>/dev/null && ls *.h | tr '\n' ' ')
-is "$hdrs" "assignor.h codec.h host.h kinds.h plugin.h service.h transport.h " "headers installed in \$(includedir)/sluice"
+is "$hdrs" "assignor.h authorizer.h codec.h host.h kinds.h plugin.h sasl.h service.h transport.h " "headers installed in \$(includedir)/sluice"
 ok "$([ -f "$D$aclocaldir/sluice.m4" ]; echo $?)" "sluice.m4 installed in \$(datadir)/aclocal"
 ok "$([ -x "$D$sbindir/sluiced" ]; echo $?)" "sluiced installed"
 
