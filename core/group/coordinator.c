@@ -153,7 +153,7 @@ struct commit_ctx {
  * error code is this negative). */
 #define PART_WRITTEN INT16_MIN
 
-static int16_t map_commit_error(int16_t err)
+int16_t gc_map_commit_error(int16_t err)
 {
     switch (err) {
     case KP_ERR_NONE:
@@ -179,7 +179,7 @@ static void commit_done(void *ud, int16_t err)
 {
     struct commit_ctx *c = ud;
     struct group_coordinator *gc = c->gc;
-    err = map_commit_error(err);
+    err = gc_map_commit_error(err);
     struct group *g = gc->active ? gc_group(gc, c->group_id) : NULL;
     bool apply = !err && g && g->uid == c->uid;
     for (int i = 0; i < c->n; i++) {
@@ -204,6 +204,19 @@ static void commit_done(void *ud, int16_t err)
     c->cb(c->ud, c->parts, c->n);
     free(c->group_id);
     free(c);
+}
+
+void gc_encode_commit(struct wire_writer *kw, struct wire_writer *vw, const char *group_id,
+                      const struct gc_commit_part *p, struct gc_record *out)
+{
+    wire_writer_init(kw);
+    wire_writer_init(vw);
+    grec_encode_offset_key(kw, group_id, p->topic, p->partition);
+    struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
+                                      kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
+                                      p->expire_ts };
+    grec_encode_offset_value(vw, &v);
+    *out = (struct gc_record){ kw->buf, (int32_t)kw->len, vw->buf, (int32_t)vw->len };
 }
 
 /* validateOffsetCommit */
@@ -303,15 +316,7 @@ void gc_commit_offsets(struct group_coordinator *gc, const struct gc_commit_req 
             continue;
         }
         sl->pending++;
-        wire_writer_init(&kw[nrec]);
-        wire_writer_init(&vw[nrec]);
-        grec_encode_offset_key(&kw[nrec], req->group_id, p->topic, p->partition);
-        struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
-                                          kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
-                                          p->expire_ts };
-        grec_encode_offset_value(&vw[nrec], &v);
-        recs[nrec] = (struct gc_record){ kw[nrec].buf, (int32_t)kw[nrec].len, vw[nrec].buf,
-                                         (int32_t)vw[nrec].len };
+        gc_encode_commit(&kw[nrec], &vw[nrec], req->group_id, p, &recs[nrec]);
         nrec++;
         p->error = PART_WRITTEN;
     }

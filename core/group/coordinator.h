@@ -273,6 +273,15 @@ void gc_topic_deleted(struct group_coordinator *gc, const char *topic);
 /* Expiry pass (normally on its timer; exposed for tests). */
 void gc_expire_offsets(struct group_coordinator *gc, int64_t now_ms);
 
+/* GroupMetadataManager's mapping of a failed offsets append to the code
+ * OffsetCommit / TxnOffsetCommit answer. */
+int16_t gc_map_commit_error(int16_t err);
+/* The OffsetCommit record of p for group_id into kw/vw (initialised here;
+ * the caller frees them after the write), *out pointing at them. */
+struct wire_writer;
+void gc_encode_commit(struct wire_writer *kw, struct wire_writer *vw, const char *group_id,
+                      const struct gc_commit_part *p, struct gc_record *out);
+
 /* ---- transactional offsets (txn_offset_commit.c) --------------------- */
 
 struct gc_txn_commit_req {

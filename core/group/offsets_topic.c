@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/internal_log.h"
 #include "group/coordinator.h"
 #include "group/group_records.h"
 #include "group/partitioner.h"
@@ -47,21 +48,7 @@ int32_t offsets_topic_partition_for(struct broker *b, const char *group_id)
 
 /* ---- the coordinator's writer ----------------------------------------- */
 
-struct flush_wait {
-    gc_write_done done;
-    void *ud;
-};
-
-static void flushed(void *ud, int err)
-{
-    struct flush_wait *fw = ud;
-    fw->done(fw->ud, err ? KP_ERR_KAFKA_STORAGE_ERROR : KP_ERR_NONE);
-    free(fw);
-}
-
-/* producer_id >= 0: one transactional batch of that producer
- * (TxnOffsetCommit), checked against the partition's producer state by
- * epoch only, as Kafka appends coordinator batches. */
+/* producer_id >= 0: a transactional batch (TxnOffsetCommit). */
 static int16_t append_batch(struct broker *b, const char *group_id, const struct gc_record *recs,
                             size_t n, int64_t producer_id, int16_t producer_epoch,
                             gc_write_done done, void *ud)
@@ -73,43 +60,16 @@ static int16_t append_batch(struct broker *b, const char *group_id, const struct
     struct partition_log *pl = broker_partition(b, OFFSETS_TOPIC, p, &err);
     if (!pl)
         return err;
-    int64_t now = broker_now_ms(b);
-    struct batch_builder bb;
-    batch_builder_init(&bb);
+    char where[64];
+    snprintf(where, sizeof where, "%s-%d", OFFSETS_TOPIC, p);
+    struct internal_record *ir = calloc(n ? n : 1, sizeof *ir);
+    if (!ir)
+        return KP_ERR_UNKNOWN_SERVER_ERROR;
     for (size_t i = 0; i < n; i++)
-        batch_builder_add(&bb, now, recs[i].key, recs[i].klen, recs[i].value,
-                          recs[i].value ? recs[i].vlen : -1);
-    size_t len;
-    bool txn = producer_id >= 0;
-    uint8_t *batch = batch_builder_finish(&bb, txn ? RB_ATTR_TRANSACTIONAL : 0, producer_id,
-                                          txn ? producer_epoch : -1, &len);
-    if (!batch)
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    struct plog_append_result res;
-    memset(&res, 0, sizeof res);
-    plog_append_ex(pl, batch, len, 0, now, module_registry_decompress, b->modules,
-                   txn ? PLOG_APPEND_ALLOW_CONTROL : 0, &res);
-    free(batch);
-    if (res.error) {
-        slog(b->log, SLOG_WARN, "group", "%s-%d: append refused: %s (%s)", OFFSETS_TOPIC, p,
-             kp_error_name(res.error), res.errmsg);
-        return res.error;
-    }
-    broker_fetch_wake(b);
-    if (!res.need_flush) {
-        done(ud, KP_ERR_NONE);
-        return KP_ERR_NONE;
-    }
-    struct flush_wait *fw = malloc(sizeof *fw);
-    if (!fw)
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    fw->done = done;
-    fw->ud = ud;
-    if (plog_flush(pl, flushed, fw) < 0) {
-        free(fw);
-        return KP_ERR_KAFKA_STORAGE_ERROR;
-    }
-    return KP_ERR_NONE;
+        ir[i] = (struct internal_record){ recs[i].key, recs[i].klen, recs[i].value, recs[i].vlen };
+    err = internal_log_append(b, pl, "group", where, ir, n, producer_id, producer_epoch, done, ud);
+    free(ir);
+    return err;
 }
 
 static int16_t append(void *ctx, const char *group_id, const struct gc_record *recs, size_t n,
@@ -186,65 +146,25 @@ static int load_batch(struct broker *b, const uint8_t *batch, size_t size, int64
     return rc;
 }
 
+struct load_ctx {
+    struct broker *b;
+    const char *where;
+    int32_t p;
+};
+
+static int load_one(void *ud, const uint8_t *batch, size_t size, int64_t from, int64_t *next)
+{
+    struct load_ctx *lc = ud;
+    return load_batch(lc->b, batch, size, from, next, lc->where, lc->p);
+}
+
 /* Replays one partition (start-up, before the listener opens). */
 static int load_partition(struct broker *b, struct partition_log *pl, int32_t p)
 {
     char where[64];
     snprintf(where, sizeof where, "%s-%d", OFFSETS_TOPIC, p);
-    int64_t offset = plog_log_start_offset(pl), end = plog_high_watermark(pl);
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    while (offset < end && rc == 0) {
-        struct plog_read_result rr;
-        memset(&rr, 0, sizeof rr);
-        plog_read(pl, offset, 1 << 20, end, &rr);
-        if (rr.error || rr.bytes == 0) {
-            slog(b->log, SLOG_ERROR, "group", "%s: read at offset %lld failed (%s)", where,
-                 (long long)offset, kp_error_name(rr.error));
-            rc = -1;
-            break;
-        }
-        if (rr.bytes > cap) {
-            uint8_t *nb = realloc(buf, rr.bytes);
-            if (!nb) {
-                rc = -1;
-                break;
-            }
-            buf = nb;
-            cap = rr.bytes;
-        }
-        size_t got = 0;
-        for (int i = 0; i < rr.nspans && rc == 0; i++) {
-            ssize_t n = pread(rr.spans[i].fd, buf + got, rr.spans[i].len, rr.spans[i].off);
-            if (n != (ssize_t)rr.spans[i].len)
-                rc = -1;
-            else
-                got += (size_t)n;
-        }
-        int64_t before = offset;
-        for (size_t pos = 0; pos < got && rc == 0;) {
-            size_t sz = rb_batch_size(buf + pos, got - pos);
-            if (sz == 0 || sz > got - pos)
-                break;
-            int64_t next = offset;
-            if (load_batch(b, buf + pos, sz, offset, &next, where, p) < 0) {
-                slog(b->log, SLOG_ERROR, "group", "%s: cannot load the batch at offset %lld",
-                     where, (long long)offset);
-                rc = -1;
-            }
-            if (next > offset)
-                offset = next;
-            pos += sz;
-        }
-        if (rc == 0 && offset == before) {
-            rc = -1;
-            slog(b->log, SLOG_ERROR, "group", "%s: no progress at offset %lld", where,
-                 (long long)offset);
-        }
-    }
-    free(buf);
-    return rc;
+    struct load_ctx lc = { b, where, p };
+    return internal_log_replay(b, pl, "group", where, load_one, &lc);
 }
 
 /* ---- topic metadata for KIP-848 groups ---------------------------------- */

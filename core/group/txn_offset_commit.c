@@ -25,31 +25,10 @@ struct txn_commit_ctx {
     void *ud;
 };
 
-/* GroupMetadataManager.storeOffsets' mapping of append errors. */
-static int16_t map_error(int16_t err)
-{
-    switch (err) {
-    case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-    case KP_ERR_NOT_ENOUGH_REPLICAS:
-    case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case KP_ERR_REQUEST_TIMED_OUT:
-        return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-    case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-    case KP_ERR_KAFKA_STORAGE_ERROR:
-        return KP_ERR_NOT_COORDINATOR;
-    case KP_ERR_MESSAGE_TOO_LARGE:
-    case KP_ERR_RECORD_LIST_TOO_LARGE:
-    case KP_ERR_INVALID_FETCH_SIZE:
-        return KP_ERR_INVALID_COMMIT_OFFSET_SIZE;
-    default:
-        return err;
-    }
-}
-
 static void txn_commit_done(void *ud, int16_t err)
 {
     struct txn_commit_ctx *c = ud;
-    err = map_error(err);
+    err = gc_map_commit_error(err);
     for (int i = 0; i < c->n; i++) {
         struct gc_commit_part *p = &c->parts[i];
         if (p->error != PART_WRITTEN)
@@ -147,15 +126,7 @@ void gc_txn_commit_offsets(struct group_coordinator *gc, const struct gc_txn_com
             p->error = KP_ERR_UNKNOWN_SERVER_ERROR;
             continue;
         }
-        wire_writer_init(&kw[nrec]);
-        wire_writer_init(&vw[nrec]);
-        grec_encode_offset_key(&kw[nrec], req->group_id, p->topic, p->partition);
-        struct kp_OffsetCommitValue v = { p->offset, p->leader_epoch,
-                                          kp_str_c(p->metadata ? p->metadata : ""), p->commit_ts,
-                                          p->expire_ts };
-        grec_encode_offset_value(&vw[nrec], &v);
-        recs[nrec] = (struct gc_record){ kw[nrec].buf, (int32_t)kw[nrec].len, vw[nrec].buf,
-                                         (int32_t)vw[nrec].len };
+        gc_encode_commit(&kw[nrec], &vw[nrec], req->group_id, p, &recs[nrec]);
         nrec++;
         p->error = PART_WRITTEN;
     }

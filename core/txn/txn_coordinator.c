@@ -29,6 +29,22 @@ static int16_t coordinator_error(struct txn_coordinator *tc)
     return tc && tc->active ? KP_ERR_NONE : KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 }
 
+/* getTransactionState for a request on an existing id: INVALID_REQUEST
+ * for an empty id, the coordinator's state, INVALID_PRODUCER_ID_MAPPING
+ * for an unknown id. */
+static int16_t find_entry(struct txn_coordinator *tc, const char *transactional_id,
+                          struct txn_entry **out)
+{
+    *out = NULL;
+    if (!transactional_id || !transactional_id[0])
+        return KP_ERR_INVALID_REQUEST;
+    int16_t err = coordinator_error(tc);
+    if (err)
+        return err;
+    *out = txn_lookup(tc, transactional_id);
+    return *out ? KP_ERR_NONE : KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+}
+
 /* ---- writing a transit ------------------------------------------------ */
 
 /* A transition of one id on its way to the log. */
@@ -143,14 +159,8 @@ static void end_transaction(struct txn_coordinator *tc, struct txn_entry *e, int
 void txn_end(struct txn_coordinator *tc, const char *transactional_id, int64_t pid, int16_t epoch,
              bool commit, txn_done_cb cb, void *ud)
 {
-    if (!transactional_id || !transactional_id[0]) {
-        cb(ud, KP_ERR_INVALID_REQUEST);
-        return;
-    }
-    int16_t err = coordinator_error(tc);
-    struct txn_entry *e = err ? NULL : txn_lookup(tc, transactional_id);
-    if (!err && !e)
-        err = KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+    struct txn_entry *e;
+    int16_t err = find_entry(tc, transactional_id, &e);
     if (err) {
         cb(ud, err);
         return;
@@ -302,14 +312,8 @@ void txn_add_partitions(struct txn_coordinator *tc, const char *transactional_id
                         int16_t epoch, const struct txn_partitions *parts, txn_done_cb cb,
                         void *ud)
 {
-    if (!transactional_id || !transactional_id[0]) {
-        cb(ud, KP_ERR_INVALID_REQUEST);
-        return;
-    }
-    int16_t err = coordinator_error(tc);
-    struct txn_entry *e = err ? NULL : txn_lookup(tc, transactional_id);
-    if (!err && !e)
-        err = KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+    struct txn_entry *e;
+    int16_t err = find_entry(tc, transactional_id, &e);
     if (err) {
         cb(ud, err);
         return;
@@ -334,15 +338,11 @@ void txn_add_partitions(struct txn_coordinator *tc, const char *transactional_id
 int16_t txn_verify(struct txn_coordinator *tc, const char *transactional_id, int64_t pid,
                    int16_t epoch, const struct txn_entry **out)
 {
+    struct txn_entry *e;
+    int16_t err = find_entry(tc, transactional_id, &e);
     *out = NULL;
-    if (!transactional_id || !transactional_id[0])
-        return KP_ERR_INVALID_REQUEST;
-    int16_t err = coordinator_error(tc);
     if (err)
         return err;
-    struct txn_entry *e = txn_lookup(tc, transactional_id);
-    if (!e)
-        return KP_ERR_INVALID_PRODUCER_ID_MAPPING;
     err = (int16_t)txn_check_verify(e, pid, epoch);
     if (!err)
         *out = e;
@@ -391,6 +391,34 @@ int16_t txn_verify_append(struct broker *b, const char *transactional_id, int64_
 
 /* ---- timers -------------------------------------------------------------- */
 
+/* The ids whose entry passes `want` (all when NULL), copied: what a pass
+ * then does may complete synchronously and change the map. */
+static char **collect_ids(struct txn_coordinator *tc, int64_t now_ms,
+                          bool (*want)(const struct txn_entry *, int64_t), size_t *n)
+{
+    size_t cap = 0, it = 0;
+    char **ids = NULL;
+    void *v;
+    *n = 0;
+    while (strmap_next(&tc->ids, &it, NULL, &v)) {
+        struct txn_entry *e = v;
+        if (want && !want(e, now_ms))
+            continue;
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            char **ni = realloc(ids, nc * sizeof *ni);
+            if (!ni)
+                break;
+            ids = ni;
+            cap = nc;
+        }
+        if (!(ids[*n] = strdup(e->id)))
+            break;
+        (*n)++;
+    }
+    return ids;
+}
+
 static void timeout_abort_done(void *ud, int16_t err)
 {
     struct txn_coordinator *tc = ud;
@@ -403,26 +431,8 @@ void txn_abort_timed_out(struct txn_coordinator *tc, int64_t now_ms)
 {
     if (!tc->active)
         return;
-    /* Collect first: aborting may complete synchronously and change the map. */
-    size_t n = 0, cap = 0, it = 0;
-    char **ids = NULL;
-    void *v;
-    while (strmap_next(&tc->ids, &it, NULL, &v)) {
-        struct txn_entry *e = v;
-        if (!txn_timed_out(e, now_ms))
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            char **ni = realloc(ids, nc * sizeof *ni);
-            if (!ni)
-                break;
-            ids = ni;
-            cap = nc;
-        }
-        if (!(ids[n] = strdup(e->id)))
-            break;
-        n++;
-    }
+    size_t n;
+    char **ids = collect_ids(tc, now_ms, txn_timed_out, &n);
     for (size_t i = 0; i < n; i++) {
         struct txn_entry *e = txn_lookup(tc, ids[i]);
         if (e && txn_timed_out(e, now_ms) && txn_prepare_fence_epoch(e) == 0) {
@@ -465,22 +475,8 @@ void txn_expire_ids(struct txn_coordinator *tc, int64_t now_ms)
     if (!tc->active)
         return;
     int64_t expiration = tc->b->cfg->transactional_id_expiration_ms;
-    size_t n = 0, cap = 0, it = 0;
-    char **ids = NULL;
-    void *v;
-    while (strmap_next(&tc->ids, &it, NULL, &v)) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            char **ni = realloc(ids, nc * sizeof *ni);
-            if (!ni)
-                break;
-            ids = ni;
-            cap = nc;
-        }
-        if (!(ids[n] = strdup(((struct txn_entry *)v)->id)))
-            break;
-        n++;
-    }
+    size_t n;
+    char **ids = collect_ids(tc, now_ms, NULL, &n);
     for (size_t i = 0; i < n; i++) {
         struct txn_entry *e = txn_lookup(tc, ids[i]);
         struct expire_ctx *x;

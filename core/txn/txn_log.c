@@ -9,11 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/internal_log.h"
 #include "plugin/module_loader.h"
-#include "storage/batch_builder.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
 #include "txn/txn_coordinator.h"
@@ -61,18 +60,6 @@ static int16_t map_append_error(int16_t err)
     }
 }
 
-struct log_flush_wait {
-    txn_done_cb done;
-    void *ud;
-};
-
-static void log_flushed(void *ud, int err)
-{
-    struct log_flush_wait *fw = ud;
-    fw->done(fw->ud, err ? map_append_error(KP_ERR_KAFKA_STORAGE_ERROR) : KP_ERR_NONE);
-    free(fw);
-}
-
 static int16_t append(struct txn_coordinator *tc, const char *id, const struct txn_meta *m,
                       txn_done_cb done, void *ud)
 {
@@ -90,51 +77,44 @@ static int16_t append(struct txn_coordinator *tc, const char *id, const struct t
     txn_record_encode_key(&kw, id);
     if (m && txn_record_encode_value(&vw, m) < 0)
         kw.err = 1;
-    int64_t now = broker_now_ms(b);
-    struct batch_builder bb;
-    batch_builder_init(&bb);
-    batch_builder_add(&bb, now, kw.buf, (int32_t)kw.len, m ? vw.buf : NULL, m ? (int32_t)vw.len : -1);
-    size_t len = 0;
-    uint8_t *batch = kw.err || vw.err ? NULL : batch_builder_finish(&bb, 0, -1, -1, &len);
-    if (!batch)
-        batch_builder_free(&bb);
+    err = KP_ERR_UNKNOWN_SERVER_ERROR;
+    if (!kw.err && !vw.err) {
+        struct internal_record r = { kw.buf, (int32_t)kw.len, m ? vw.buf : NULL,
+                                     m ? (int32_t)vw.len : -1 };
+        char where[64];
+        snprintf(where, sizeof where, "%s-%d", TXN_TOPIC, p);
+        err = internal_log_append(b, pl, "txn", where, &r, 1, -1, -1, done, ud);
+    }
     wire_writer_free(&kw);
     wire_writer_free(&vw);
-    if (!batch)
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    struct plog_append_result res;
-    memset(&res, 0, sizeof res);
-    plog_append_ex(pl, batch, len, tc->coordinator_epoch, now, module_registry_decompress,
-                   b->modules, 0, &res);
-    free(batch);
-    if (res.error) {
-        slog(b->log, SLOG_WARN, "txn", "%s-%d: append refused: %s (%s)", TXN_TOPIC, p,
-             kp_error_name(res.error), res.errmsg);
-        return res.error;
-    }
-    broker_fetch_wake(b);
-    if (!res.need_flush) {
-        done(ud, KP_ERR_NONE);
-        return KP_ERR_NONE;
-    }
-    struct log_flush_wait *fw = malloc(sizeof *fw);
-    if (!fw)
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    fw->done = done;
-    fw->ud = ud;
-    if (plog_flush(pl, log_flushed, fw) < 0) {
-        free(fw);
-        return KP_ERR_KAFKA_STORAGE_ERROR;
-    }
-    return KP_ERR_NONE;
+    return err;
+}
+
+struct append_wait {
+    txn_done_cb done;
+    void *ud;
+};
+
+static void appended(void *ud, int16_t err)
+{
+    struct append_wait *w = ud;
+    w->done(w->ud, map_append_error(err));
+    free(w);
 }
 
 void txn_log_append(struct txn_coordinator *tc, const char *transactional_id,
                     const struct txn_meta *m, txn_done_cb done, void *ud)
 {
-    int16_t err = append(tc, transactional_id, m, done, ud);
+    struct append_wait *w = malloc(sizeof *w);
+    if (!w) {
+        done(ud, KP_ERR_UNKNOWN_SERVER_ERROR);
+        return;
+    }
+    w->done = done;
+    w->ud = ud;
+    int16_t err = append(tc, transactional_id, m, appended, w);
     if (err)
-        done(ud, map_append_error(err));
+        appended(w, err);
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -215,65 +195,23 @@ static int load_batch(struct txn_coordinator *tc, const uint8_t *batch, size_t s
     return rc;
 }
 
+struct load_ctx {
+    struct txn_coordinator *tc;
+    const char *where;
+};
+
+static int load_one(void *ud, const uint8_t *batch, size_t size, int64_t from, int64_t *next)
+{
+    struct load_ctx *lc = ud;
+    return load_batch(lc->tc, batch, size, from, next, lc->where);
+}
+
 static int load_partition(struct txn_coordinator *tc, struct partition_log *pl, int32_t p)
 {
-    struct broker *b = tc->b;
     char where[64];
     snprintf(where, sizeof where, "%s-%d", TXN_TOPIC, p);
-    int64_t offset = plog_log_start_offset(pl), end = plog_high_watermark(pl);
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    while (offset < end && rc == 0) {
-        struct plog_read_result rr;
-        memset(&rr, 0, sizeof rr);
-        plog_read(pl, offset, 1 << 20, end, &rr);
-        if (rr.error || rr.bytes == 0) {
-            slog(b->log, SLOG_ERROR, "txn", "%s: read at offset %lld failed (%s)", where,
-                 (long long)offset, kp_error_name(rr.error));
-            rc = -1;
-            break;
-        }
-        if (rr.bytes > cap) {
-            uint8_t *nb = realloc(buf, rr.bytes);
-            if (!nb) {
-                rc = -1;
-                break;
-            }
-            buf = nb;
-            cap = rr.bytes;
-        }
-        size_t got = 0;
-        for (int i = 0; i < rr.nspans && rc == 0; i++) {
-            ssize_t n = pread(rr.spans[i].fd, buf + got, rr.spans[i].len, rr.spans[i].off);
-            if (n != (ssize_t)rr.spans[i].len)
-                rc = -1;
-            else
-                got += (size_t)n;
-        }
-        int64_t before = offset;
-        for (size_t pos = 0; pos < got && rc == 0;) {
-            size_t sz = rb_batch_size(buf + pos, got - pos);
-            if (sz == 0 || sz > got - pos)
-                break;
-            int64_t next = offset;
-            if (load_batch(tc, buf + pos, sz, offset, &next, where) < 0) {
-                slog(b->log, SLOG_ERROR, "txn", "%s: cannot load the batch at offset %lld",
-                     where, (long long)offset);
-                rc = -1;
-            }
-            if (next > offset)
-                offset = next;
-            pos += sz;
-        }
-        if (rc == 0 && offset == before) {
-            rc = -1;
-            slog(b->log, SLOG_ERROR, "txn", "%s: no progress at offset %lld", where,
-                 (long long)offset);
-        }
-    }
-    free(buf);
-    return rc;
+    struct load_ctx lc = { tc, where };
+    return internal_log_replay(tc->b, pl, "txn", where, load_one, &lc);
 }
 
 int txn_log_load(struct txn_coordinator *tc, char *err, size_t errlen)

@@ -26,6 +26,7 @@ struct marker_job {
     bool commit;
     struct txn_partitions remaining;
     bool completing; /* the Complete record is being written */
+    int flushing;    /* marker fsyncs outstanding (logs with flush.messages set) */
 };
 
 int16_t txn_write_marker(struct broker *b, const char *topic, int32_t partition,
@@ -120,6 +121,41 @@ static void complete_written(void *ud, int16_t err)
     job_free(j);
 }
 
+static void marker_flushed(void *ud, int err)
+{
+    struct marker_job *j = ud;
+    struct txn_coordinator *tc = j->tc;
+    if (err)
+        /* The marker stays in the page cache; Kafka's acks=all write would
+         * not be acknowledged either: the completion waits for a restart. */
+        slog(tc->b->log, SLOG_ERROR, "txn", "%s: fsync of a marker failed", j->id);
+    if (--j->flushing > 0)
+        return;
+    if (!tc->active || err) {
+        if (!tc->active)
+            job_free(j);
+        return;
+    }
+    if (!j->remaining.n)
+        job_complete(tc, j);
+    else
+        schedule_retry(tc);
+}
+
+/* A log with flush.messages set fsyncs its markers before the transaction
+ * is recorded complete, so the Complete record never outlives them. */
+static void flush_marker(struct marker_job *j, struct broker *b, const char *topic,
+                         int32_t partition)
+{
+    int16_t err;
+    struct partition_log *pl = broker_partition(b, topic, partition, &err);
+    if (!pl || plog_get_config(pl)->flush_interval_messages == INT64_MAX)
+        return;
+    j->flushing++;
+    if (plog_flush(pl, marker_flushed, j) < 0)
+        j->flushing--;
+}
+
 /* Writes the markers still missing, then the completion. */
 static void job_run(struct txn_coordinator *tc, struct marker_job *j)
 {
@@ -141,6 +177,10 @@ static void job_run(struct txn_coordinator *tc, struct marker_job *j)
         }
         switch (err) {
         case KP_ERR_NONE:
+            if (t)
+                flush_marker(j, b, p->topic, p->partition);
+            free(p->topic);
+            continue;
         case KP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
             free(p->topic);
             continue;
@@ -179,7 +219,7 @@ static void job_run(struct txn_coordinator *tc, struct marker_job *j)
     }
     if (keep)
         schedule_retry(tc);
-    else
+    else if (!j->flushing)
         job_complete(tc, j);
 }
 
@@ -193,7 +233,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct marker_job *j = tc->jobs, *next;
     for (; j; j = next) {
         next = j->next;
-        if (j->completing)
+        if (j->completing || j->flushing)
             continue;
         if (j->remaining.n)
             job_run(tc, j);
@@ -235,7 +275,7 @@ void txn_markers_stop(struct txn_coordinator *tc)
     tc->jobs = NULL;
     for (; j; j = next) {
         next = j->next;
-        if (!j->completing) /* a completion in flight frees its job */
+        if (!j->completing && !j->flushing) /* callbacks in flight free their job */
             job_free(j);
     }
 }
