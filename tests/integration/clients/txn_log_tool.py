@@ -221,6 +221,19 @@ def describe_producers(port, topics):
     return out
 
 
+def produce_v8(port, topic, records):
+    """Produce v8, acks -1, to partition 0: (error, base offset, error message)."""
+    body = string(None) + struct.pack(">h", -1) + i32(30000) + i32(1) + string(topic)
+    body += i32(1) + i32(0) + i32(len(records)) + records
+    r = call(port, 0, 8, body)
+    assert r.i32() == 1 and r.string() == topic and r.i32() == 1
+    r.i32()
+    err, base = r.i16(), r.i64()
+    r.i64(), r.i64()
+    r.array(lambda: (r.i32(), r.string()))
+    return err, base, r.string()
+
+
 def check(port, topic):
     from taplib import Tap
     t = Tap()
@@ -252,6 +265,11 @@ def check(port, topic):
         rc = fetch(port, topic, 1, v, offset=LSO)
         t.is_((rc["error"], rc["batches"], rc["aborted"]), (0, [], []),
               "Fetch v%d read_committed at the LSO: nothing yet, empty list" % v)
+    # A client's control batch (not transactional, so past the
+    # TransactionalId check): LogValidator refuses it.
+    t.is_(produce_v8(port, topic, batch(0, [], control=(1, 0))),
+          (87, -1, "Clients are not allowed to write control records in topic partition %s-0" % topic),
+          "Produce of a control batch: INVALID_RECORD with Kafka's message")
     ts = 1700000000000
     d = describe_producers(port, [(topic, [0, 5]), ("no-such-topic", [0]), ("bad/name", [1])])
     t.is_(d[(topic, 0)], (0, None, [(1000, 0, 2, ts, 4, -1), (2000, 0, 2, ts, 4, -1),
