@@ -175,7 +175,7 @@ static int crash_swap(void *ud, struct segment *cleaned, const int64_t *bases, s
     return plog_replace_segments(c->pl, cleaned, bases, n, crash_step, c);
 }
 
-static int64_t active_of(void *ud, int64_t pid, int64_t *last, int16_t *epoch)
+static int active_of(void *ud, int64_t pid, int64_t *last, int16_t *epoch)
 {
     const struct pstate_entry *e = pstate_get(plog_producer_state(ud), pid);
     if (!e)
@@ -190,7 +190,7 @@ static struct partition_log *active_log; /* for active_producer in the child */
 static int active_hook(void *ud, int64_t pid, int64_t *last, int16_t *epoch)
 {
     (void)ud;
-    return (int)active_of(active_log, pid, last, epoch);
+    return active_of(active_log, pid, last, epoch);
 }
 
 /* One synchronous cleaning of everything below the LSO's segment, wired
