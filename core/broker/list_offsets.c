@@ -32,9 +32,13 @@ static void list_partition(struct broker *b, struct request *rq, const char *top
     }
     out->LeaderEpoch = 0;
     int64_t offset = -1, ts = -1;
+    /* Kafka's lastFetchableOffset: the LSO under read_committed (v2+). */
+    int64_t fetchable = rq->hdr.ApiVersion >= 2 && req->IsolationLevel == 1
+                            ? plog_last_stable_offset(pl)
+                            : plog_high_watermark(pl);
     switch (p->Timestamp) {
     case LIST_LATEST:
-        offset = req->IsolationLevel == 1 ? plog_last_stable_offset(pl) : plog_high_watermark(pl);
+        offset = fetchable;
         break;
     case LIST_EARLIEST:
     case LIST_EARLIEST_LOCAL: /* no tiered storage yet: local start is the start */
@@ -56,6 +60,10 @@ static void list_partition(struct broker *b, struct request *rq, const char *top
             offset = ts = -1;
         break;
     }
+    /* Partition.fetchOffsetForTimestamp: a timestamp's offset (max
+     * timestamp included) counts only below the last fetchable offset. */
+    if ((p->Timestamp >= 0 || p->Timestamp == LIST_MAX_TIMESTAMP) && offset >= fetchable)
+        offset = ts = -1;
     out->Offset = offset;
     out->Timestamp = ts;
     if (offset < 0)

@@ -1112,6 +1112,11 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
         struct rb_info info;
         rc = rb_validate(records + off, len - off, vflags, dec, dec_ctx, &info, res->errmsg,
                          sizeof res->errmsg);
+        if (rc == KP_ERR_INVALID_RECORD && strstr(res->errmsg, "write control records"))
+            /* LogValidator's text (Produce v8+ ErrorMessage). */
+            snprintf(res->errmsg, sizeof res->errmsg,
+                     "Clients are not allowed to write control records in topic partition %s",
+                     tp_name(pl));
         if (rc)
             break;
         if (info.null_keys > 0 && !(info.h.attributes & RB_ATTR_CONTROL)) {

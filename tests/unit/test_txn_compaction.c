@@ -5,7 +5,10 @@
  * once its delete horizon (delete.retention.ms) passed; committed records
  * are compacted like any other; the last batch of every active producer
  * stays (empty if need be) so producer state survives; nothing at or past
- * the first unstable offset (an open transaction) is cleaned. */
+ * the first unstable offset (an open transaction) is cleaned.  A crash at
+ * every file operation of a swap whose cleaned segment carries a .txnindex
+ * leaves a log whose aborted data is always indexed. */
+#include "storage/cleaner.h"
 #include "storage/flusher.h"
 #include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
@@ -15,8 +18,10 @@
 #include "batch_builder.h"
 #include "tap.h"
 
+#include <dirent.h>
 #include <ev.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +152,191 @@ static void fill(struct partition_log *pl, int rounds, int key0)
 {
     for (int i = 0; i < rounds; i++)
         produce(pl, -1, -1, key0 + (i % 5) * 10, 10, 0, "fill");
+}
+
+/* ---- crash at every file operation of a swap -------------------------- */
+
+struct crash_ctx {
+    struct partition_log *pl;
+    int crash_at, steps;
+};
+
+static void crash_step(void *ud, int step)
+{
+    (void)step;
+    struct crash_ctx *c = ud;
+    if (++c->steps == c->crash_at)
+        _exit(0);
+}
+
+static int crash_swap(void *ud, struct segment *cleaned, const int64_t *bases, size_t n)
+{
+    struct crash_ctx *c = ud;
+    return plog_replace_segments(c->pl, cleaned, bases, n, crash_step, c);
+}
+
+static int active_of(void *ud, int64_t pid, int64_t *last, int16_t *epoch)
+{
+    const struct pstate_entry *e = pstate_get(plog_producer_state(ud), pid);
+    if (!e)
+        return 0;
+    *last = e->nbatches ? e->b[e->nbatches - 1].last_offset : -1;
+    *epoch = e->epoch;
+    return 1;
+}
+
+static struct partition_log *active_log; /* for active_producer in the child */
+
+static int active_hook(void *ud, int64_t pid, int64_t *last, int16_t *epoch)
+{
+    (void)ud;
+    return active_of(active_log, pid, last, epoch);
+}
+
+/* One synchronous cleaning of everything below the LSO's segment, wired
+ * like log_cleaner.c's make_job. */
+static int clean_sync(struct partition_log *pl, struct crash_ctx *c)
+{
+    int n = plog_segment_count(pl);
+    int64_t lso = plog_last_stable_offset(pl), unc = plog_segment_base(pl, n - 1);
+    for (int i = n - 1; i >= 0; i--)
+        if (plog_segment_base(pl, i) <= lso) {
+            unc = plog_segment_base(pl, i);
+            break;
+        }
+    struct cleaner_segment segs[64];
+    size_t ns = 0;
+    for (int i = 0; i + 1 < n && ns < 64; i++) {
+        struct plog_segment_info si;
+        plog_segment_info(pl, i, &si);
+        if (si.base_offset >= unc)
+            break;
+        segs[ns].base_offset = si.base_offset;
+        segs[ns].size = si.size;
+        segs[ns].fd = dup(si.log_fd);
+        segs[ns].last_modified_ms = si.last_modified_ms;
+        segs[ns].index_bytes = si.index_bytes;
+        segs[ns].timeindex_bytes = si.timeindex_bytes;
+        ns++;
+    }
+    struct txn_aborted *ab;
+    size_t nab;
+    plog_collect_aborted(pl, 0, unc, &ab, &nab);
+    struct cleaner_aborted_txn cab[64];
+    for (size_t i = 0; i < nab && i < 64; i++) {
+        struct cleaner_aborted_txn a = { ab[i].producer_id, ab[i].first_offset,
+                                         ab[i].last_offset, ab[i].last_stable_offset };
+        cab[i] = a;
+    }
+    free(ab);
+    const struct plog_config *cfg = plog_get_config(pl);
+    struct cleaner_params p;
+    memset(&p, 0, sizeof p);
+    p.dir = plog_dir(pl);
+    p.first_uncleanable = unc;
+    p.now_ms = now_ms();
+    p.delete_retention_ms = cfg->delete_retention_ms;
+    p.segment_bytes = cfg->segment_bytes;
+    p.max_index_bytes = cfg->segment_index_bytes;
+    p.index_interval_bytes = cfg->index_interval_bytes;
+    p.io_buffer_size = 4096;
+    p.aborted = cab;
+    p.naborted = nab;
+    active_log = pl;
+    p.active_producer = active_hook;
+    p.swap = crash_swap;
+    p.ud = c;
+    c->pl = pl;
+    struct offset_map *map = offset_map_new(1 << 20, 0.9);
+    int64_t end;
+    struct cleaner_stats st;
+    char err[256];
+    int rc = cleaner_clean(map, segs, ns, &p, &end, &st, err, sizeof err);
+    offset_map_free(map);
+    for (size_t i = 0; i < ns; i++)
+        close(segs[i].fd);
+    return rc;
+}
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    size_t k = strlen(suffix);
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        n += l >= k && strcmp(e->d_name + l - k, suffix) == 0;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_swap_crashes(const struct plog_config *cfg)
+{
+    char tmpl[600], dir[600], err[256], cmd[2000];
+    snprintf(tmpl, sizeof tmpl, "%s/crash-template", root);
+    snprintf(dir, sizeof dir, "%s/crash", root);
+    struct partition_log *pl = plog_open(tmpl, cfg, NULL, now_ms(), err, sizeof err);
+    int64_t off;
+    produce(pl, 1, 0, 0, 5, 1, "abort");
+    plog_append_txn_marker(pl, 1, 0, 0, false, now_ms(), &off);
+    produce(pl, 2, 0, 0, 5, 1, "commit");
+    plog_append_txn_marker(pl, 2, 0, 0, true, now_ms(), &off);
+    fill(pl, 8, 0);
+    int64_t open_first = produce(pl, 5, 0, 0, 5, 1, "open");
+    fill(pl, 3, 100);
+    int64_t leo = plog_log_end_offset(pl);
+    plog_close(pl);
+
+    int steps = 0, bad = 0, leftovers = 0, k;
+    for (k = 1; k < 200; k++) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", dir, tmpl, dir);
+        if (system(cmd) != 0)
+            break;
+        pid_t child = fork();
+        if (child == 0) {
+            struct partition_log *cp = plog_open(dir, cfg, NULL, now_ms(), err, sizeof err);
+            struct crash_ctx c = { NULL, k, 0 };
+            _exit(cp && clean_sync(cp, &c) == 0 ? 3 : 4);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        int st = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (st == 3)
+            break; /* past the last file operation */
+        if (st != 0) {
+            diag("child for step %d exited %d", k, st);
+            bad++;
+            continue;
+        }
+        steps++;
+        pl = plog_open(dir, cfg, NULL, now_ms(), err, sizeof err);
+        if (!pl) {
+            diag("step %d: reopen failed: %s", k, err);
+            bad++;
+            continue;
+        }
+        struct seen s;
+        scan(pl, &s);
+        size_t entries = aborted_entries_of(pl, 1);
+        /* Aborted records still in the log must have their index entry;
+         * the LSO and the log end never change. */
+        if (plog_log_end_offset(pl) != leo || plog_last_stable_offset(pl) != open_first ||
+            (s.aborted_values > 0 && entries != 1) || entries > 1) {
+            diag("step %d: leo %lld lso %lld, %d aborted records, %zu index entries", k,
+                 (long long)plog_log_end_offset(pl), (long long)plog_last_stable_offset(pl),
+                 s.aborted_values, entries);
+            bad++;
+        }
+        leftovers += count_suffix(dir, ".swap") + count_suffix(dir, ".cleaned") +
+                     count_suffix(dir, ".deleted");
+        plog_close(pl);
+    }
+    ok(steps >= 8, "crash points covered: %d file operations of the swap", steps);
+    is_int(bad, 0, "after a crash at each of them: LEO, LSO kept; aborted data always indexed");
+    is_int(leftovers, 0, "no .cleaned/.swap/.deleted file left after recovery");
 }
 
 int main(void)
@@ -280,6 +470,8 @@ int main(void)
     is_int(s.k0_records, 1, "k0: only producer 6's committed value is left");
     log_cleaner_remove(lc, pl, false);
     plog_close(pl);
+    cfg.delete_retention_ms = 3600000;
+    test_swap_crashes(&cfg);
     log_cleaner_free(lc);
     flusher_free(fl);
     ev_loop_destroy(loop);

@@ -256,6 +256,11 @@ static void test_lso_and_index(void)
     struct plog_append_result r;
     is_int(plog_append(pl, cb, len, 0, 5000, NULL, NULL, &r), KP_ERR_INVALID_RECORD,
            "a producer's control batch: INVALID_RECORD");
+    char want[200];
+    snprintf(want, sizeof want,
+             "Clients are not allowed to write control records in topic partition %s",
+             strrchr(dir, '/') + 1);
+    is_str(r.errmsg, want, "with LogValidator's message");
     free(cb);
 
     /* Markers read back from the log as stored. */

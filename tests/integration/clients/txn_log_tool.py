@@ -34,7 +34,7 @@ The scenario (offsets):
   7-8  o-0, o-1   producer 3000, transactional     left open
   9    a-2        producer 2000, transactional
   10   ABORT marker of producer 2000 (coordinator epoch 4)
-  11   p-1        plain
+  11   p-1        plain (timestamp base + 10, the log's largest)
   12   i-0        producer 4000, idempotent (not transactional)
 LSO 7 (producer 3000's transaction), HW 13; the aborted index holds
 {2000, first 3, last 10, LSO 7}."""
@@ -89,7 +89,7 @@ def scenario():
     out.append(batch(7, ["o-0", "o-1"], 3000, 0, 0, txn=True))
     out.append(batch(9, ["a-2"], 2000, 0, 2, txn=True))
     out.append(batch(10, [], 2000, 0, control=(0, 4), txn=True))
-    out.append(batch(11, ["p-1"]))
+    out.append(batch(11, ["p-1"], ts=1700000000010))
     out.append(batch(12, ["i-0"], 4000, 0, 0))
     return b"".join(out)
 
@@ -123,13 +123,18 @@ def call(port, api, version, body, flexible=False):
     return r
 
 
-def list_latest(port, topic, isolation):
-    body = i32(-1) + i8(isolation) + i32(1) + string(topic) + i32(1) + i32(0) + i64(-1)
+def list_offsets(port, topic, isolation, ts):
+    """ListOffsets v2: (error, timestamp, offset)."""
+    body = i32(-1) + i8(isolation) + i32(1) + string(topic) + i32(1) + i32(0) + i64(ts)
     r = call(port, 2, 2, body)
     r.i32()
     assert r.i32() == 1 and r.string() == topic and r.i32() == 1
     r.i32()
-    err, _ts, off = r.i16(), r.i64(), r.i64()
+    return r.i16(), r.i64(), r.i64()
+
+
+def list_latest(port, topic, isolation):
+    err, _ts, off = list_offsets(port, topic, isolation, -1)
     return err, off
 
 
@@ -216,11 +221,33 @@ def describe_producers(port, topics):
     return out
 
 
+def produce_v8(port, topic, records):
+    """Produce v8, acks -1, to partition 0: (error, base offset, error message)."""
+    body = string(None) + struct.pack(">h", -1) + i32(30000) + i32(1) + string(topic)
+    body += i32(1) + i32(0) + i32(len(records)) + records
+    r = call(port, 0, 8, body)
+    assert r.i32() == 1 and r.string() == topic and r.i32() == 1
+    r.i32()
+    err, base = r.i16(), r.i64()
+    r.i64(), r.i64()
+    r.array(lambda: (r.i32(), r.string()))
+    return err, base, r.string()
+
+
 def check(port, topic):
     from taplib import Tap
     t = Tap()
     t.is_(list_latest(port, topic, 1), (0, LSO), "ListOffsets v2 latest, read_committed: the LSO %d" % LSO)
     t.is_(list_latest(port, topic, 0), (0, HW), "ListOffsets v2 latest, read_uncommitted: the HW %d" % HW)
+    late = 1700000000005
+    t.is_(list_offsets(port, topic, 0, late), (0, late + 5, 11),
+          "ListOffsets by timestamp, read_uncommitted: p-1 at 11")
+    t.is_(list_offsets(port, topic, 1, late), (0, -1, -1),
+          "ListOffsets by timestamp, read_committed: none below the LSO")
+    t.is_(list_offsets(port, topic, 0, -3), (0, late + 5, 11),
+          "ListOffsets max timestamp, read_uncommitted: p-1 at 11")
+    t.is_(list_offsets(port, topic, 1, -3), (0, -1, -1),
+          "ListOffsets max timestamp, read_committed: above the LSO, so none")
     for v in (4, 12):
         rc = fetch(port, topic, 1, v)
         t.is_((rc["error"], rc["hw"], rc["lso"]), (0, HW, LSO),
@@ -238,6 +265,11 @@ def check(port, topic):
         rc = fetch(port, topic, 1, v, offset=LSO)
         t.is_((rc["error"], rc["batches"], rc["aborted"]), (0, [], []),
               "Fetch v%d read_committed at the LSO: nothing yet, empty list" % v)
+    # A client's control batch (not transactional, so past the
+    # TransactionalId check): LogValidator refuses it.
+    t.is_(produce_v8(port, topic, batch(0, [], control=(1, 0))),
+          (87, -1, "Clients are not allowed to write control records in topic partition %s-0" % topic),
+          "Produce of a control batch: INVALID_RECORD with Kafka's message")
     ts = 1700000000000
     d = describe_producers(port, [(topic, [0, 5]), ("no-such-topic", [0]), ("bad/name", [1])])
     t.is_(d[(topic, 0)], (0, None, [(1000, 0, 2, ts, 4, -1), (2000, 0, 2, ts, 4, -1),
