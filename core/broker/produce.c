@@ -373,8 +373,12 @@ void handle_produce(struct broker *b, struct request *rq)
     int16_t global = KP_ERR_NONE;
     if (req->Acks != 0 && req->Acks != 1 && req->Acks != -1)
         global = KP_ERR_INVALID_REQUIRED_ACKS;
-    else if (!req->TransactionalId.s && has_transactional_records(req))
-        /* Kafka authorizes transactional batches by their TransactionalId. */
+    else if (has_transactional_records(req) &&
+             (!req->TransactionalId.s || !authz_allowed(rq, SLUICE_ACL_OP_WRITE,
+                                                        SLUICE_RES_TRANSACTIONAL_ID,
+                                                        req->TransactionalId.s)))
+        /* Kafka authorizes transactional batches by WRITE on their
+         * TransactionalId. */
         global = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 
     pw->resp.Responses.count = req->TopicData.count;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "group/coordinator.h"
 #include "group/offsets_topic.h"
@@ -28,6 +29,13 @@ static char *rq_cstr(struct request *rq, struct kp_str s)
     if (c)
         memcpy(c, s.s, (size_t)s.len);
     return c;
+}
+
+/* KafkaApis: WRITE on the transactional id (null: let the coordinator
+ * answer INVALID_REQUEST). */
+static bool may_write_txn(struct request *rq, const char *id)
+{
+    return !id || authz_allowed(rq, SLUICE_ACL_OP_WRITE, SLUICE_RES_TRANSACTIONAL_ID, id);
 }
 
 /* ---- InitProducerId ------------------------------------------------------ */
@@ -130,10 +138,17 @@ static void add_one_txn(struct broker *b, struct add_wait *w, struct kp_str txn_
         }
         char *name = rq_cstr(rq, t->Name);
         struct broker_topic *bt = name ? broker_topic(b, name) : NULL;
+        /* Brokers' v4+ requests are authorized as CLUSTER_ACTION instead. */
+        bool allowed = rq->hdr.ApiVersion >= 4 ||
+                       (name && authz_allowed(rq, SLUICE_ACL_OP_WRITE, SLUICE_RES_TOPIC, name));
         for (int32_t j = 0; j < np; j++) {
             int32_t p = t->Partitions.items[j];
             res[i].ResultsByPartition.items[j].PartitionIndex = p;
-            if (!bt || p < 0 || p >= bt->nparts) {
+            if (!allowed) {
+                res[i].ResultsByPartition.items[j].PartitionErrorCode =
+                    KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+                missing = true;
+            } else if (!bt || p < 0 || p >= bt->nparts) {
                 res[i].ResultsByPartition.items[j].PartitionErrorCode =
                     KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 missing = true;
@@ -145,6 +160,8 @@ static void add_one_txn(struct broker *b, struct add_wait *w, struct kp_str txn_
     char *id = rq_cstr(rq, txn_id);
     if (oom || !id) {
         set_all(res, nt, KP_ERR_UNKNOWN_SERVER_ERROR, false);
+    } else if (rq->hdr.ApiVersion < 4 && !may_write_txn(rq, id)) {
+        set_all(res, nt, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, false);
     } else if (missing) {
         /* Nothing is added when a topic is unknown: the others are
          * OPERATION_NOT_ATTEMPTED. */
@@ -201,8 +218,12 @@ void handle_add_partitions_to_txn(struct broker *b, struct request *rq)
         w->resp.ResultsByTopicV3AndBelow.count =
             req->V3AndBelowTopics.count > 0 ? req->V3AndBelowTopics.count : 0;
     } else {
-        /* Brokers' batched form (KIP-890); CLUSTER_ACTION is always granted
-         * here (no authorizer). */
+        /* Brokers' batched form (KIP-890): CLUSTER_ACTION on the cluster. */
+        if (!authz_cluster(rq, SLUICE_ACL_OP_CLUSTER_ACTION)) {
+            w->resp.ErrorCode = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+            add_wait_finish(w);
+            return;
+        }
         int32_t n = req->Transactions.count > 0 ? req->Transactions.count : 0;
         struct kp_AddPartitionsToTxnResponse_AddPartitionsToTxnResult *txr =
             rq_items(rq, &kp_desc_AddPartitionsToTxnResponse_AddPartitionsToTxnResult, n);
@@ -239,6 +260,15 @@ void handle_add_offsets_to_txn(struct broker *b, struct request *rq)
     char *id = rq_cstr(rq, req->TransactionalId), *group = rq_cstr(rq, req->GroupId);
     if (!id || !group) {
         add_offsets_done(rq, id && !group ? KP_ERR_INVALID_REQUEST : KP_ERR_UNKNOWN_SERVER_ERROR);
+        return;
+    }
+    /* KafkaApis: WRITE on the transactional id, READ on the group. */
+    if (!may_write_txn(rq, id)) {
+        add_offsets_done(rq, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return;
+    }
+    if (!authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, group)) {
+        add_offsets_done(rq, KP_ERR_GROUP_AUTHORIZATION_FAILED);
         return;
     }
     /* The markers go to the group's __consumer_offsets partition, which
@@ -278,6 +308,10 @@ void handle_end_txn(struct broker *b, struct request *rq)
         end_done(rq, KP_ERR_INVALID_REQUEST);
         return;
     }
+    if (!may_write_txn(rq, id)) {
+        end_done(rq, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return;
+    }
     txn_end(b->txns, id, req->ProducerId, req->ProducerEpoch, req->Committed, end_done, rq);
 }
 
@@ -292,6 +326,9 @@ void handle_write_txn_markers(struct broker *b, struct request *rq)
     resp.Markers.count = n;
     resp.Markers.items =
         rq_items(rq, &kp_desc_WriteTxnMarkersResponse_WritableTxnMarkerResult, n);
+    /* KafkaApis: CLUSTER_ACTION on the cluster, else every partition
+     * CLUSTER_AUTHORIZATION_FAILED. */
+    bool allowed = authz_cluster(rq, SLUICE_ACL_OP_CLUSTER_ACTION);
     bool appended = false;
     for (int32_t i = 0; resp.Markers.items && i < n; i++) {
         const struct kp_WriteTxnMarkersRequest_WritableTxnMarker *m = &req->Markers.items[i];
@@ -313,9 +350,11 @@ void handle_write_txn_markers(struct broker *b, struct request *rq)
             for (int32_t k = 0; tr->Partitions.items && k < np; k++) {
                 int32_t p = t->PartitionIndexes.items[k];
                 tr->Partitions.items[k].PartitionIndex = p;
-                int16_t err = name ? txn_write_marker(b, name, p, m->ProducerId, m->ProducerEpoch,
-                                                      m->CoordinatorEpoch, m->TransactionResult)
-                                   : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                int16_t err = !allowed ? KP_ERR_CLUSTER_AUTHORIZATION_FAILED
+                              : name   ? txn_write_marker(b, name, p, m->ProducerId,
+                                                          m->ProducerEpoch, m->CoordinatorEpoch,
+                                                          m->TransactionResult)
+                                       : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 tr->Partitions.items[k].ErrorCode = err;
                 appended |= err == KP_ERR_NONE;
             }
@@ -341,6 +380,10 @@ static void describe_one(struct broker *b, struct request *rq, struct kp_str id,
         out->ErrorCode = KP_ERR_INVALID_REQUEST;
         return;
     }
+    if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TRANSACTIONAL_ID, cid)) {
+        out->ErrorCode = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        return;
+    }
     struct txn_entry *e = txn_lookup(tc, cid);
     if (!e || e->cur.state == TXN_DEAD) {
         out->ErrorCode = KP_ERR_TRANSACTIONAL_ID_NOT_FOUND;
@@ -353,20 +396,28 @@ static void describe_one(struct broker *b, struct request *rq, struct kp_str id,
     out->TransactionState = rq_str(rq, txn_state_name(m->state));
     out->TransactionTimeoutMs = m->timeout_ms;
     out->TransactionStartTimeMs = m->start_ms;
-    /* Topics in the order of the (sorted) set, partitions grouped. */
+    /* Topics in the order of the (sorted) set, partitions grouped; only
+     * the topics the principal may describe, as KafkaApis filters them. */
+    bool *shown = rq_alloc(rq, sizeof(bool), (int32_t)m->parts.n);
     int32_t nt = 0;
-    for (size_t i = 0; i < m->parts.n; i++)
-        if (i == 0 || strcmp(m->parts.v[i].topic, m->parts.v[i - 1].topic))
-            nt++;
+    for (size_t i = 0; shown && i < m->parts.n; i++) {
+        bool first = i == 0 || strcmp(m->parts.v[i].topic, m->parts.v[i - 1].topic);
+        shown[i] = first ? authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TOPIC,
+                                         m->parts.v[i].topic)
+                         : shown[i - 1];
+        nt += first && shown[i];
+    }
     struct kp_DescribeTransactionsResponse_TopicData *td =
         rq_items(rq, &kp_desc_DescribeTransactionsResponse_TopicData, nt);
     int32_t *ids = rq_alloc(rq, sizeof(int32_t), (int32_t)m->parts.n);
-    if ((nt && !td) || (m->parts.n && !ids)) {
+    if ((nt && !td) || (m->parts.n && (!ids || !shown))) {
         out->ErrorCode = KP_ERR_UNKNOWN_SERVER_ERROR;
         return;
     }
     int32_t t = -1;
     for (size_t i = 0; i < m->parts.n; i++) {
+        if (!shown[i])
+            continue;
         if (i == 0 || strcmp(m->parts.v[i].topic, m->parts.v[i - 1].topic)) {
             t++;
             td[t].Topic = rq_str(rq, m->parts.v[i].topic);
@@ -446,6 +497,8 @@ void handle_list_transactions(struct broker *b, struct request *rq)
         }
         if (duration >= 0 && now - m->start_ms <= duration)
             continue;
+        if (!authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE, SLUICE_RES_TRANSACTIONAL_ID, e->id))
+            continue;
         out[n].TransactionalId = rq_str(rq, e->id);
         out[n].ProducerId = m->producer_id;
         out[n].TransactionState = rq_str(rq, txn_state_name(m->state));
@@ -505,10 +558,21 @@ void handle_txn_offset_commit(struct broker *b, struct request *rq)
     int64_t now = broker_now_ms(b);
     int k = 0;
     bool any = false;
+    /* KafkaApis: WRITE on the transactional id and READ on the group, or
+     * every partition fails; then READ on each topic. */
+    int16_t denied = !may_write_txn(rq, id) ? KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                     : !authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_GROUP, group)
+                         ? KP_ERR_GROUP_AUTHORIZATION_FAILED
+                         : KP_ERR_NONE;
     for (int32_t i = 0; i < req->Topics.count; i++) {
         const struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic *t = &req->Topics.items[i];
         char *name = rq_cstr(rq, t->Name);
         struct broker_topic *bt = name ? broker_topic(b, name) : NULL;
+        int16_t topic_denied =
+            denied ? denied
+                   : name && authz_allowed(rq, SLUICE_ACL_OP_READ, SLUICE_RES_TOPIC, name)
+                         ? KP_ERR_NONE
+                         : KP_ERR_TOPIC_AUTHORIZATION_FAILED;
         for (int32_t j = 0; j < t->Partitions.count; j++, k++) {
             const struct kp_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition *p =
                 &t->Partitions.items[j];
@@ -520,7 +584,8 @@ void handle_txn_offset_commit(struct broker *b, struct request *rq)
             cp->metadata = p->CommittedMetadata.s ? rq_cstr(rq, p->CommittedMetadata) : "";
             cp->commit_ts = now;
             cp->expire_ts = -1;
-            cp->error = bt && p->PartitionIndex >= 0 && p->PartitionIndex < bt->nparts
+            cp->error = topic_denied ? topic_denied
+                        : bt && p->PartitionIndex >= 0 && p->PartitionIndex < bt->nparts
                             ? KP_ERR_NONE
                             : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             any |= cp->error == KP_ERR_NONE;
