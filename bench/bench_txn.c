@@ -1,15 +1,18 @@
-/* Producer throughput of exactly-once features against a sluiced started
- * here: plain (acks=all), idempotent (enable.idempotence=true) and
- * transactional producers committing every 10 and every 1,000 records,
- * side by side in one run with librdkafka.  Each scenario writes to its
- * own single-partition topic so they do not share a log.
+/* Producer throughput of exactly-once features: plain (acks=all),
+ * idempotent (enable.idempotence=true) and transactional producers
+ * committing every 10 and every 1,000 records, against a sluiced started
+ * here and, side by side in the same run, librdkafka's in-process mock
+ * cluster (which has a transaction coordinator but no disk), with
+ * librdkafka as the client.  Each scenario writes to its own
+ * single-partition topic so they do not share a log.
  *
  *   make bench-txn BENCH_TXN_ARGS='--records 100000 --size 100'
  *
- * Prints one line per scenario: records, seconds, records/s, MB/s and, for
- * transactions, transactions/s. */
+ * Prints one line per scenario and target: records, seconds, records/s,
+ * MB/s and, for transactions, transactions/s; then sluice/mock ratios. */
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_sluiced.h"
 
 struct opts {
     const char *sluiced;
@@ -45,58 +50,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         failed++;
     else
         delivered++;
-}
-
-static void link_module(const char *builddir, const char *dir, const char *name, FILE *cfg)
-{
-    char path[PATH_MAX], link[PATH_MAX];
-    snprintf(path, sizeof path, "%s/modules/%s/.libs/%s.so", builddir, name, name);
-    snprintf(link, sizeof link, "%s/%s.so", dir, name);
-    if (access(path, R_OK) == 0 && symlink(path, link) == 0)
-        fprintf(cfg, "module.load=%s\n", name);
-}
-
-/* Starts sluiced in tmp; returns its pid and fills bootstrap. */
-static pid_t start_sluiced(const struct opts *o, const char *tmp, char *bootstrap, size_t len)
-{
-    char real[PATH_MAX], cfgpath[PATH_MAX], port[PATH_MAX], mods[PATH_MAX], logp[PATH_MAX];
-    if (!realpath(o->sluiced, real))
-        return -1;
-    *strrchr(real, '/') = 0;
-    snprintf(cfgpath, sizeof cfgpath, "%s/server.properties", tmp);
-    snprintf(port, sizeof port, "%s/port", tmp);
-    snprintf(mods, sizeof mods, "%s/modules", tmp);
-    snprintf(logp, sizeof logp, "%s/sluiced.log", tmp);
-    mkdir(mods, 0700);
-    FILE *f = fopen(cfgpath, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\nnum.partitions=1\n"
-               "auto.create.topics.enable=true\nplugin.dir=%s\n", tmp, mods);
-    link_module(real, mods, "assignor_range", f);
-    link_module(real, mods, "assignor_sticky", f);
-    fclose(f);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(logp, "w", stdout) || !freopen(logp, "a", stderr))
-            _exit(127);
-        execl(o->sluiced, o->sluiced, "-c", cfgpath, "--port-file", port, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        FILE *pf = fopen(port, "r");
-        int p = 0;
-        if (pf && fscanf(pf, "PLAINTEXT %d", &p) == 1 && p > 0) {
-            fclose(pf);
-            snprintf(bootstrap, len, "127.0.0.1:%d", p);
-            return pid;
-        }
-        if (pf)
-            fclose(pf);
-        usleep(50000);
-    }
-    kill(pid, SIGKILL);
-    return -1;
 }
 
 static rd_kafka_t *producer(const char *bootstrap, const char *mode, const char *txid)
@@ -143,8 +96,9 @@ static int check(rd_kafka_error_t *e, const char *what)
     return -1;
 }
 
-/* per_txn 0: not transactional. */
-static int run(const char *bootstrap, const char *mode, long n, int per_txn, int size)
+/* per_txn 0: not transactional.  *rate_out: records/s. */
+static int run(const char *target, const char *bootstrap, const char *mode, long n, int per_txn,
+               int size, double *rate_out)
 {
     char topic[64], txid[64];
     snprintf(topic, sizeof topic, "bench-%s-%d", mode, per_txn);
@@ -189,7 +143,8 @@ static int run(const char *bootstrap, const char *mode, long n, int per_txn, int
         snprintf(label, sizeof label, "transactional, %d/txn", per_txn);
     else
         snprintf(label, sizeof label, "%s", mode);
-    printf("%-26s %8ld %8.2f %12.0f %8.2f", label, delivered, dt, delivered / dt,
+    *rate_out = delivered / dt;
+    printf("%-26s %-7s %8ld %8.2f %12.0f %8.2f", label, target, delivered, dt, delivered / dt,
            delivered * (double)size / dt / 1e6);
     if (per_txn)
         printf(" %10.0f", txns / dt);
@@ -220,23 +175,55 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char tmp[] = "/tmp/bench-txn.XXXXXX", bootstrap[64];
+    char tmp[] = "/tmp/bench-txn.XXXXXX", sluice[64], config[1024];
     if (!mkdtemp(tmp))
         return 1;
-    pid_t pid = start_sluiced(&o, tmp, bootstrap, sizeof bootstrap);
-    if (pid < 0) {
-        fprintf(stderr, "cannot start %s (see %s)\n", o.sluiced, tmp);
+    /* No assignor modules: KIP-848 groups stay off, which this does not need. */
+    snprintf(config, sizeof config,
+             "listeners=PLAINTEXT://127.0.0.1:0\nlog.dirs=%s/data\nnum.partitions=1\n"
+             "auto.create.topics.enable=true\n", tmp);
+    int port;
+    pid_t pid = bench_start_sluiced(o.sluiced, tmp, config, &port, 1);
+    snprintf(sluice, sizeof sluice, "127.0.0.1:%d", port);
+
+    char err[512];
+    rd_kafka_t *mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+    rd_kafka_mock_cluster_t *mc = mock_rk ? rd_kafka_mock_cluster_new(mock_rk, 1) : NULL;
+    if (!mc) {
+        fprintf(stderr, "cannot create librdkafka's mock cluster: %s\n", err);
+        kill(pid, SIGTERM);
         return 1;
     }
-    printf("sluiced %s, librdkafka %s, %d-byte records, acks=all, linger.ms=5\n", bootstrap,
-           rd_kafka_version_str(), o.size);
-    printf("%-26s %8s %8s %12s %8s %10s\n", "producer", "records", "seconds", "records/s",
-           "MB/s", "txns/s");
+    const char *mock = rd_kafka_mock_cluster_bootstraps(mc);
+
+    printf("sluice %s, mock %s, librdkafka %s, %d-byte records, acks=all, linger.ms=5\n", sluice,
+           mock, rd_kafka_version_str(), o.size);
+    printf("%-26s %-7s %8s %8s %12s %8s %10s\n", "producer", "target", "records", "seconds",
+           "records/s", "MB/s", "txns/s");
+    static const struct {
+        const char *mode;
+        int per_txn;
+    } scen[] = {{"plain", 0}, {"idempotent", 0}, {"txn", 10}, {"txn", 1000}};
+    double rate[4][2] = {{0}};
     int rc = 0;
-    rc |= run(bootstrap, "plain", o.records, 0, o.size);
-    rc |= run(bootstrap, "idempotent", o.records, 0, o.size);
-    rc |= run(bootstrap, "txn", o.small_txn_records, 10, o.size);
-    rc |= run(bootstrap, "txn", o.txn_records, 1000, o.size);
+    for (int i = 0; i < 4; i++) {
+        long n = scen[i].per_txn == 10 ? o.small_txn_records
+                 : scen[i].per_txn   ? o.txn_records
+                                     : o.records;
+        rc |= run("sluice", sluice, scen[i].mode, n, scen[i].per_txn, o.size, &rate[i][0]);
+        rc |= run("mock", mock, scen[i].mode, n, scen[i].per_txn, o.size, &rate[i][1]);
+    }
+    printf("\nratio sluice/mock (records/s; above 1: sluice faster)\n");
+    for (int i = 0; i < 4; i++) {
+        char label[48];
+        if (scen[i].per_txn)
+            snprintf(label, sizeof label, "transactional, %d/txn", scen[i].per_txn);
+        else
+            snprintf(label, sizeof label, "%s", scen[i].mode);
+        printf("%-26s %6.2f\n", label, rate[i][1] > 0 ? rate[i][0] / rate[i][1] : 0.0);
+    }
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mock_rk);
     kill(pid, SIGTERM);
     int st;
     waitpid(pid, &st, 0);
