@@ -498,29 +498,6 @@ static const uint8_t *ctx_assignment(const struct store_ctx *c, const char *memb
     return NULL;
 }
 
-/* Kafka maps append errors to what a group client understands. */
-static int16_t map_store_error(int16_t err)
-{
-    switch (err) {
-    case KP_ERR_NONE:
-        return KP_ERR_NONE;
-    case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-    case KP_ERR_NOT_ENOUGH_REPLICAS:
-    case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case KP_ERR_REQUEST_TIMED_OUT:
-        return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-    case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-    case KP_ERR_KAFKA_STORAGE_ERROR:
-        return KP_ERR_NOT_COORDINATOR;
-    case KP_ERR_MESSAGE_TOO_LARGE:
-    case KP_ERR_RECORD_LIST_TOO_LARGE:
-    case KP_ERR_INVALID_FETCH_SIZE:
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    default:
-        return err;
-    }
-}
-
 static void store_done(void *ud, int16_t err);
 
 /* Writes the GroupMetadata record of g with assignments from c (or the
@@ -635,7 +612,7 @@ static void store_done(void *ud, int16_t err)
     struct group *base = gc_group(c->gc, c->group_id);
     struct classic_group *g =
         base && base->uid == c->uid && base->type == GROUP_TYPE_CLASSIC ? (void *)base : NULL;
-    err = map_store_error(err);
+    err = kp_coordinator_append_error(err, KP_ERR_UNKNOWN_SERVER_ERROR);
     if (!g) {
         store_ctx_free(c);
         return;

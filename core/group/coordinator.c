@@ -156,24 +156,7 @@ struct commit_ctx {
 
 int16_t gc_map_commit_error(int16_t err)
 {
-    switch (err) {
-    case KP_ERR_NONE:
-        return KP_ERR_NONE;
-    case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-    case KP_ERR_NOT_ENOUGH_REPLICAS:
-    case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case KP_ERR_REQUEST_TIMED_OUT:
-        return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-    case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-    case KP_ERR_KAFKA_STORAGE_ERROR:
-        return KP_ERR_NOT_COORDINATOR;
-    case KP_ERR_MESSAGE_TOO_LARGE:
-    case KP_ERR_RECORD_LIST_TOO_LARGE:
-    case KP_ERR_INVALID_FETCH_SIZE:
-        return KP_ERR_INVALID_COMMIT_OFFSET_SIZE;
-    default:
-        return err;
-    }
+    return kp_coordinator_append_error(err, KP_ERR_INVALID_COMMIT_OFFSET_SIZE);
 }
 
 static void commit_done(void *ud, int16_t err)

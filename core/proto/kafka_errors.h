@@ -149,4 +149,11 @@ enum kp_error {
  * code this table doesn't know. */
 const char *kp_error_name(int16_t code);
 
+/* What Kafka's coordinators answer when appending to their internal topic
+ * fails (GroupMetadataManager, TransactionStateManager): replication and
+ * leadership errors become COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR, a
+ * too large batch becomes `too_large` (UNKNOWN_SERVER_ERROR, or
+ * INVALID_COMMIT_OFFSET_SIZE for offset commits); others pass through. */
+int16_t kp_coordinator_append_error(int16_t err, int16_t too_large);
+
 #endif

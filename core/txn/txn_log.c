@@ -40,26 +40,6 @@ struct broker_topic *txn_topic_ensure(struct broker *b, int16_t *err)
     return broker_topic(b, TXN_TOPIC);
 }
 
-/* appendTransactionToLog's mapping of append errors to the client's. */
-static int16_t map_append_error(int16_t err)
-{
-    switch (err) {
-    case KP_ERR_UNKNOWN_TOPIC_OR_PARTITION:
-    case KP_ERR_NOT_ENOUGH_REPLICAS:
-    case KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case KP_ERR_REQUEST_TIMED_OUT:
-        return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-    case KP_ERR_NOT_LEADER_OR_FOLLOWER:
-    case KP_ERR_KAFKA_STORAGE_ERROR:
-        return KP_ERR_NOT_COORDINATOR;
-    case KP_ERR_MESSAGE_TOO_LARGE:
-    case KP_ERR_RECORD_LIST_TOO_LARGE:
-        return KP_ERR_UNKNOWN_SERVER_ERROR;
-    default:
-        return err;
-    }
-}
-
 static int16_t append(struct txn_coordinator *tc, const char *id, const struct txn_meta *m,
                       txn_done_cb done, void *ud)
 {
@@ -98,7 +78,7 @@ struct append_wait {
 static void appended(void *ud, int16_t err)
 {
     struct append_wait *w = ud;
-    w->done(w->ud, map_append_error(err));
+    w->done(w->ud, kp_coordinator_append_error(err, KP_ERR_UNKNOWN_SERVER_ERROR));
     free(w);
 }
 
