@@ -9,8 +9,9 @@
  *     };
  *
  * Options (module.sasl_plain.*): users.file (the file above), or
- * sasl.jaas.config (the same entries inline, as Kafka's
- * listener.name.<l>.plain.sasl.jaas.config).  The file is read once at
+ * sasl.jaas.config (the same entries inline).  As in Kafka, a listener may
+ * have its own users in listener.name.<listener>.plain.sasl.jaas.config:
+ * on that listener only they authenticate.  Everything is read once at
  * start-up.  Passwords are compared in constant time and never logged.
  * PLAIN sends passwords in clear: use it over TLS (SASL_SSL). */
 #include <sluice/plugin.h>
@@ -19,12 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #define PLAIN_MAX_USERS 4096
 #define PLAIN_MAX_FIELD 256
+#define PLAIN_MAX_LISTENERS 16
+#define PLAIN_ANY_LISTENER (-1)
 
 struct user {
     char name[PLAIN_MAX_FIELD];
     char password[PLAIN_MAX_FIELD];
+    int listener; /* index into plain_state.listeners, or PLAIN_ANY_LISTENER */
 };
 
 struct plain_state {
@@ -32,10 +38,15 @@ struct plain_state {
     struct sluice_module_ctx *ctx;
     struct user *users;
     size_t n;
+    /* Listeners with their own listener.name.<l>.plain.sasl.jaas.config. */
+    char listeners[PLAIN_MAX_LISTENERS][64];
+    int nlisteners;
+    int parsing; /* the listener tag parse_jaas gives new users */
 };
 
 struct session {
     char user[PLAIN_MAX_FIELD];
+    int listener; /* whose users apply: an own-config listener, or any */
     int done;
 };
 
@@ -75,6 +86,7 @@ static int parse_jaas(struct plain_state *st, const char *text, char *err, size_
         struct user *u = &st->users[st->n];
         memset(u, 0, sizeof *u);
         memcpy(u->name, name, (size_t)(eq - name));
+        u->listener = st->parsing;
         const char *v = eq + 2;
         size_t o = 0;
         while (*v && *v != '"') {
@@ -92,7 +104,9 @@ static int parse_jaas(struct plain_state *st, const char *text, char *err, size_
         }
         /* A later entry for the same name replaces the earlier one. */
         size_t i;
-        for (i = 0; i < st->n && strcmp(st->users[i].name, u->name) != 0; i++)
+        for (i = 0; i < st->n && (strcmp(st->users[i].name, u->name) != 0 ||
+                                  st->users[i].listener != u->listener);
+             i++)
             ;
         if (i < st->n) {
             st->users[i] = *u;
@@ -129,10 +143,42 @@ static int read_file(struct plain_state *st, const char *path, char *err, size_t
     return rc;
 }
 
+/* listener.name.<l>.plain.sasl.jaas.config for every listener of the
+ * `listeners` list (names before "://"; Kafka's prefix is lower case). */
+static int read_listener_configs(struct plain_state *st, char *err, size_t errlen)
+{
+    const char *list = st->host->config_get_string(st->ctx, "listeners", NULL);
+    for (const char *p = list; p && *p;) {
+        const char *sep = strstr(p, "://"), *comma = strchr(p, ',');
+        if (!sep || (comma && comma < sep))
+            break;
+        while (*p == ' ')
+            p++;
+        char name[64], key[160];
+        size_t len = (size_t)(sep - p);
+        if (len > 0 && len < sizeof name && st->nlisteners < PLAIN_MAX_LISTENERS) {
+            for (size_t i = 0; i < len; i++)
+                name[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+            name[len] = '\0';
+            snprintf(key, sizeof key, "listener.name.%s.plain.sasl.jaas.config", name);
+            const char *jaas = st->host->config_get_string(st->ctx, key, NULL);
+            if (jaas) {
+                st->parsing = st->nlisteners;
+                snprintf(st->listeners[st->nlisteners++], sizeof st->listeners[0], "%s", name);
+                int rc = parse_jaas(st, jaas, err, errlen);
+                st->parsing = PLAIN_ANY_LISTENER;
+                if (rc != 0)
+                    return rc;
+            }
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
 static int p_new(void *state, const struct sluice_sasl_conn_info *info, void **session, char *err,
                  size_t errlen)
 {
-    (void)info;
     (void)err;
     (void)errlen;
     struct plain_state *st = state;
@@ -140,6 +186,10 @@ static int p_new(void *state, const struct sluice_sasl_conn_info *info, void **s
     if (!s)
         return SLUICE_ERR_NOMEM;
     memset(s, 0, sizeof *s);
+    s->listener = PLAIN_ANY_LISTENER;
+    for (int i = 0; info && info->listener && i < st->nlisteners; i++)
+        if (strcasecmp(st->listeners[i], info->listener) == 0)
+            s->listener = i;
     *session = s;
     return 0;
 }
@@ -181,7 +231,8 @@ static int p_step(void *state, void *session, const uint8_t *in, size_t len,
     }
     const struct user *u = NULL;
     for (size_t i = 0; i < st->n; i++)
-        if (strlen(st->users[i].name) == ul && memcmp(st->users[i].name, n1 + 1, ul) == 0)
+        if (st->users[i].listener == s->listener && strlen(st->users[i].name) == ul &&
+            memcmp(st->users[i].name, n1 + 1, ul) == 0)
             u = &st->users[i];
     if (!u || !secret_equal(u->password, pw, pwl)) {
         snprintf(err, errlen, "Authentication failed: Invalid username or password");
@@ -225,7 +276,7 @@ static int plain_init(const struct sluice_host_api *host, struct sluice_module_c
     struct plain_state *st = host->alloc(ctx, sizeof *st);
     if (!st)
         return SLUICE_ERR_NOMEM;
-    *st = (struct plain_state){ .host = host, .ctx = ctx };
+    *st = (struct plain_state){ .host = host, .ctx = ctx, .parsing = PLAIN_ANY_LISTENER };
     st->users = host->alloc(ctx, PLAIN_MAX_USERS * sizeof *st->users);
     host->set_data(ctx, st);
     if (!st->users) {
@@ -239,15 +290,19 @@ static int plain_init(const struct sluice_host_api *host, struct sluice_module_c
         rc = read_file(st, file, err, errlen);
     if (rc == 0 && jaas)
         rc = parse_jaas(st, jaas, err, errlen);
-    if (rc == 0 && !file && !jaas) {
-        snprintf(err, errlen, "set module.sasl_plain.users.file (or module.sasl_plain.sasl.jaas.config)");
+    if (rc == 0)
+        rc = read_listener_configs(st, err, errlen);
+    if (rc == 0 && !file && !jaas && st->nlisteners == 0) {
+        snprintf(err, errlen, "set module.sasl_plain.users.file, module.sasl_plain.sasl.jaas.config "
+                              "or listener.name.<listener>.plain.sasl.jaas.config");
         rc = SLUICE_ERR_INVALID;
     }
     if (rc != 0) {
         plain_fini(host, ctx);
         return rc;
     }
-    host->log(ctx, SLUICE_LOG_INFO, "%zu PLAIN user(s) loaded", st->n);
+    host->log(ctx, SLUICE_LOG_INFO, "%zu PLAIN user(s) loaded (%d listener(s) with their own)",
+              st->n, st->nlisteners);
     return host->register_sasl_mechanism(ctx, &plain_ops, st);
 }
 
