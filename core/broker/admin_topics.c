@@ -312,7 +312,14 @@ void handle_create_topics(struct broker *b, struct request *rq)
             slog(b->log, SLOG_INFO, "admin", "created topic %s with %d partition(s)",
                  out->Name.s, (int)nparts);
         }
-        if (ver >= 5) {
+        /* ReplicationControlManager: a creator that may not DESCRIBE_CONFIGS
+         * the topic gets neither its configs nor its partition count. */
+        if (ver >= 5 && !authz_allowed(rq, SLUICE_ACL_OP_DESCRIBE_CONFIGS, SLUICE_RES_TOPIC,
+                                       out->Name.s)) {
+            out->NumPartitions = -1;
+            out->ReplicationFactor = -1;
+            out->TopicConfigErrorCode = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        } else if (ver >= 5) {
             out->NumPartitions = nparts;
             out->ReplicationFactor = rf;
             out->TopicConfigErrorCode = KP_ERR_NONE;

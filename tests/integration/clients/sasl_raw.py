@@ -274,10 +274,79 @@ def authorized_operations():
     t.is_(r.i16(), 30, "ConsumerGroupHeartbeat without READ on the group: GROUP_AUTHORIZATION_FAILED")
 
 
+def create_acl(s, rtype, name, principal, op):
+    """CreateAcls v3 of one LITERAL ALLOW binding; its error code."""
+    body = (uvarint(2) + i8(rtype) + compact_string(name) + i8(3) + compact_string(principal)
+            + compact_string("*") + i8(op) + i8(3) + uvarint(0) + uvarint(0))
+    r = send(s, 30, 3, body, flexible=True)
+    r.i32()
+
+    def one():
+        err = r.i16()
+        r.compact_string()
+        r.tags()
+        return err
+    return r.compact_array(one)[0]
+
+
+def create_topic_v7(s, name):
+    """CreateTopics v7 of one topic (1 partition, replication 1): (error,
+    TopicConfigErrorCode (tag 0), NumPartitions, ReplicationFactor, config names)."""
+    body = (uvarint(2) + compact_string(name) + i32(1) + struct.pack(">h", 1) + uvarint(1)
+            + uvarint(1) + uvarint(0) + i32(30000) + i8(0) + uvarint(0))
+    r = send(s, 19, 7, body, flexible=True)
+    r.i32()
+
+    def topic():
+        r.compact_string()
+        r.uuid()
+        err = r.i16()
+        r.compact_string()
+        nparts, rf = r.i32(), struct.unpack(">h", r.take(2))[0]
+
+        def config():
+            n = r.compact_string()
+            r.compact_string(), r.i8(), r.i8(), r.i8()
+            r.tags()
+            return n
+        names = r.compact_array(config) or []
+        cfg_err = 0
+        for _ in range(r.uvarint()):
+            tag, size = r.uvarint(), r.uvarint()
+            data = r.take(size)
+            if tag == 0:
+                cfg_err = struct.unpack(">h", data)[0]
+        return err, cfg_err, nparts, rf, names
+    return r.compact_array(topic)[0]
+
+
+def create_topics_configs():
+    """Kafka answers a creator without DESCRIBE_CONFIGS on the new topic
+    no configs, -1 partitions and TopicConfigErrorCode 29."""
+    a = admin_conn()
+    for topic, ops in (("cfg-hidden", (5,)), ("cfg-shown", (5, 10))):
+        for op in ops:
+            t.is_(create_acl(a, 2, topic, "User:alice", op), 0,
+                  "CreateAcls: alice may %s topic %s" % ({5: "CREATE", 10: "DESCRIBE_CONFIGS"}[op],
+                                                        topic))
+    s = connect(PORT)
+    handshake(s, "PLAIN")
+    authenticate(s, plain("alice", ALICE))
+    t.is_(create_topic_v7(s, "cfg-hidden"), (0, 29, -1, -1, []),
+          "CreateTopics v7 with CREATE only: created, TopicConfigErrorCode 29, no partitions or "
+          "configs shown")
+    err, cfg_err, nparts, rf, names = create_topic_v7(s, "cfg-shown")
+    t.is_((err, cfg_err, nparts, rf), (0, 0, 1, 1),
+          "CreateTopics v7 with CREATE and DESCRIBE_CONFIGS: partitions and replication shown")
+    t.ok("cleanup.policy" in names and "retention.ms" in names,
+         "... and the topic's effective configs (%d entries)" % len(names))
+
+
 for name, fn in (("authorized operations", authorized_operations),
                  ("before authentication", before_auth), ("failures", failures),
                  ("stray SaslAuthenticate", stray_authenticate), ("v0 flow", v0_flow),
                  ("SaslAuthenticate versions", scram_v1), ("re-authentication", reauth),
-                 ("SCRAM credentials admin", scram_admin)):
+                 ("SCRAM credentials admin", scram_admin),
+                 ("CreateTopics configs need DESCRIBE_CONFIGS", create_topics_configs)):
     t.run(name, fn)
 sys.exit(1 if t.failed else 0)
