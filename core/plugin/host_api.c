@@ -164,43 +164,45 @@ int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
     return rc;
 }
 
-static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
-    SLUICE_PRINTF(3, 4);
-
-static int codec_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...)
+int host_copy_ops(struct sluice_module_ctx *ctx, uint32_t kind, const char *kind_name,
+                  const char *what, const void *ops, size_t min_size, int min_minor,
+                  bool during_init_only, void *dst, size_t dst_size)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    reg_fail_v(ctx, fmt, ap);
-    va_end(ap);
-    return rc;
+    if (!(ctx->desc.kinds & kind))
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "register_%s called but the module does not declare %s", what,
+                             kind_name);
+    if (during_init_only && ctx->initialized)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_%s called after init", what);
+    size_t size = ops ? *(const size_t *)ops : 0;
+    if (size < min_size)
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
+                             "%s ops struct_size %zu is smaller than the ABI 1.%d minimum %zu",
+                             what, size, min_minor, min_size);
+    memset(dst, 0, dst_size);
+    memcpy(dst, ops, size < dst_size ? size : dst_size);
+    *(size_t *)dst = dst_size;
+    return 0;
 }
 
 static int host_register_codec(struct sluice_module_ctx *ctx, const struct sluice_codec_ops *ops,
                                void *state)
 {
-    if (!(ctx->desc.kinds & SLUICE_KIND_CODEC))
-        return codec_fail(ctx, SLUICE_ERR_INVALID,
-                          "register_codec called but the module does not declare SLUICE_KIND_CODEC");
-    if (!ops || ops->struct_size < SLUICE_CODEC_OPS_MIN_SIZE_V1_0)
-        return codec_fail(ctx, SLUICE_ERR_INVALID,
-                          "codec ops struct_size %zu is smaller than the ABI 1.0 minimum %zu",
-                          ops ? ops->struct_size : (size_t)0,
-                          (size_t)SLUICE_CODEC_OPS_MIN_SIZE_V1_0);
     struct sluice_codec_ops copy;
-    memset(&copy, 0, sizeof copy);
-    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
-    copy.struct_size = sizeof copy;
+    int rc = host_copy_ops(ctx, SLUICE_KIND_CODEC, "SLUICE_KIND_CODEC", "codec", ops,
+                           SLUICE_CODEC_OPS_MIN_SIZE_V1_0, 0, false, &copy, sizeof copy);
+    if (rc)
+        return rc;
     if (copy.codec_id <= SLUICE_CODEC_NONE || copy.codec_id > SLUICE_CODEC_ID_MAX)
-        return codec_fail(ctx, SLUICE_ERR_INVALID, "codec id %d is out of range 1..%d",
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "codec id %d is out of range 1..%d",
                           copy.codec_id, SLUICE_CODEC_ID_MAX);
     if (!copy.name || !copy.compress || !copy.decompress)
-        return codec_fail(ctx, SLUICE_ERR_INVALID,
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
                           "codec id %d: name, compress and decompress are all required",
                           copy.codec_id);
     struct module_codec *slot = &ctx->reg->codecs[copy.codec_id];
     if (slot->owner)
-        return codec_fail(ctx, SLUICE_ERR_EXISTS,
+        return host_reg_fail(ctx, SLUICE_ERR_EXISTS,
                           "codec id %d (%s) is already provided by module '%s'", copy.codec_id,
                           copy.name, slot->owner->name);
     slot->ops = copy;
@@ -229,36 +231,28 @@ static int valid_assignor_name(const char *s)
 static int host_register_assignor(struct sluice_module_ctx *ctx,
                                   const struct sluice_assignor_ops *ops, void *state)
 {
-    if (!(ctx->desc.kinds & SLUICE_KIND_ASSIGNOR))
-        return codec_fail(
-            ctx, SLUICE_ERR_INVALID,
-            "register_assignor called but the module does not declare SLUICE_KIND_ASSIGNOR");
-    if (!ops || ops->struct_size < SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1)
-        return codec_fail(ctx, SLUICE_ERR_INVALID,
-                          "assignor ops struct_size %zu is smaller than the ABI 1.1 minimum %zu",
-                          ops ? ops->struct_size : (size_t)0,
-                          (size_t)SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1);
     struct sluice_assignor_ops copy;
-    memset(&copy, 0, sizeof copy);
-    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
-    copy.struct_size = sizeof copy;
+    int rc = host_copy_ops(ctx, SLUICE_KIND_ASSIGNOR, "SLUICE_KIND_ASSIGNOR", "assignor", ops,
+                           SLUICE_ASSIGNOR_OPS_MIN_SIZE_V1_1, 1, false, &copy, sizeof copy);
+    if (rc)
+        return rc;
     if (!valid_assignor_name(copy.name))
-        return codec_fail(ctx, SLUICE_ERR_INVALID,
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
                           "assignor name '%s' is not [a-z0-9._-]{1,64}",
                           copy.name ? copy.name : "(null)");
     if (!copy.assign)
-        return codec_fail(ctx, SLUICE_ERR_INVALID, "assignor '%s': assign is required", copy.name);
+        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "assignor '%s': assign is required", copy.name);
     struct module_registry *reg = ctx->reg;
     const struct module_assignor *dup = module_registry_assignor(reg, copy.name);
     if (dup)
-        return codec_fail(ctx, SLUICE_ERR_EXISTS,
+        return host_reg_fail(ctx, SLUICE_ERR_EXISTS,
                           "assignor '%s' is already provided by module '%s'", copy.name,
                           dup->owner->name);
     if (reg->nassignors == reg->cap_assignors) {
         size_t cap = reg->cap_assignors ? reg->cap_assignors * 2 : 8;
         struct module_assignor *a = realloc(reg->assignors, cap * sizeof *a);
         if (!a)
-            return codec_fail(ctx, SLUICE_ERR_NOMEM, "assignor '%s': out of memory", copy.name);
+            return host_reg_fail(ctx, SLUICE_ERR_NOMEM, "assignor '%s': out of memory", copy.name);
         reg->assignors = a;
         reg->cap_assignors = cap;
     }
@@ -730,22 +724,15 @@ static int host_record_iterate(struct sluice_module_ctx *ctx, const char *prefix
 static int host_register_service(struct sluice_module_ctx *ctx, const struct sluice_service_ops *ops,
                                  void *state)
 {
-    if (!(ctx->desc.kinds & SLUICE_KIND_SERVICE))
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "register_service called but the module does not declare "
-                             "SLUICE_KIND_SERVICE");
-    if (ctx->initialized)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_service called after init");
-    if (!ops || ops->struct_size < SLUICE_SERVICE_OPS_MIN_SIZE_V1_1)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "service ops struct_size %zu is smaller than the ABI 1.1 minimum %zu",
-                             ops ? ops->struct_size : (size_t)0,
-                             (size_t)SLUICE_SERVICE_OPS_MIN_SIZE_V1_1);
     struct module_service *sv = calloc(1, sizeof *sv);
     if (!sv)
         return host_reg_fail(ctx, SLUICE_ERR_NOMEM, "out of memory registering a service");
-    memcpy(&sv->ops, ops, ops->struct_size < sizeof sv->ops ? ops->struct_size : sizeof sv->ops);
-    sv->ops.struct_size = sizeof sv->ops;
+    int rc = host_copy_ops(ctx, SLUICE_KIND_SERVICE, "SLUICE_KIND_SERVICE", "service", ops,
+                           SLUICE_SERVICE_OPS_MIN_SIZE_V1_1, 1, true, &sv->ops, sizeof sv->ops);
+    if (rc) {
+        free(sv);
+        return rc;
+    }
     if (!sv->ops.start) {
         free(sv);
         return host_reg_fail(ctx, SLUICE_ERR_INVALID, "service ops without a start function");
@@ -767,21 +754,11 @@ static int host_register_service(struct sluice_module_ctx *ctx, const struct slu
 static int host_register_transport(struct sluice_module_ctx *ctx,
                                    const struct sluice_transport_ops *ops, void *state)
 {
-    if (!(ctx->desc.kinds & SLUICE_KIND_TRANSPORT))
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "register_transport called but the module does not declare "
-                             "SLUICE_KIND_TRANSPORT");
-    if (ctx->initialized)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_transport called after init");
-    if (!ops || ops->struct_size < SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "transport ops struct_size %zu is smaller than the ABI 1.2 minimum %zu",
-                             ops ? ops->struct_size : (size_t)0,
-                             (size_t)SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2);
     struct sluice_transport_ops copy;
-    memset(&copy, 0, sizeof copy);
-    memcpy(&copy, ops, ops->struct_size < sizeof copy ? ops->struct_size : sizeof copy);
-    copy.struct_size = sizeof copy;
+    int rc = host_copy_ops(ctx, SLUICE_KIND_TRANSPORT, "SLUICE_KIND_TRANSPORT", "transport", ops,
+                           SLUICE_TRANSPORT_OPS_MIN_SIZE_V1_2, 2, true, &copy, sizeof copy);
+    if (rc)
+        return rc;
     const char *name = copy.name ? copy.name : ctx->name;
     const uint32_t servable = SLUICE_SECURITY_SSL | SLUICE_SECURITY_SASL_SSL;
     if (!copy.protocols || (copy.protocols & ~servable))

@@ -5,6 +5,7 @@
 #define SLUICE_HOST_API_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "plugin/module_loader.h"
 
@@ -44,6 +45,16 @@ void host_ctx_release(struct sluice_module_ctx *ctx);
 
 /* Records a failed register_* call so the load fails with its reason. */
 int host_reg_fail(struct sluice_module_ctx *ctx, int rc, const char *fmt, ...) SLUICE_PRINTF(3, 4);
+
+/* The checks every register_<what> call shares: the module declares
+ * `kind` (named kind_name in the error), init is still running when
+ * during_init_only, the ops reach min_size (the ABI 1.<min_minor>
+ * minimum).  Then dst = the first struct_size bytes of the module's ops
+ * (every vtable starts with its size_t struct_size), zero-padded to
+ * dst_size, with struct_size set to dst_size.  0 or the host_reg_fail code. */
+int host_copy_ops(struct sluice_module_ctx *ctx, uint32_t kind, const char *kind_name,
+                  const char *what, const void *ops, size_t min_size, int min_minor,
+                  bool during_init_only, void *dst, size_t dst_size);
 
 /* 1.2 registrations (security_registry.c) and their unload. */
 int host_register_sasl_mechanism(struct sluice_module_ctx *ctx,

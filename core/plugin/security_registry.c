@@ -18,35 +18,12 @@ static int valid_mechanism_name(const char *s)
     return 1;
 }
 
-/* The checks every 1.2 register_* call shares: the module declares `kind`,
- * init is still running, the ops reach the ABI 1.2 minimum size.  Then a
- * copy of the first struct_size bytes of the module's ops (every vtable
- * starts with its size_t struct_size), zero-padded to dst_size. */
-static int copy_ops(struct sluice_module_ctx *ctx, uint32_t kind, const char *what,
-                    const void *ops, size_t min_size, void *dst, size_t dst_size)
-{
-    if (!(ctx->desc.kinds & kind))
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "register_%s called but the module does not declare its kind", what);
-    if (ctx->initialized)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID, "register_%s called after init", what);
-    size_t size = ops ? *(const size_t *)ops : 0;
-    if (size < min_size)
-        return host_reg_fail(ctx, SLUICE_ERR_INVALID,
-                             "%s ops struct_size %zu is smaller than the ABI 1.2 minimum %zu", what,
-                             size, min_size);
-    memset(dst, 0, dst_size);
-    memcpy(dst, ops, size < dst_size ? size : dst_size);
-    *(size_t *)dst = dst_size;
-    return 0;
-}
-
 int host_register_sasl_mechanism(struct sluice_module_ctx *ctx,
                                  const struct sluice_sasl_mech_ops *ops, void *state)
 {
     struct sluice_sasl_mech_ops copy;
-    int rc = copy_ops(ctx, SLUICE_KIND_SASL, "sasl_mechanism", ops,
-                      SLUICE_SASL_MECH_OPS_MIN_SIZE_V1_2, &copy, sizeof copy);
+    int rc = host_copy_ops(ctx, SLUICE_KIND_SASL, "SLUICE_KIND_SASL", "sasl_mechanism", ops,
+                           SLUICE_SASL_MECH_OPS_MIN_SIZE_V1_2, 2, true, &copy, sizeof copy);
     if (rc)
         return rc;
     if (!valid_mechanism_name(copy.mechanism))
@@ -80,8 +57,8 @@ int host_register_authorizer(struct sluice_module_ctx *ctx, const struct sluice_
                              void *state)
 {
     struct sluice_authorizer_ops copy;
-    int rc = copy_ops(ctx, SLUICE_KIND_AUTHORIZER, "authorizer", ops,
-                      SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2, &copy, sizeof copy);
+    int rc = host_copy_ops(ctx, SLUICE_KIND_AUTHORIZER, "SLUICE_KIND_AUTHORIZER", "authorizer",
+                           ops, SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2, 2, true, &copy, sizeof copy);
     if (rc)
         return rc;
     struct module_registry *reg = ctx->reg;

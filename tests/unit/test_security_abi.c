@@ -95,7 +95,7 @@ int main(void)
     module_registry_set_log(&reg, quiet_log, NULL);
     is_int(load(&reg, "mod_security_nokind", "tests/modules/security", err, sizeof err), -1,
            "a mechanism without the SASL kind bit is refused");
-    ok(strstr(err, "register_sasl_mechanism called but the module does not declare its kind") !=
+    ok(strstr(err, "register_sasl_mechanism called but the module does not declare SLUICE_KIND_SASL") !=
            NULL,
        "%s", err);
     module_registry_free(&reg);
