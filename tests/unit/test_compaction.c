@@ -11,8 +11,7 @@
 #include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 #include "storage/segment.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "cleaner_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,22 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char root[256];
-static int dir_seq;
-
 #define NKEYS 50
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void new_dir(char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/t-%d", root, dir_seq++);
-}
 
 static struct plog_config compact_cfg(void)
 {
@@ -222,30 +206,13 @@ static int clean_now(struct partition_log *pl, struct sync_ctx *c, int64_t first
 {
     int n = plog_segment_count(pl);
     struct cleaner_segment *segs = calloc((size_t)n, sizeof *segs);
-    size_t ns = 0;
-    for (int i = 0; i + 1 < n; i++) {
-        struct plog_segment_info si;
-        plog_segment_info(pl, i, &si);
-        segs[ns].base_offset = si.base_offset;
-        segs[ns].size = si.size;
-        segs[ns].fd = dup(si.log_fd);
-        segs[ns].last_modified_ms = si.last_modified_ms;
-        segs[ns].index_bytes = si.index_bytes;
-        segs[ns].timeindex_bytes = si.timeindex_bytes;
-        ns++;
-    }
-    const struct plog_config *cfg = plog_get_config(pl);
+    size_t ns = cf_segments(pl, INT64_MAX, segs, (size_t)n);
     struct cleaner_params p;
-    memset(&p, 0, sizeof p);
-    p.dir = plog_dir(pl);
+    cf_params(pl, &p);
     p.first_dirty = first_dirty;
     p.first_uncleanable = plog_segment_base(pl, n - 1);
     p.now_ms = now;
     p.delete_retention_ms = delete_retention;
-    p.segment_bytes = cfg->segment_bytes;
-    p.max_index_bytes = cfg->segment_index_bytes;
-    p.index_interval_bytes = cfg->index_interval_bytes;
-    p.io_buffer_size = 4096;
     p.swap = sync_swap;
     p.ud = c;
     c->pl = pl;
@@ -253,25 +220,9 @@ static int clean_now(struct partition_log *pl, struct sync_ctx *c, int64_t first
     int rc = cleaner_clean(map, segs, ns, &p, end_offset, st, err, sizeof err);
     if (rc && rc != CLEANER_ABORTED)
         diag("cleaner_clean: %d %s", rc, err);
-    for (size_t i = 0; i < ns; i++)
-        close(segs[i].fd);
+    cf_close_segments(segs, ns);
     free(segs);
     return rc;
-}
-
-static int count_files(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t l = strlen(e->d_name), k = strlen(suffix);
-        if (l >= k && strcmp(e->d_name + l - k, suffix) == 0)
-            n++;
-    }
-    if (d)
-        closedir(d);
-    return n;
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -309,7 +260,7 @@ static void test_full_clean(void)
        recs1, active_recs);
     ok(tombs1 > 0, "tombstones kept before delete.retention.ms (%d)", tombs1);
     is_int(st.invalid_records, 0, "no keyless records");
-    ok(count_files(dir, ".cleaned") == 0 && count_files(dir, ".swap") == 0,
+    ok(cf_count_files(dir, ".cleaned") == 0 && cf_count_files(dir, ".swap") == 0,
        "no .cleaned or .swap files left");
 
     /* Second cleaning: the small cleaned segments merge into fewer. */
@@ -423,12 +374,12 @@ static void test_crash_recovery(void)
     /* Crash with only .cleaned files written: rolled back. */
     copy_template(dir);
     is_int(run_child(dir, 0, 1), 0, "child stopped with a .cleaned segment written");
-    ok(count_files(dir, ".cleaned") == 3, "three .cleaned files left by the crash");
+    ok(cf_count_files(dir, ".cleaned") == 3, "three .cleaned files left by the crash");
     struct partition_log *pl = plog_open(dir, &cfg, NULL, now_ms(), err, sizeof err);
     int n0 = 0;
     ok(pl && verify(pl, &tmpl_e, &n0, NULL) == 0 && n0 == 1000,
        "rolled back: the original 1000 records, readable");
-    ok(count_files(dir, ".cleaned") == 0, ".cleaned files removed at open");
+    ok(cf_count_files(dir, ".cleaned") == 0, ".cleaned files removed at open");
     plog_close(pl);
 
     int k, bad = 0, leftovers = 0, steps = 0, reclean_bad = 0;
@@ -449,8 +400,8 @@ static void test_crash_recovery(void)
             diag("crash after file operation %d: log not complete (%s)", k, pl ? "verify" : err);
             bad++;
         }
-        leftovers += count_files(dir, ".cleaned") + count_files(dir, ".swap") +
-                     count_files(dir, ".deleted");
+        leftovers += cf_count_files(dir, ".cleaned") + cf_count_files(dir, ".swap") +
+                     cf_count_files(dir, ".deleted");
         /* The recovered log cleans fine. */
         if (pl) {
             struct offset_map *map = offset_map_new(1 << 20, 0.9);
@@ -490,11 +441,11 @@ static void test_stale_swap(void)
     struct segment *s2 = seg_create_suffixed(dir, active, ".cleaned", now_ms(), err, sizeof err);
     is_int(plog_replace_segments(pl, s2, withactive, 1, NULL, NULL), -ESTALE,
            "the active segment is never replaced");
-    ok(count_files(dir, ".cleaned") == 6 && verify(pl, &e, NULL, NULL) == 0,
+    ok(cf_count_files(dir, ".cleaned") == 6 && verify(pl, &e, NULL, NULL) == 0,
        "nothing renamed, log intact");
     seg_discard(s);
     seg_discard(s2);
-    ok(count_files(dir, ".cleaned") == 0, "seg_discard removes the files");
+    ok(cf_count_files(dir, ".cleaned") == 0, "seg_discard removes the files");
     plog_close(pl);
 }
 
@@ -538,14 +489,6 @@ static void test_keyless_and_retention(void)
 }
 
 /* ---- the threaded log cleaner ---------------------------------------------- */
-
-static int run_until(struct ev_loop *loop, int (*cond)(void *), void *ud, int ms)
-{
-    int64_t until = now_ms() + ms;
-    while (!cond(ud) && now_ms() < until)
-        ev_run(loop, EVRUN_NOWAIT), usleep(2000);
-    return cond(ud);
-}
 
 struct wait_ctx {
     struct log_cleaner *lc;
@@ -598,7 +541,7 @@ static void test_threaded(void)
     produce(pl, 0, 3000, &e, 1);
     is_int(log_cleaner_add(lc, pl, "t", 0), 0, "log registered");
     struct wait_ctx w = { lc, 1, NULL };
-    ok(run_until(loop, cleaned_enough, &w, 10000), "cleaned by a worker thread");
+    ok(cf_run_until(loop, cleaned_enough, &w, 10000), "cleaned by a worker thread");
     int64_t active = plog_segment_base(pl, plog_segment_count(pl) - 1);
     is_int(log_cleaner_checkpoint(lc, pl), active, "cleaner position = the active segment's base");
     int recs;
@@ -606,7 +549,7 @@ static void test_threaded(void)
     char ck[700];
     snprintf(ck, sizeof ck, "%s/cleaner-offset-checkpoint", base);
     w.file = ck;
-    ok(run_until(loop, file_has_entry, &w, 5000), "cleaner-offset-checkpoint written");
+    ok(cf_run_until(loop, file_has_entry, &w, 5000), "cleaner-offset-checkpoint written");
     FILE *f = fopen(ck, "r");
     char text[128] = "", want[128];
     if (f) {
@@ -644,7 +587,7 @@ static void test_threaded(void)
     log_cleaner_remove(lc, pl, true);
     int64_t took = now_ms() - t0;
     ok(took < 2000, "remove aborted the throttled cleaning in %lld ms", (long long)took);
-    ok(count_files(dir, ".cleaned") == 0, "the aborted cleaning left no .cleaned files");
+    ok(cf_count_files(dir, ".cleaned") == 0, "the aborted cleaning left no .cleaned files");
     is_int(verify(pl, &e, NULL, NULL), 0, "log intact after the abort");
     struct log_cleaner_stats st2;
     log_cleaner_get_stats(lc, &st2);
@@ -657,7 +600,7 @@ static void test_threaded(void)
     t0 = now_ms();
     log_cleaner_free(lc);
     ok(now_ms() - t0 < 2000, "log_cleaner_free stops a throttled cleaning promptly");
-    ok(count_files(dir, ".cleaned") == 0, "no .cleaned files after free");
+    ok(cf_count_files(dir, ".cleaned") == 0, "no .cleaned files after free");
     is_int(verify(pl, &e, NULL, NULL), 0, "log intact after free");
     plog_close(pl);
     flusher_free(fl);
@@ -732,12 +675,12 @@ static void test_pause_and_dirs(void)
     is_int(st.cleanings, 0, "a paused log is not cleaned");
     log_cleaner_resume(lc, pl);
     struct wait_ctx w = { lc, 1, NULL };
-    ok(run_until(loop, cleaned_enough, &w, 10000), "cleaned once resumed");
+    ok(cf_run_until(loop, cleaned_enough, &w, 10000), "cleaned once resumed");
     int64_t cp1 = log_cleaner_checkpoint(lc, pl);
     char want[128];
     snprintf(want, sizeof want, "0\n1\nt 0 %lld\n", (long long)cp1);
     struct file_want fw = { ck1, want };
-    ok(run_until(loop, file_is, &fw, 5000), "position %lld in the first dir's checkpoint",
+    ok(cf_run_until(loop, file_is, &fw, 5000), "position %lld in the first dir's checkpoint",
        (long long)cp1);
 
     /* Pause aborts a cleaning in progress (AlterReplicaLogDirs' copy). */
@@ -750,7 +693,7 @@ static void test_pause_and_dirs(void)
     log_cleaner_pause(lc, pl);
     ok(now_ms() - t0 < 2000 && !log_cleaner_busy(lc), "pause aborted it in %lld ms",
        (long long)(now_ms() - t0));
-    ok(count_files(dir1, ".cleaned") == 0, "no .cleaned files left by the aborted cleaning");
+    ok(cf_count_files(dir1, ".cleaned") == 0, "no .cleaned files left by the aborted cleaning");
     is_int(log_cleaner_checkpoint(lc, pl), cp1, "position unchanged by the abort");
     set_throttle(lc, &lcfg, DBL_MAX);
 
@@ -764,21 +707,21 @@ static void test_pause_and_dirs(void)
     log_cleaner_reattach(lc, "t", 0, pl, false);
     is_int(log_cleaner_checkpoint(lc, pl), cp1, "reattached log keeps its position");
     struct file_want fw2 = { ck2, want };
-    ok(run_until(loop, file_is, &fw2, 5000), "position written to the second dir's checkpoint");
+    ok(cf_run_until(loop, file_is, &fw2, 5000), "position written to the second dir's checkpoint");
     struct file_want fw1 = { ck1, "0\n0\n" };
-    ok(run_until(loop, file_is, &fw1, 5000), "and dropped from the first dir's");
+    ok(cf_run_until(loop, file_is, &fw1, 5000), "and dropped from the first dir's");
     idle(loop, 200);
     log_cleaner_get_stats(lc, &st);
     is_int(st.cleanings, 1, "still paused after the reattach");
     log_cleaner_resume(lc, pl);
     w.want_cleanings = 2;
-    ok(run_until(loop, cleaned_enough, &w, 20000), "cleaned in its new dir once resumed");
+    ok(cf_run_until(loop, cleaned_enough, &w, 20000), "cleaned in its new dir once resumed");
     int64_t cp2 = log_cleaner_checkpoint(lc, pl);
     ok(cp2 > cp1, "position advanced");
     char want2[128];
     snprintf(want2, sizeof want2, "0\n1\nt 0 %lld\n", (long long)cp2);
     struct file_want fw3 = { ck2, want2 };
-    ok(run_until(loop, file_is, &fw3, 5000), "new position in the second dir's checkpoint");
+    ok(cf_run_until(loop, file_is, &fw3, 5000), "new position in the second dir's checkpoint");
     is_int(verify(pl, &e, NULL, NULL), 0, "every key's latest value after the move");
 
     /* Reattach with no log (the topic went away during the switch). */
@@ -865,7 +808,7 @@ static void test_io_errors(void)
     produce(pl, 0, 3000, &e, 1);
     plant_dir(dir, "00000000000000000000.log.cleaned");
     log_cleaner_add(lc, pl, "t", 0);
-    ok(run_until(loop, hook_called, &seen, 10000), "an I/O error while cleaning reaches the log's "
+    ok(cf_run_until(loop, hook_called, &seen, 10000), "an I/O error while cleaning reaches the log's "
                                                    "I/O error hook");
     is_int(seen.err, EISDIR, "with the errno");
     is_str(seen.what, "cleaning", "naming the operation");
@@ -890,7 +833,7 @@ static void test_io_errors(void)
        "a cleaning whose swap cannot rename fails");
     is_int(seen.n, 1, "the failed rename reaches the I/O error hook");
     is_str(seen.what, "swapping cleaned segments into", "naming the swap");
-    ok(count_files(dir, ".cleaned") == 0, "the cleaned segment is discarded");
+    ok(cf_count_files(dir, ".cleaned") == 0, "the cleaned segment is discarded");
     is_int(verify(pl, &e, NULL, NULL), 0, "log intact, old segments in place");
     offset_map_free(map);
     plog_close(pl);
@@ -906,8 +849,7 @@ static void test_io_errors(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-compaction-%d", (int)getpid());
-    mkdir(root, 0755);
+    plf_begin("sluice-compaction");
     test_full_clean();
     test_crash_recovery();
     test_stale_swap();
@@ -915,9 +857,6 @@ int main(void)
     test_threaded();
     test_pause_and_dirs();
     test_io_errors();
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }

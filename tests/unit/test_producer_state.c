@@ -7,45 +7,16 @@
 #include "storage/partition_log.h"
 #include "storage/producer_state.h"
 #include "util/crc32c.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "plog_fixture.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char root[256];
-static int dir_seq;
-
-static void new_dir(char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/t-%d", root, dir_seq++);
-}
-
-static struct plog_config cfg_big(void)
-{
-    struct plog_config c;
-    plog_config_default(&c);
-    c.retention_ms = -1;
-    c.message_timestamp_after_max_ms = INT64_MAX;
-    return c;
-}
 
 /* A batch of n records from producer pid/epoch starting at sequence seq;
  * values "p<pid>-s<seq+i>". */
 static uint8_t *pbatch(int64_t pid, int16_t epoch, int32_t seq, int n, size_t *len)
 {
-    struct bb_record recs[8];
-    static char vals[8][48];
-    for (int i = 0; i < n; i++) {
-        snprintf(vals[i], sizeof vals[i], "p%lld-s%d", (long long)pid, (int)pstate_seq_add(seq, i));
-        struct bb_record r = BB_REC(NULL, vals[i], 1000 + i);
-        recs[i] = r;
-    }
-    struct bb_opts o = bb_default_opts();
-    o.producer_id = pid;
-    o.producer_epoch = epoch;
-    o.base_sequence = seq;
-    return bb_build(recs, n, &o, len);
+    return plf_producer_batch(pid, epoch, seq, n, 0, NULL, "s", len);
 }
 
 struct res {
@@ -435,9 +406,7 @@ static void test_expiry(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-pstate-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-pstate");
     test_state_machine();
     test_rules();
     test_multi_batch();
@@ -446,9 +415,6 @@ int main(void)
     test_snapshot_files();
     test_recovery_rebuild();
     test_expiry();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }

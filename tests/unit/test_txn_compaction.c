@@ -15,8 +15,7 @@
 #include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "storage/txn_marker.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "cleaner_fixture.h"
 
 #include <dirent.h>
 #include <ev.h>
@@ -24,15 +23,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static char root[256];
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* n records key "k<key0+i>" value "<tag>-<i>" from pid (txn or not). */
 static int64_t produce(struct partition_log *pl, int64_t pid, int32_t seq, int key0, int n,
@@ -128,14 +118,6 @@ static int cleaned_enough(void *ud)
     return st.cleanings >= w->want && !log_cleaner_busy(w->lc);
 }
 
-static int run_until(struct ev_loop *loop, int (*cond)(void *), void *ud, int ms)
-{
-    int64_t until = now_ms() + ms;
-    while (!cond(ud) && now_ms() < until)
-        ev_run(loop, EVRUN_NOWAIT), usleep(2000);
-    return cond(ud);
-}
-
 static size_t aborted_entries_of(struct partition_log *pl, int64_t pid)
 {
     size_t total = 0;
@@ -205,20 +187,7 @@ static int clean_sync(struct partition_log *pl, struct crash_ctx *c)
             break;
         }
     struct cleaner_segment segs[64];
-    size_t ns = 0;
-    for (int i = 0; i + 1 < n && ns < 64; i++) {
-        struct plog_segment_info si;
-        plog_segment_info(pl, i, &si);
-        if (si.base_offset >= unc)
-            break;
-        segs[ns].base_offset = si.base_offset;
-        segs[ns].size = si.size;
-        segs[ns].fd = dup(si.log_fd);
-        segs[ns].last_modified_ms = si.last_modified_ms;
-        segs[ns].index_bytes = si.index_bytes;
-        segs[ns].timeindex_bytes = si.timeindex_bytes;
-        ns++;
-    }
+    size_t ns = cf_segments(pl, unc, segs, 64);
     struct txn_aborted *ab;
     size_t nab;
     plog_collect_aborted(pl, 0, unc, &ab, &nab);
@@ -229,17 +198,11 @@ static int clean_sync(struct partition_log *pl, struct crash_ctx *c)
         cab[i] = a;
     }
     free(ab);
-    const struct plog_config *cfg = plog_get_config(pl);
     struct cleaner_params p;
-    memset(&p, 0, sizeof p);
-    p.dir = plog_dir(pl);
+    cf_params(pl, &p);
     p.first_uncleanable = unc;
     p.now_ms = now_ms();
-    p.delete_retention_ms = cfg->delete_retention_ms;
-    p.segment_bytes = cfg->segment_bytes;
-    p.max_index_bytes = cfg->segment_index_bytes;
-    p.index_interval_bytes = cfg->index_interval_bytes;
-    p.io_buffer_size = 4096;
+    p.delete_retention_ms = plog_get_config(pl)->delete_retention_ms;
     p.aborted = cab;
     p.naborted = nab;
     active_log = pl;
@@ -253,24 +216,8 @@ static int clean_sync(struct partition_log *pl, struct crash_ctx *c)
     char err[256];
     int rc = cleaner_clean(map, segs, ns, &p, &end, &st, err, sizeof err);
     offset_map_free(map);
-    for (size_t i = 0; i < ns; i++)
-        close(segs[i].fd);
+    cf_close_segments(segs, ns);
     return rc;
-}
-
-static int count_suffix(const char *dir, const char *suffix)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    size_t k = strlen(suffix);
-    while (d && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        n += l >= k && strcmp(e->d_name + l - k, suffix) == 0;
-    }
-    if (d)
-        closedir(d);
-    return n;
 }
 
 static void test_swap_crashes(const struct plog_config *cfg)
@@ -330,8 +277,8 @@ static void test_swap_crashes(const struct plog_config *cfg)
                  s.aborted_values, entries);
             bad++;
         }
-        leftovers += count_suffix(dir, ".swap") + count_suffix(dir, ".cleaned") +
-                     count_suffix(dir, ".deleted");
+        leftovers += cf_count_files(dir, ".swap") + cf_count_files(dir, ".cleaned") +
+                     cf_count_files(dir, ".deleted");
         plog_close(pl);
     }
     ok(steps >= 8, "crash points covered: %d file operations of the swap", steps);
@@ -341,9 +288,7 @@ static void test_swap_crashes(const struct plog_config *cfg)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-txncompact-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-txncompact");
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     struct flusher *fl = flusher_new(loop);
     char dir[600], err[256];
@@ -391,7 +336,7 @@ int main(void)
 
     is_int(log_cleaner_add(lc, pl, "t", 0), 0, "log registered");
     struct wait_ctx w = { lc, 1 };
-    ok(run_until(loop, cleaned_enough, &w, 10000), "cleaned once");
+    ok(cf_run_until(loop, cleaned_enough, &w, 10000), "cleaned once");
     ok(log_cleaner_checkpoint(lc, pl) <= open_first,
        "cleaned up to %lld, not past the first unstable offset %lld",
        (long long)log_cleaner_checkpoint(lc, pl), (long long)open_first);
@@ -432,7 +377,7 @@ int main(void)
         log_cleaner_get_stats(lc, &st);
         w.want = st.cleanings + 1;
         log_cleaner_wakeup(lc);
-        run_until(loop, cleaned_enough, &w, 10000);
+        cf_run_until(loop, cleaned_enough, &w, 10000);
         usleep(5000);
     }
     scan(pl, &s);
@@ -457,7 +402,7 @@ int main(void)
     struct log_cleaner_stats st;
     log_cleaner_get_stats(lc, &st);
     w.want = st.cleanings + 1;
-    run_until(loop, cleaned_enough, &w, 10000);
+    cf_run_until(loop, cleaned_enough, &w, 10000);
     ok(aborted_entries_of(pl, 6) == 1, "first cleaning: producer 6's abort still indexed");
     ok(produce(pl, 6, 5, 0, 1, 1, "late") > 0, "producer 6 writes k0 in a new transaction");
     is_int(plog_append_txn_marker(pl, 6, 0, 0, true, now_ms(), &off), 0, "and commits it");
@@ -465,7 +410,7 @@ int main(void)
     log_cleaner_get_stats(lc, &st);
     w.want = st.cleanings + 1;
     log_cleaner_wakeup(lc);
-    run_until(loop, cleaned_enough, &w, 10000);
+    cf_run_until(loop, cleaned_enough, &w, 10000);
     scan(pl, &s);
     is_int(s.k0_records, 1, "k0: only producer 6's committed value is left");
     log_cleaner_remove(lc, pl, false);
@@ -475,9 +420,6 @@ int main(void)
     log_cleaner_free(lc);
     flusher_free(fl);
     ev_loop_destroy(loop);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }

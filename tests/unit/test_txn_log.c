@@ -10,48 +10,19 @@
 #include "storage/txn_index.h"
 #include "storage/txn_marker.h"
 #include "util/crc32c.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "plog_fixture.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char root[256];
-static int dir_seq;
-
-static void new_dir(char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/t-%d", root, dir_seq++);
-}
-
-static struct plog_config cfg_big(void)
-{
-    struct plog_config c;
-    plog_config_default(&c);
-    c.retention_ms = -1;
-    c.message_timestamp_after_max_ms = INT64_MAX;
-    return c;
-}
-
 /* n records from pid/epoch at sequence seq, transactional or not. */
 static int64_t produce(struct partition_log *pl, int64_t pid, int16_t epoch, int32_t seq, int n,
                        int txn, int *rc_out)
 {
-    struct bb_record recs[8];
-    char vals[8][32];
-    for (int i = 0; i < n; i++) {
-        snprintf(vals[i], sizeof vals[i], "p%lld-%d", (long long)pid, seq + i);
-        struct bb_record r = BB_REC("k", vals[i], 1000 + i);
-        recs[i] = r;
-    }
-    struct bb_opts o = bb_default_opts();
-    o.producer_id = pid;
-    o.producer_epoch = epoch;
-    o.base_sequence = seq;
-    o.attributes = txn ? RB_ATTR_TRANSACTIONAL : 0;
     size_t len;
-    uint8_t *b = bb_build(recs, n, &o, &len);
+    uint8_t *b = plf_producer_batch(pid, epoch, seq, n, txn ? RB_ATTR_TRANSACTIONAL : 0, "k",
+                                    "", &len);
     struct plog_append_result r;
     int rc = plog_append(pl, b, len, 0, 5000, NULL, NULL, &r);
     free(b);
@@ -455,9 +426,7 @@ static void test_expiry_keeps_open_txn(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-txnlog-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-txnlog");
     test_marker_batch_format();
     test_txnindex_codec();
     test_lso_and_index();
@@ -465,9 +434,6 @@ int main(void)
     test_crash_recovery();
     test_expiry_keeps_open_txn();
     test_snapshot_fields_and_log_start();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }
