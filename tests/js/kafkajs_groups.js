@@ -15,26 +15,9 @@ const TOPIC = 'kjs-g';
 const GROUP = 'kjs-grp';
 const NPART = 4;
 
-let failed = 0;
-function ok(cond, desc) {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) failed++;
-  return cond;
-}
-function is(got, want, desc) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (!ok(g === w, desc)) console.log(`# got:      ${g}\n# expected: ${w}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(pred, ms = 40000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await pred()) return true;
-    await sleep(100);
-  }
-  return pred();
-}
+const tap = require('./tap');
+const { ok, is, sleep, failed } = tap;
+const waitFor = (pred, ms = 40000) => tap.waitFor(pred, ms);
 const logCreator = () => ({ namespace, label, log }) => {
   process.stderr.write(`${label} [${namespace}] ${log.message}\n`);
 };
@@ -140,7 +123,7 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(failed ? 1 : 0),
+  () => process.exit(failed() ? 1 : 0),
   (e) => {
     ok(false, `kafkajs groups crashed: ${e && e.stack}`);
     console.log(`# ${util.inspect(e, { depth: 2 }).split('\n').join('\n# ')}`);

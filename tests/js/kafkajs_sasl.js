@@ -10,18 +10,7 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const { Kafka, logLevel } = require('kafkajs');
 
 const [BOOT, USER, PW256, PW512, REAUTH] = process.argv.slice(2);
-let failed = 0;
-function ok(cond, desc) {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) failed++;
-  return cond;
-}
-function is(got, want, desc) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (!ok(g === w, desc)) console.log(`# got:      ${g}\n# expected: ${w}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { ok, is, sleep, failed } = require('./tap');
 
 function client(mechanism, password, extra = {}) {
   return new Kafka({
@@ -86,5 +75,5 @@ async function reauth() {
   } catch (e) {
     ok(false, `kafkajs SASL suite threw ${e.stack}`);
   }
-  process.exit(failed ? 1 : 0);
+  process.exit(failed() ? 1 : 0);
 })();

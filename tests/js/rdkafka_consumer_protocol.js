@@ -19,26 +19,7 @@ const TOPIC = 'k848';
 const GROUP = 'k848-grp';
 const NPART = 6;
 
-let failed = 0;
-function ok(cond, desc) {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) failed++;
-  return cond;
-}
-function is(got, want, desc) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (!ok(g === w, desc)) console.log(`# got:      ${g}\n# expected: ${w}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(pred, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return true;
-    await sleep(100);
-  }
-  return pred();
-}
+const { ok, is, sleep, waitFor, failed } = require('./tap');
 
 function createTopics(topics) {
   const admin = Kafka.AdminClient.create({ 'bootstrap.servers': BOOT });
@@ -205,7 +186,7 @@ const phases = { share, resume, assignors };
     process.exit(1);
   }
   await phases[PHASE]();
-  process.exit(failed ? 1 : 0);
+  process.exit(failed() ? 1 : 0);
 })().catch((e) => {
   console.log(`not ok - ${PHASE}: ${e && e.stack ? e.stack : e}`);
   process.exit(1);
