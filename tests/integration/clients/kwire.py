@@ -8,6 +8,7 @@ import struct
 def i8(v): return struct.pack(">b", v)
 def i16(v): return struct.pack(">h", v)
 def i32(v): return struct.pack(">i", v)
+def i64(v): return struct.pack(">q", v)
 
 
 def uvarint(v):
@@ -98,6 +99,25 @@ def connect(port, host="127.0.0.1", timeout=10):
     s = socket.create_connection((host, port), timeout=timeout)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
+
+
+class Conn:
+    """One connection sending requests with increasing correlation ids;
+    rpc() checks the response's correlation id and skips its header tags
+    (flexible versions; ApiVersions, key 18, answers with header v0)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10):
+        self.sock = connect(port, host, timeout)
+        self.corr = 0
+
+    def rpc(self, api, ver, body, flexible):
+        self.corr += 1
+        self.sock.sendall(request(api, ver, self.corr, body, flexible=flexible))
+        r = Reader(recv_frame(self.sock))
+        assert r.i32() == self.corr, "correlation id"
+        if flexible and api != 18:
+            r.tags()
+        return r
 
 
 def recv_exact(sock, n):

@@ -14,35 +14,19 @@ import time
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kwire
-from kwire import i8, i16, i32, uvarint, string, compact_string
+from kwire import i8, i16, i32, i64, uvarint, string, compact_string
 from taplib import Tap
 
 PORT, TOPIC = int(sys.argv[1]), sys.argv[2]
 GZ_TOPIC = sys.argv[3] if len(sys.argv) > 3 else None
 t = Tap()
-sock = kwire.connect(PORT)
-corr = [0]
+rpc = kwire.Conn(PORT).rpc
 
 NONE, NOT_COORDINATOR, INVALID_REQUEST = 0, 16, 42
 OUT_OF_ORDER, INVALID_PRODUCER_EPOCH, INVALID_TXN_TIMEOUT = 45, 47, 50
 TXN_ID_AUTH_FAILED = 53
 INVALID_TIMESTAMP = 32
 TS_MSG = "One or more records have been rejected due to invalid timestamp"
-
-
-def rpc(api, ver, body, flexible):
-    corr[0] += 1
-    sock.sendall(kwire.request(api, ver, corr[0], body, flexible=flexible))
-    r = kwire.Reader(kwire.recv_frame(sock))
-    assert r.i32() == corr[0], "correlation id"
-    if flexible and api != 18:
-        r.tags()
-    return r
-
-
-def i64(v):
-    import struct
-    return struct.pack(">q", v)
 
 
 def init_pid(ver, txn_id=None, timeout=60000, pid=-1, epoch=-1):

@@ -7,13 +7,12 @@ EndTxn state errors per version, DescribeTransactions, ListTransactions
 v0/v1 filters, TxnOffsetCommit with OffsetFetch RequireStable
 (UNSTABLE_OFFSET_COMMIT while pending) and WriteTxnMarkers.
 usage: txn_protocol.py PORT TOPIC   (TOPIC has 3 partitions)"""
-import struct
 import sys
 
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kwire
-from kwire import compact_string, i8, i16, i32, string, uvarint
+from kwire import compact_string, i8, i16, i32, i64, string, uvarint
 from taplib import Tap
 
 NONE, UNKNOWN_TOPIC, INVALID_REQUEST, INVALID_PRODUCER_EPOCH = 0, 3, 42, 47
@@ -22,23 +21,11 @@ UNSTABLE, FENCED, TXN_ID_NOT_FOUND, ABORTABLE = 88, 90, 105, 120
 
 t = Tap()
 PORT, TOPIC = int(sys.argv[1]), sys.argv[2]
-sock = kwire.connect(PORT)
-corr = [0]
+rpc = kwire.Conn(PORT).rpc
 
 
-def i64(v): return struct.pack(">q", v)
 def carr(items): return uvarint(len(items) + 1) + b"".join(items)
 def tags(): return uvarint(0)
-
-
-def rpc(api, ver, body, flexible):
-    corr[0] += 1
-    sock.sendall(kwire.request(api, ver, corr[0], body, flexible=flexible))
-    r = kwire.Reader(kwire.recv_frame(sock))
-    assert r.i32() == corr[0], "correlation id"
-    if flexible and api != 18:
-        r.tags()
-    return r
 
 
 def init_pid(txn_id, ver=4, timeout=60000):
