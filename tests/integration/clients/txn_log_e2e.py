@@ -18,13 +18,7 @@ import os
 import sys
 import time
 
-from confluent_kafka import Producer
-
-
-def producer(boot, txid, **extra):
-    conf = {"bootstrap.servers": boot, "transactional.id": txid, "linger.ms": 5}
-    conf.update(extra)
-    return Producer(conf)
+from txn_producer import open_transaction, producer
 
 
 PAD = "." * int(os.environ.get("TXN_PAD", "0"))
@@ -55,24 +49,15 @@ def run(boot, txid, topic, *specs):
 
 
 def hang(boot, txid, topic, values):
-    p = producer(boot, txid, **{"transaction.timeout.ms": 120000})
-    p.init_transactions(30)
-    p.begin_transaction()
-    for v in values.split(","):
-        p.produce(topic, value=v.encode(), partition=0)
-    p.flush(30)
+    # p stays referenced so the producer (and its transaction) lives until killed.
+    p = open_transaction(boot, txid, topic, values, **{"transaction.timeout.ms": 120000})
     print("open", flush=True)
     while True:
         time.sleep(1)
 
 
 def slow(boot, txid, topic, values, delay_ms):
-    p = producer(boot, txid)
-    p.init_transactions(30)
-    p.begin_transaction()
-    for v in values.split(","):
-        p.produce(topic, value=v.encode(), partition=0)
-    p.flush(30)
+    p = open_transaction(boot, txid, topic, values)
     print("open", flush=True)
     time.sleep(int(delay_ms) / 1000.0)
     p.commit_transaction(30)

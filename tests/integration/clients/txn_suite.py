@@ -40,13 +40,9 @@ tests.  Every command prints plain lines the test compares.
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-
-def producer(boot, txid, **extra):
-    conf = {"bootstrap.servers": boot, "transactional.id": txid, "linger.ms": 5}
-    conf.update(extra)
-    return Producer(conf)
+from txn_producer import open_transaction, producer
 
 
 def parse_spec(spec):
@@ -157,12 +153,8 @@ def cmd_fence(boot, txid, topic):
 
 
 def cmd_hang(boot, txid, topic, values, timeout_ms, offsets=None):
-    p = producer(boot, txid, **{"transaction.timeout.ms": int(timeout_ms)})
-    p.init_transactions(30)
-    p.begin_transaction()
-    for v in values.split(","):
-        p.produce(topic, value=v.encode(), partition=0)
-    p.flush(30)
+    p = open_transaction(boot, txid, topic, values,
+                         **{"transaction.timeout.ms": int(timeout_ms)})
     if offsets:
         # GROUP:OFFSET of TOPIC partition 0, committed with the transaction.
         group, _, off = offsets.partition(":")
@@ -188,12 +180,7 @@ def cmd_many(boot, txid, topic, n, per_txn):
 
 
 def cmd_begin_only(boot, txid, topic, values):
-    p = producer(boot, txid)
-    p.init_transactions(30)
-    p.begin_transaction()
-    for v in values.split(","):
-        p.produce(topic, value=v.encode(), partition=0)
-    p.flush(30)
+    open_transaction(boot, txid, topic, values)
     print("open", flush=True)
 
 
