@@ -18,63 +18,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "plugin/module_loader.h"
-#include "tap.h"
-
-/* ---- fixtures ------------------------------------------------------------ */
-
-struct kv {
-    const char *key, *val;
-};
-
-struct fixture {
-    struct kv cfg[16];
-    int ncfg;
-    char logs[64][512];
-    int nlogs;
-};
-
-static const char *cfg_lookup(void *ud, const char *key)
-{
-    struct fixture *f = ud;
-    for (int i = 0; i < f->ncfg; i++)
-        if (strcmp(f->cfg[i].key, key) == 0)
-            return f->cfg[i].val;
-    return NULL;
-}
-
-static void cfg_set(struct fixture *f, const char *key, const char *val)
-{
-    for (int i = 0; i < f->ncfg; i++)
-        if (strcmp(f->cfg[i].key, key) == 0) {
-            f->cfg[i].val = val;
-            return;
-        }
-    f->cfg[f->ncfg++] = (struct kv){key, val};
-}
-
-static void log_capture(void *ud, int level, const char *msg)
-{
-    struct fixture *f = ud;
-    if (f->nlogs < 64)
-        snprintf(f->logs[f->nlogs++], sizeof f->logs[0], "%s", msg);
-}
-
-static int has_log_prefix(const struct fixture *f, const char *want)
-{
-    for (int i = 0; i < f->nlogs; i++)
-        if (strncmp(f->logs[i], want, strlen(want)) == 0)
-            return 1;
-    return 0;
-}
-
-static void reg_setup(struct module_registry *reg, struct fixture *f)
-{
-    memset(f, 0, sizeof *f);
-    module_registry_init(reg);
-    module_registry_set_config(reg, cfg_lookup, f);
-    module_registry_set_log(reg, log_capture, f);
-}
+#include "module_fixture.h"
 
 static const char *top;
 
@@ -801,7 +745,7 @@ static void test_config(void)
     struct module_registry reg;
     struct fixture f;
     char err[512], want[1200];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
 
     cfg_set(&f, "compression.lz4.level", "18");
     is_int(module_load(&reg, "codec_lz4", mod_dir("codec_lz4"), err, sizeof err), -1, "lz4 level 18 refused");
@@ -855,7 +799,7 @@ static void test_clash(void)
     char err[512], want[1200], clash_dir[512];
     snprintf(clash_dir, sizeof clash_dir, "%s/tests/modules/clash/.libs", top);
 
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
     is_int(module_load(&reg, "codec_lz4", mod_dir("codec_lz4"), err, sizeof err), 0, "codec_lz4 loads");
     is_int(module_load(&reg, "mod_lz4_clash", clash_dir, err, sizeof err), -1,
            "a second module on codec id 3 is refused");
@@ -868,7 +812,7 @@ static void test_clash(void)
     ok(mc && strcmp(mc->ops.name, "lz4") == 0, "codec 3 still belongs to codec_lz4");
     module_registry_free(&reg);
 
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
     is_int(module_load(&reg, "mod_lz4_clash", clash_dir, err, sizeof err), 0, "the other order: clash module first");
     is_int(module_load(&reg, "codec_lz4", mod_dir("codec_lz4"), err, sizeof err), -1, "codec_lz4 refused");
     snprintf(want, sizeof want,
@@ -914,7 +858,7 @@ int main(void)
     struct module_registry reg;
     struct fixture f;
     char err[512];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
     is_int(module_load_list(&reg, "codec_snappy", mod_dir("codec_snappy"), err, sizeof err), 0,
            "load codec_snappy");
     is_int(module_load(&reg, "codec_lz4", mod_dir("codec_lz4"), err, sizeof err), 0, "load codec_lz4");

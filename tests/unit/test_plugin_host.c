@@ -15,53 +15,12 @@
 #include "meta/module_record.h"
 #include "metrics/metrics.h"
 #include "plugin/host_api.h"
-#include "plugin/module_loader.h"
+#include "module_fixture.h"
 #include "storage/flusher.h"
 #include "tap.h"
 #include "util/logger.h"
 
 static char h11_dir[512], abi10_dir[512];
-
-struct fixture {
-    const char *cfg_key, *cfg_val;
-    char logs[128][512];
-    int nlogs;
-};
-
-static const char *cfg_lookup(void *ud, const char *key)
-{
-    struct fixture *f = ud;
-    return f->cfg_key && strcmp(key, f->cfg_key) == 0 ? f->cfg_val : NULL;
-}
-
-static void log_capture(void *ud, int level, const char *msg)
-{
-    struct fixture *f = ud;
-    if (f->nlogs < 128)
-        snprintf(f->logs[f->nlogs++], sizeof f->logs[0], "%s", msg);
-}
-
-static int has_log(const struct fixture *f, const char *want)
-{
-    for (int i = 0; i < f->nlogs; i++)
-        if (strcmp(f->logs[i], want) == 0)
-            return 1;
-    return 0;
-}
-
-static int count_log(const struct fixture *f, const char *want)
-{
-    int n = 0;
-    for (int i = 0; i < f->nlogs; i++)
-        n += strcmp(f->logs[i], want) == 0;
-    return n;
-}
-
-static void dump_logs(const struct fixture *f)
-{
-    for (int i = 0; i < f->nlogs; i++)
-        diag("log: %s", f->logs[i]);
-}
 
 struct env {
     struct ev_loop *loop;
@@ -83,10 +42,7 @@ static void env_open_store(struct env *e)
 static void reg_setup(struct module_registry *reg, struct fixture *f, struct env *e)
 {
     char err[256];
-    memset(f, 0, sizeof *f);
-    module_registry_init(reg);
-    module_registry_set_config(reg, cfg_lookup, f);
-    module_registry_set_log(reg, log_capture, f);
+    mf_setup(reg, f);
     module_registry_set_loop(reg, e->loop, err, sizeof err);
     module_registry_set_metrics(reg, e->metrics);
     module_registry_set_meta(reg, e->ms);
@@ -177,8 +133,7 @@ static void test_records_metrics_services(struct env *e)
 
     /* A failing start stops start-up with one message. */
     reg_setup(&reg, &f, e);
-    f.cfg_key = "module.mod_records.fail_start";
-    f.cfg_val = "true";
+    cfg_set(&f, "module.mod_records.fail_start", "true");
     is_int(module_load(&reg, "mod_records", h11_dir, err, sizeof err), 0, "loads with fail_start");
     is_int(module_registry_start_services(&reg, err, sizeof err), -1, "start fails");
     snprintf(want, sizeof want,

@@ -9,71 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "plugin/module_loader.h"
-#include "tap.h"
-
-/* ---- test fixtures: config table and log capture ---------------------- */
-
-struct kv {
-    const char *key, *val;
-};
-
-struct fixture {
-    struct kv cfg[16];
-    int ncfg;
-    char logs[64][512];
-    int nlogs;
-};
-
-static const char *cfg_lookup(void *ud, const char *key)
-{
-    struct fixture *f = ud;
-    for (int i = 0; i < f->ncfg; i++)
-        if (strcmp(f->cfg[i].key, key) == 0)
-            return f->cfg[i].val;
-    return NULL;
-}
-
-static void cfg_set(struct fixture *f, const char *key, const char *val)
-{
-    for (int i = 0; i < f->ncfg; i++)
-        if (strcmp(f->cfg[i].key, key) == 0) {
-            f->cfg[i].val = val;
-            return;
-        }
-    f->cfg[f->ncfg++] = (struct kv){key, val};
-}
-
-static void log_capture(void *ud, int level, const char *msg)
-{
-    struct fixture *f = ud;
-    if (f->nlogs < 64)
-        snprintf(f->logs[f->nlogs++], sizeof f->logs[0], "%s", msg);
-}
-
-static int has_log(const struct fixture *f, const char *want)
-{
-    for (int i = 0; i < f->nlogs; i++)
-        if (strcmp(f->logs[i], want) == 0)
-            return 1;
-    return 0;
-}
-
-static int has_log_prefix(const struct fixture *f, const char *want)
-{
-    for (int i = 0; i < f->nlogs; i++)
-        if (strncmp(f->logs[i], want, strlen(want)) == 0)
-            return 1;
-    return 0;
-}
-
-static void reg_setup(struct module_registry *reg, struct fixture *f)
-{
-    memset(f, 0, sizeof *f);
-    module_registry_init(reg);
-    module_registry_set_config(reg, cfg_lookup, f);
-    module_registry_set_log(reg, log_capture, f);
-}
+#include "module_fixture.h"
 
 /* ---- data ------------------------------------------------------------- */
 
@@ -160,7 +96,7 @@ static void test_gzip(void)
     struct module_registry reg;
     struct fixture f;
     char err[512];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
 
     is_int(module_load(&reg, "codec_gzip", gzip_dir, err, sizeof err), 0, "load codec_gzip by name");
     if (module_registry_count(&reg) != 1)
@@ -313,7 +249,7 @@ static void test_gzip_config(void)
     struct module_registry reg;
     struct fixture f;
     char err[512], want[1200], path[1100];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
 
     cfg_set(&f, "compression.gzip.level", "42");
     is_int(module_load(&reg, "codec_gzip", gzip_dir, err, sizeof err), -1, "level 42 refused");
@@ -340,7 +276,7 @@ static void test_refusals(void)
     struct module_registry reg;
     struct fixture f;
     char err[512], want[1200];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
 
     is_int(module_load(&reg, "codec_nope", tmod_dir, err, sizeof err), -1, "missing file");
     snprintf(want, sizeof want,
@@ -440,7 +376,7 @@ static void test_loop(void)
     struct module_registry reg;
     struct fixture f;
     char err[512], want[1200];
-    reg_setup(&reg, &f);
+    mf_setup(&reg, &f);
 
     is_int(module_load(&reg, "mod_loop", tmod_dir, err, sizeof err), -1,
            "without a loop timer_start returns NULL");
