@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "codec_inputs.h"
 #include "module_fixture.h"
 
 static const char *top;
@@ -39,34 +40,6 @@ static const char *mod_dir(const char *module)
 }
 
 /* ---- data ----------------------------------------------------------------- */
-
-static uint8_t *make_text(size_t n)
-{
-    static const char *words[] = {"kafka ", "sluice ", "record ", "batch ", "offset ", "topic\n"};
-    uint8_t *p = malloc(n ? n : 1);
-    uint32_t x = 12345;
-    size_t i = 0;
-    while (i < n) {
-        x = x * 1103515245u + 12345u;
-        const char *w = words[(x >> 16) % 6];
-        for (; *w && i < n; w++)
-            p[i++] = (uint8_t)*w;
-    }
-    return p;
-}
-
-static uint8_t *make_random(size_t n)
-{
-    uint8_t *p = malloc(n);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
 
 static uint32_t be32(const uint8_t *p)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "codec_inputs.h"
 #include "module_fixture.h"
 
 /* ---- data ------------------------------------------------------------- */
@@ -22,34 +23,6 @@ static const uint8_t gz_two[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
                                  0x00, 0x00, 0x00, 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00,
                                  0x00, 0x00, 0x03, 0x4b, 0x49, 0x4d, 0x03, 0x00, 0x61, 0xe1,
                                  0xc4, 0x0c, 0x03, 0x00, 0x00, 0x00};
-
-static uint8_t *make_text(size_t n)
-{
-    static const char *words[] = {"kafka ", "sluice ", "record ", "batch ", "offset ", "topic\n"};
-    uint8_t *p = malloc(n ? n : 1);
-    uint32_t x = 12345;
-    size_t i = 0;
-    while (i < n) {
-        x = x * 1103515245u + 12345u;
-        const char *w = words[(x >> 16) % 6];
-        for (; *w && i < n; w++)
-            p[i++] = (uint8_t)*w;
-    }
-    return p;
-}
-
-static uint8_t *make_random(size_t n)
-{
-    uint8_t *p = malloc(n);
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)x;
-    }
-    return p;
-}
 
 /* Independent check that the module writes a standard gzip stream. */
 static int zlib_gunzip(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen)
