@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "codec_inputs.h"
 #include "plugin/module_loader.h"
 
 static double now_s(void)
@@ -41,17 +42,6 @@ static void fill_text(uint8_t *p, size_t n)
             p[i++] = (uint8_t)*w;
         if (i < n && (x >> 8) % 3 == 0)
             p[i++] = (uint8_t)('0' + (x >> 12) % 10);
-    }
-}
-
-static void fill_random(uint8_t *p, size_t n)
-{
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (uint8_t)x;
     }
 }
 

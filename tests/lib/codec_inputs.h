@@ -1,7 +1,7 @@
 /* Test helper: deterministic inputs for compression tests, the same bytes
  * in every run.  make_text(n): n bytes of word soup (compresses well);
- * make_random(n): n xorshift bytes (does not compress).  malloc'd, free()
- * them. */
+ * make_random(n): n xorshift bytes (does not compress), also as
+ * fill_random(p, n) into a buffer.  malloc'd, free() them. */
 #ifndef SLUICE_CODEC_INPUTS_H
 #define SLUICE_CODEC_INPUTS_H
 
@@ -23,9 +23,9 @@ static inline uint8_t *make_text(size_t n)
     return p;
 }
 
-static inline uint8_t *make_random(size_t n)
+/* n xorshift bytes into p. */
+static inline void fill_random(uint8_t *p, size_t n)
 {
-    uint8_t *p = malloc(n);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < n; i++) {
         x ^= x << 13;
@@ -33,6 +33,12 @@ static inline uint8_t *make_random(size_t n)
         x ^= x << 17;
         p[i] = (uint8_t)x;
     }
+}
+
+static inline uint8_t *make_random(size_t n)
+{
+    uint8_t *p = malloc(n);
+    fill_random(p, n);
     return p;
 }
 
