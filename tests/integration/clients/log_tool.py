@@ -25,21 +25,12 @@ import time
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
 import kwire
-from kwire import i8, i16, i32, string, compact_string, uvarint
-
-
-def i64(v):
-    return kwire.struct.pack(">q", v)
+from kwire import i8, i16, i32, i64, string, compact_string, uvarint
 
 
 def call(port, api, version, body, flexible=False):
-    s = kwire.connect(port)
-    s.sendall(kwire.request(api, version, 7, body, flexible=flexible))
-    r = kwire.Reader(kwire.recv_frame(s))
-    assert r.i32() == 7, "correlation id"
-    if flexible:
-        r.tags()
-    return r
+    """One request on a new connection; the response after its header."""
+    return kwire.Conn(port).rpc(api, version, body, flexible)
 
 
 def tps(args):

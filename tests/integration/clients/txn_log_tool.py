@@ -47,16 +47,12 @@ from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.record.util import calc_crc32c
 
 import kwire
-from kwire import i8, i32, string, compact_string, uvarint
+from kwire import i8, i32, i64, string, compact_string, uvarint
 
 COMMITTED_VALUES = ["c-0", "c-1", "c-2", "p-0"]
 ALL_VALUES = ["c-0", "c-1", "c-2", "a-0", "a-1", "p-0", "o-0", "o-1", "a-2", "p-1", "i-0"]
 LSO, HW = 7, 13
 ABORTED = [(2000, 3)]
-
-
-def i64(v):
-    return struct.pack(">q", v)
 
 
 def batch(base, values, pid=-1, epoch=-1, seq=-1, txn=False, control=None, ts=1700000000000):
@@ -114,13 +110,8 @@ def txnindex(path):
 
 
 def call(port, api, version, body, flexible=False):
-    s = kwire.connect(port)
-    s.sendall(kwire.request(api, version, 9, body, flexible=flexible))
-    r = kwire.Reader(kwire.recv_frame(s))
-    assert r.i32() == 9, "correlation id"
-    if flexible:
-        r.tags()
-    return r
+    """One request on a new connection; the response after its header."""
+    return kwire.Conn(port).rpc(api, version, body, flexible)
 
 
 def list_offsets(port, topic, isolation, ts):
