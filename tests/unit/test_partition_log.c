@@ -3,21 +3,12 @@
  * clean reopen, leader epochs and the flusher with a real ev_loop. */
 #include "storage/partition_log.h"
 #include "storage/flusher.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "plog_fixture.h"
 
 #include <ev.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char root[256];
-static int dir_seq;
-
-static void new_dir(char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/t-%d", root, dir_seq++);
-}
 
 static struct plog_config small_cfg(void)
 {
@@ -537,9 +528,7 @@ static void test_flusher(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-plog-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-plog");
     test_roundtrip();
     test_log_append_time();
     test_recovery();
@@ -547,9 +536,6 @@ int main(void)
     test_delete_records();
     test_epochs();
     test_flusher();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }
