@@ -4,8 +4,7 @@
  * plog_busy, and the directory helpers used to move partitions. */
 #include "storage/dir_util.h"
 #include "storage/partition_log.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "plog_fixture.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char root[256];
 
 struct seen {
     int calls, err;
@@ -130,14 +128,9 @@ static void test_dir_util(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-lds-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-lds");
     test_io_error();
     test_dir_util();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }

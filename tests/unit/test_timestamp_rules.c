@@ -5,8 +5,7 @@
  * segment.jitter.ms. */
 #include "storage/partition_log.h"
 #include "storage/timestamp_rules.h"
-#include "batch_builder.h"
-#include "tap.h"
+#include "plog_fixture.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,7 +14,6 @@
 
 #define NOW 1700000000000LL
 
-static char root[256];
 static int seq;
 
 struct errs {
@@ -218,16 +216,11 @@ static void test_jitter(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/sluice-ts-XXXXXX");
-    if (!mkdtemp(root))
-        skip_all("mkdtemp failed");
+    plf_begin("sluice-ts");
     test_range();
     test_batch_messages();
     test_append();
     test_jitter();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd) != 0)
-        diag("cleanup failed");
+    plf_end();
     return done_testing();
 }
