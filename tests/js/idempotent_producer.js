@@ -12,12 +12,7 @@ const { Kafka, logLevel } = require('kafkajs');
 
 const [BOOT, TOPIC, N, TAG] = [process.argv[2], process.argv[3], Number(process.argv[4]), process.argv[5]];
 const PER_SEND = 10;
-let failed = 0;
-function ok(cond, desc) {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) failed++;
-  return cond;
-}
+const { ok, failed } = require('./tap');
 
 async function main() {
   console.log('1..4');
@@ -50,7 +45,7 @@ async function main() {
   ok(true, 'producer disconnected');
 }
 
-main().then(() => process.exit(failed ? 1 : 0), (e) => {
+main().then(() => process.exit(failed() ? 1 : 0), (e) => {
   console.log(`not ok - threw ${e && e.name}: ${e && e.message}`);
   process.exit(1);
 });

@@ -11,11 +11,7 @@ const fs = require('fs');
 const { Kafka, logLevel } = require('kafkajs');
 
 const [BOOT, CERTS, TOPIC] = process.argv.slice(2);
-let failed = 0;
-function ok(cond, desc) {
-  console.log(`${cond ? 'ok' : 'not ok'} - ${desc}`);
-  if (!cond) failed++;
-}
+const { ok, failed } = require('./tap');
 const read = (f) => fs.readFileSync(`${CERTS}/${f}`, 'utf8');
 const ssl = {
   ca: [read('ca.pem')],
@@ -90,7 +86,7 @@ async function main() {
   ok(/certificate|self[- ]signed|issuer/i.test(text), `... with a TLS certificate error (${text})`);
 }
 
-main().then(() => process.exit(failed ? 1 : 0)).catch((e) => {
+main().then(() => process.exit(failed() ? 1 : 0)).catch((e) => {
   console.log(`not ok - kafkajs TLS client crashed: ${e && e.stack}`);
   process.exit(1);
 });
