@@ -1235,18 +1235,14 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     pstate_commit(pl->ps, &ptx, a->next_offset);
     /* Markers: aborted transactions go to the index with the LSO that
      * follows them (UnifiedLog.append's completedTxns loop). */
-    int rescan = pl->first_unstable < 0 && pstate_ongoing(pl->ps);
-    for (size_t i = 0; i < ptx.ndone; i++) {
+    for (size_t i = 0; i < ptx.ndone; i++)
         index_aborted(pl, &ptx.done[i],
                       pstate_completed_lso(pl->ps, &ptx.done[i], ptx.done + i + 1,
                                            ptx.ndone - i - 1));
-        rescan |= ptx.done[i].first_offset == pl->first_unstable;
-    }
     pstate_txn_free(&ptx);
-    /* The first unstable offset only moves when the earliest open
-     * transaction ends, or when one opens while none was: a scan of the
-     * producers per transaction, not per batch. */
-    if (rescan)
+    /* The top of the producer state's heap of ongoing transactions:
+     * amortised O(1) when nothing ended, O(log n) per ended one. */
+    if (any_pid)
         pl->first_unstable = pstate_first_unstable(pl->ps, -1);
 
     if (leader_epoch >= 0 &&
