@@ -1323,6 +1323,9 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
             return out->error;
         }
         if (span_end > span_start) {
+            /* The offset after the last batch taken: the next batch's
+             * base, or the segment's end. */
+            out->next_offset = rc == 1 ? b.base_offset : s->next_offset;
             out->spans[out->nspans].fd = s->log_fd;
             out->spans[out->nspans].off = (off_t)span_start;
             out->spans[out->nspans].len = span_end - span_start;
@@ -1334,21 +1337,6 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
 
 /* ---- aborted transactions ------------------------------------------- */
 
-/* LogSegment.fetchUpperBoundOffset: the offset of the first index entry
- * whose position >= pos, or -1. */
-static int64_t index_upper_bound(const struct segment *s, uint64_t pos)
-{
-    size_t lo = 0, hi = s->nidx;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->idx[mid].pos < pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nidx ? s->base_offset + s->idx[lo].rel : -1;
-}
-
 int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
                       const struct plog_read_result *rr, struct txn_aborted **out, size_t *n)
 {
@@ -1356,19 +1344,7 @@ int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
     *n = 0;
     if (rr->nspans == 0)
         return 0;
-    /* The segment of the last span and where the data read ends in it. */
-    size_t last = pl->nsegs;
-    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++)
-        if (pl->segs[i]->log_fd == rr->spans[rr->nspans - 1].fd)
-            last = i;
-    if (last == pl->nsegs)
-        return 0;
-    const struct segment *ls = pl->segs[last];
-    uint64_t end = (uint64_t)rr->spans[rr->nspans - 1].off + rr->spans[rr->nspans - 1].len;
-    int64_t upper = index_upper_bound(ls, end);
-    if (upper < 0)
-        upper = last + 1 < pl->nsegs ? pl->segs[last + 1]->base_offset : active(pl)->next_offset;
-    return plog_collect_aborted(pl, fetch_offset, upper, out, n);
+    return plog_collect_aborted(pl, fetch_offset, rr->next_offset, out, n);
 }
 
 int plog_collect_aborted(const struct partition_log *pl, int64_t start, int64_t upper,
