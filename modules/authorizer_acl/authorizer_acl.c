@@ -81,6 +81,15 @@ static void az_authorize(void *state, const char *principal, const char *host,
                                 st->allow_everyone != 0);
 }
 
+static int az_authorize_by_type(void *state, const char *principal, const char *host,
+                                int8_t operation, int8_t resource_type)
+{
+    struct az_state *st = state;
+    return is_super(st, principal) ||
+           acl_decide_by_type(st->acls, st->n, principal, host, operation, resource_type,
+                              st->allow_everyone != 0);
+}
+
 static void az_create(void *state, const struct sluice_acl_binding *acls, size_t n,
                       int16_t *errors, char *msgs, size_t msglen)
 {
@@ -240,6 +249,7 @@ static const struct sluice_authorizer_ops az_ops = {
     .create_acls = az_create,
     .describe_acls = az_describe,
     .delete_acls = az_delete,
+    .authorize_by_resource_type = az_authorize_by_type,
 };
 
 static int az_init(const struct sluice_host_api *host, struct sluice_module_ctx *ctx, char *err,
