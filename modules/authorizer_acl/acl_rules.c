@@ -86,9 +86,20 @@ static bool deny_literal_named(const struct acl *acls, size_t n, const bool *app
     return false;
 }
 
-bool acl_decide_by_type(const struct acl *acls, size_t n, const char *principal, const char *host,
-                        int8_t op, int8_t rtype, bool allow_everyone_if_no_acl)
+bool acl_is_super(char *const *supers, size_t n, const char *principal)
 {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(supers[i], principal) == 0)
+            return true;
+    return false;
+}
+
+bool acl_decide_by_type(const struct acl *acls, size_t n, char *const *supers, size_t nsupers,
+                        const char *principal, const char *host, int8_t op, int8_t rtype,
+                        bool allow_everyone_if_no_acl)
+{
+    if (acl_is_super(supers, nsupers, principal))
+        return true;
     /* Kafka first asks authorize() about a made-up name, "hardcode". */
     if (acl_decide(acls, n, principal, host, op, rtype, "hardcode", allow_everyone_if_no_acl))
         return true;

@@ -59,19 +59,11 @@ static bool key_used(const struct az_state *st, uint64_t k)
     return false;
 }
 
-static bool is_super(const struct az_state *st, const char *principal)
-{
-    for (size_t i = 0; i < st->nsupers; i++)
-        if (strcmp(st->supers[i], principal) == 0)
-            return true;
-    return false;
-}
-
 static void az_authorize(void *state, const char *principal, const char *host,
                          const struct sluice_authz_action *actions, size_t n, uint8_t *allowed)
 {
     struct az_state *st = state;
-    if (is_super(st, principal)) {
+    if (acl_is_super(st->supers, st->nsupers, principal)) {
         memset(allowed, 1, n);
         return;
     }
@@ -85,9 +77,8 @@ static int az_authorize_by_type(void *state, const char *principal, const char *
                                 int8_t operation, int8_t resource_type)
 {
     struct az_state *st = state;
-    return is_super(st, principal) ||
-           acl_decide_by_type(st->acls, st->n, principal, host, operation, resource_type,
-                              st->allow_everyone != 0);
+    return acl_decide_by_type(st->acls, st->n, st->supers, st->nsupers, principal, host,
+                              operation, resource_type, st->allow_everyone != 0);
 }
 
 static void az_create(void *state, const struct sluice_acl_binding *acls, size_t n,

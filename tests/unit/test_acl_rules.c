@@ -67,7 +67,9 @@ int main(void)
 #define ALLOW SLUICE_PERM_ALLOW
 #define DENY SLUICE_PERM_DENY
 #define BYTYPE(set, p, h, every)                                                                   \
-    acl_decide_by_type(set, sizeof set / sizeof *set, p, h, W, T, every)
+    acl_decide_by_type(set, sizeof set / sizeof *set, supers, 1, p, h, W, T, every)
+    char *supers[] = { "User:admin" };
+    struct acl none[] = { mk(G, "g", LIT, "User:alice", "*", SLUICE_ACL_OP_READ, ALLOW) };
     struct acl lit[] = { mk(T, "not-created-yet", LIT, "User:alice", "*", W, ALLOW) };
     ok(BYTYPE(lit, "User:alice", "h", false), "by type: literal allow on a topic not created");
     ok(!BYTYPE(lit, "User:bob", "h", false), "by type: another principal's ACL does not count");
@@ -101,6 +103,10 @@ int main(void)
                                  mk(T, "app-", PRE, "User:alice", "*", W, DENY) };
     ok(BYTYPE(deny_longer, "User:alice", "h", false),
        "by type: a longer DENY prefix leaves part of the allowed prefix");
+    ok(BYTYPE(deny_wild, "User:admin", "h", false), "by type: a super user despite DENY on '*'");
+    ok(BYTYPE(none, "User:admin", "h", false), "by type: a super user without any topic ACL");
+    ok(!acl_is_super(supers, 1, "User:Admin") && !acl_is_super(supers, 1, "User:*"),
+       "super.users match exactly");
     struct acl deny_lit[] = { mk(T, "t", LIT, "User:alice", "*", W, ALLOW),
                               mk(T, "t", LIT, "User:alice", "*", W, DENY) };
     ok(!BYTYPE(deny_lit, "User:alice", "h", false), "by type: DENY literal of the same name");
@@ -121,7 +127,6 @@ int main(void)
                             mk(T, "*", LIT, "User:alice", "10.0.0.2", W, DENY) };
     ok(!BYTYPE(hosts2, "User:alice", "10.0.0.2", false), "by type: wildcard DENY from its host");
     ok(BYTYPE(hosts2, "User:alice", "10.0.0.1", false), "by type: ... not from another host");
-    struct acl none[] = { mk(G, "g", LIT, "User:alice", "*", SLUICE_ACL_OP_READ, ALLOW) };
     ok(!BYTYPE(none, "User:alice", "h", false), "by type: no topic ACL: denied");
     ok(BYTYPE(none, "User:alice", "h", true),
        "by type: no topic ACL + allow.everyone.if.no.acl.found: allowed");
