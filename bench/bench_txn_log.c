@@ -1,11 +1,13 @@
 /* Transactions on the partition log, in process (no client, no network):
  * append throughput side by side for plain, idempotent and transactional
  * batches (a marker every 10 or every 1,000 records, half of them
- * aborts), the cost of a read_committed Fetch's AbortedTransactions
+ * aborts; and 10 records/txn with --open-txns N producers each keeping a
+ * transaction open, so every marker ends the earliest of N ongoing
+ * transactions), the cost of a read_committed Fetch's AbortedTransactions
  * lookup, and recovery after a crash (kill -9: no clean-shutdown marker, no
  * snapshot of the tail), which replays the markers and rebuilds the
  * .txnindex files.
- *   make bench-txn-log BENCH_TXN_LOG_ARGS='--records 2000000' */
+ *   make bench-txn-log BENCH_TXN_LOG_ARGS='--records 2000000 --open-txns 20000' */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +79,14 @@ struct result {
 };
 
 /* mode 0 plain, 1 idempotent, else transactional with `mode` records per
- * transaction. */
-static int run(const char *root, int mode, int64_t records, struct result *out)
+ * transaction.  nopen > 1 (transactional only): producers 7.. 7+nopen-1 in
+ * turn, each keeping one transaction open: producer p's marker is written
+ * just before its next batch, so nopen transactions are always ongoing and
+ * each marker ends the earliest of them. */
+static int run(const char *root, int mode, int nopen, int64_t records, struct result *out)
 {
     char dir[512], err[256];
-    snprintf(dir, sizeof dir, "%s/m%d", root, mode);
+    snprintf(dir, sizeof dir, "%s/m%d-%d", root, mode, nopen);
     struct plog_config cfg;
     plog_config_default(&cfg);
     cfg.segment_bytes = 64 << 20;
@@ -98,10 +103,25 @@ static int run(const char *root, int mode, int64_t records, struct result *out)
     uint8_t *b = malloc(len);
     int32_t seq = 0;
     int in_txn = 0, txn_no = 0;
+    int32_t *seqs = nopen > 1 ? calloc((size_t)nopen, sizeof *seqs) : NULL;
     double t0 = now_s();
-    for (int64_t r = 0; r < records; r += BATCH_RECORDS) {
+    for (int64_t r = 0, k = 0; r < records; r += BATCH_RECORDS, k++) {
         memcpy(b, tmpl, len);
-        if (mode > 0) {
+        if (seqs) {
+            int64_t pid = 7 + k % nopen;
+            int64_t off;
+            if (k >= nopen) {
+                bool commit = txn_no++ % 2 == 0;
+                if (plog_append_txn_marker(pl, pid, 0, 0, commit, 1700000000000, &off) != 0)
+                    return -1;
+                out->markers++;
+                out->aborted += !commit;
+            }
+            rb_put_i64(b + RB_OFF_PRODUCER_ID, pid);
+            rb_put_i32(b + RB_OFF_BASE_SEQUENCE, seqs[k % nopen]);
+            rb_put_i32(b + RB_OFF_CRC, (int32_t)rb_compute_crc(b, len));
+            seqs[k % nopen] += BATCH_RECORDS;
+        } else if (mode > 0) {
             rb_put_i32(b + RB_OFF_BASE_SEQUENCE, seq);
             rb_put_i32(b + RB_OFF_CRC, (int32_t)rb_compute_crc(b, len));
             seq += BATCH_RECORDS;
@@ -112,7 +132,7 @@ static int run(const char *root, int mode, int64_t records, struct result *out)
             return -1;
         }
         in_txn += BATCH_RECORDS;
-        if (mode > 1 && in_txn >= mode) {
+        if (mode > 1 && !seqs && in_txn >= mode) {
             bool commit = txn_no++ % 2 == 0;
             int64_t off;
             if (plog_append_txn_marker(pl, 7, 0, 0, commit, 1700000000000, &off) != 0)
@@ -124,6 +144,7 @@ static int run(const char *root, int mode, int64_t records, struct result *out)
     }
     out->append_s = now_s() - t0;
     out->records = records;
+    free(seqs);
     free(b);
     free(tmpl);
 
@@ -157,9 +178,13 @@ static int run(const char *root, int mode, int64_t records, struct result *out)
 int main(int argc, char **argv)
 {
     int64_t records = 1000000;
-    for (int i = 1; i < argc; i++)
+    int nopen = 10000;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--records") && i + 1 < argc)
             records = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--open-txns") && i + 1 < argc)
+            nopen = atoi(argv[++i]);
+    }
     char root[] = "/tmp/bench-txn-log-XXXXXX";
     if (!mkdtemp(root))
         return 1;
@@ -167,13 +192,17 @@ int main(int argc, char **argv)
            (long long)records, VALUE_SIZE, BATCH_RECORDS);
     printf("%-26s %12s %10s %9s %12s %14s\n", "mode", "records/s", "MB/s", "markers",
            "recovery ms", "aborted-list us");
-    static const struct { int mode; const char *name; } modes[] = {
-        { 0, "plain" }, { 1, "idempotent" }, { 10, "txn, 10 records/txn" },
-        { 1000, "txn, 1000 records/txn" },
+    char open_name[64];
+    snprintf(open_name, sizeof open_name, "txn, 10 rec/txn, %d open", nopen);
+    const struct { int mode, nopen; const char *name; } modes[] = {
+        { 0, 1, "plain" }, { 1, 1, "idempotent" }, { 10, 1, "txn, 10 records/txn" },
+        { 1000, 1, "txn, 1000 records/txn" }, { 10, nopen, open_name },
     };
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         struct result r;
-        if (run(root, modes[m].mode, records, &r) != 0) {
+        if (modes[m].nopen > 1 && records / BATCH_RECORDS <= modes[m].nopen)
+            continue; /* too few batches to keep that many open */
+        if (run(root, modes[m].mode, modes[m].nopen, records, &r) != 0) {
             fprintf(stderr, "%s failed\n", modes[m].name);
             return 1;
         }

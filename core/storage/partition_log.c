@@ -1235,18 +1235,14 @@ int plog_append_ex(struct partition_log *pl, uint8_t *records, size_t len, int32
     pstate_commit(pl->ps, &ptx, a->next_offset);
     /* Markers: aborted transactions go to the index with the LSO that
      * follows them (UnifiedLog.append's completedTxns loop). */
-    int rescan = pl->first_unstable < 0 && pstate_ongoing(pl->ps);
-    for (size_t i = 0; i < ptx.ndone; i++) {
+    for (size_t i = 0; i < ptx.ndone; i++)
         index_aborted(pl, &ptx.done[i],
                       pstate_completed_lso(pl->ps, &ptx.done[i], ptx.done + i + 1,
                                            ptx.ndone - i - 1));
-        rescan |= ptx.done[i].first_offset == pl->first_unstable;
-    }
     pstate_txn_free(&ptx);
-    /* The first unstable offset only moves when the earliest open
-     * transaction ends, or when one opens while none was: a scan of the
-     * producers per transaction, not per batch. */
-    if (rescan)
+    /* The top of the producer state's heap of ongoing transactions:
+     * amortised O(1) when nothing ended, O(log n) per ended one. */
+    if (any_pid)
         pl->first_unstable = pstate_first_unstable(pl->ps, -1);
 
     if (leader_epoch >= 0 &&
@@ -1327,6 +1323,9 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
             return out->error;
         }
         if (span_end > span_start) {
+            /* The offset after the last batch taken: the next batch's
+             * base, or the segment's end. */
+            out->next_offset = rc == 1 ? b.base_offset : s->next_offset;
             out->spans[out->nspans].fd = s->log_fd;
             out->spans[out->nspans].off = (off_t)span_start;
             out->spans[out->nspans].len = span_end - span_start;
@@ -1338,21 +1337,6 @@ int plog_read(struct partition_log *pl, int64_t fetch_offset, size_t max_bytes,
 
 /* ---- aborted transactions ------------------------------------------- */
 
-/* LogSegment.fetchUpperBoundOffset: the offset of the first index entry
- * whose position >= pos, or -1. */
-static int64_t index_upper_bound(const struct segment *s, uint64_t pos)
-{
-    size_t lo = 0, hi = s->nidx;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->idx[mid].pos < pos)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nidx ? s->base_offset + s->idx[lo].rel : -1;
-}
-
 int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
                       const struct plog_read_result *rr, struct txn_aborted **out, size_t *n)
 {
@@ -1360,19 +1344,7 @@ int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
     *n = 0;
     if (rr->nspans == 0)
         return 0;
-    /* The segment of the last span and where the data read ends in it. */
-    size_t last = pl->nsegs;
-    for (size_t i = seg_for(pl, fetch_offset); i < pl->nsegs; i++)
-        if (pl->segs[i]->log_fd == rr->spans[rr->nspans - 1].fd)
-            last = i;
-    if (last == pl->nsegs)
-        return 0;
-    const struct segment *ls = pl->segs[last];
-    uint64_t end = (uint64_t)rr->spans[rr->nspans - 1].off + rr->spans[rr->nspans - 1].len;
-    int64_t upper = index_upper_bound(ls, end);
-    if (upper < 0)
-        upper = last + 1 < pl->nsegs ? pl->segs[last + 1]->base_offset : active(pl)->next_offset;
-    return plog_collect_aborted(pl, fetch_offset, upper, out, n);
+    return plog_collect_aborted(pl, fetch_offset, rr->next_offset, out, n);
 }
 
 int plog_collect_aborted(const struct partition_log *pl, int64_t start, int64_t upper,

@@ -171,6 +171,9 @@ struct plog_read_result {
         size_t len;
     } spans[PLOG_MAX_SPANS];
     size_t bytes;
+    /* The offset after the last batch returned (when bytes > 0), in
+     * whichever segment it was: the exclusive end of the data read. */
+    int64_t next_offset;
 };
 
 /* Whole batches starting with the one containing fetch_offset, up to
@@ -194,13 +197,13 @@ int64_t plog_last_stable_offset(const struct partition_log *pl);
 int64_t plog_first_unstable_offset(const struct partition_log *pl);
 
 /* The AbortedTransactions of a read_committed Fetch that read `rr` from
- * fetch_offset: Kafka's LocalLog.addAbortedTransactions — the upper bound
- * is the offset of the first offset-index entry at or after the end of the
- * data read in its last segment (else the next segment's base, else the
- * log end), and each segment's index from the fetch offset's one on
- * contributes the entries with lastOffset >= fetch_offset and firstOffset
- * < upper bound until one's lastStableOffset reaches the bound.  *out is
- * malloc'd (NULL when none).  Returns 0 or -ENOMEM. */
+ * fetch_offset: plog_collect_aborted(fetch_offset, rr->next_offset), i.e.
+ * every aborted transaction overlapping the offsets returned, gathered
+ * over all the segments the read crossed.  Kafka's addAbortedTransactions
+ * bounds a read of one segment by that segment's sparse offset index
+ * (which can list transactions past the data returned); a Sluice read may
+ * cross segments, so the bound is the exact end of the data instead.
+ * *out is malloc'd (NULL when none).  Returns 0 or -ENOMEM. */
 int plog_aborted_txns(const struct partition_log *pl, int64_t fetch_offset,
                       const struct plog_read_result *rr, struct txn_aborted **out, size_t *n);
 /* Kafka's UnifiedLog.collectAbortedTransactions(start, upper): the index

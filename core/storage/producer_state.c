@@ -22,14 +22,30 @@
 
 #define EMPTY_PID (-1) /* producer ids are >= 0; -1 marks a free slot */
 
+/* An ongoing transaction in the min-heap: (first offset, producer). */
+struct txn_start {
+    int64_t first_offset, producer_id;
+};
+
 /* Open-addressing table (linear probing, backward-shift deletion) with the
- * entries inline: one cache-friendly array, no per-producer allocation. */
+ * entries inline: one cache-friendly array, no per-producer allocation.
+ *
+ * Ongoing transactions are also in a binary min-heap by first offset
+ * (Kafka's sorted ongoingTxns map), so the first unstable offset costs
+ * O(log n) per transaction instead of a scan of every producer.  Ended
+ * transactions leave the heap lazily: an item is live while its producer's
+ * txn_first_offset still equals it (a producer's transactions start at
+ * distinct offsets); stale items are popped when they reach the top and
+ * the heap is rebuilt when they outnumber the live ones. */
 struct producer_state {
     struct pstate_entry *slots;
     size_t cap; /* power of two, or 0 */
     size_t count;
     size_t ongoing; /* entries with txn_first_offset >= 0 */
     int64_t map_end;
+    struct txn_start *heap;
+    size_t nheap, heap_cap;
+    int heap_lost; /* a push ran out of memory: rebuild from the table */
 };
 
 /* Where an append comes from (Kafka's AppendOrigin). */
@@ -111,6 +127,7 @@ void pstate_free(struct producer_state *ps)
     if (!ps)
         return;
     free(ps->slots);
+    free(ps->heap);
     free(ps);
 }
 
@@ -200,31 +217,135 @@ static void remove_slot(struct producer_state *ps, size_t i)
     }
 }
 
+/* ---- ongoing transactions (min-heap) ---------------------------------- */
+
+static int txn_less(const struct txn_start *a, const struct txn_start *b)
+{
+    return a->first_offset < b->first_offset ||
+           (a->first_offset == b->first_offset && a->producer_id < b->producer_id);
+}
+
+static void heap_sift_up(struct txn_start *h, size_t i)
+{
+    struct txn_start x = h[i];
+    while (i > 0 && txn_less(&x, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = x;
+}
+
+static void heap_sift_down(struct txn_start *h, size_t n, size_t i)
+{
+    struct txn_start x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && txn_less(&h[c + 1], &h[c]))
+            c++;
+        if (!txn_less(&h[c], &x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+}
+
+static struct txn_start heap_pop(struct producer_state *ps)
+{
+    struct txn_start top = ps->heap[0];
+    ps->heap[0] = ps->heap[--ps->nheap];
+    if (ps->nheap)
+        heap_sift_down(ps->heap, ps->nheap, 0);
+    return top;
+}
+
+static int heap_live(const struct producer_state *ps, const struct txn_start *t)
+{
+    const struct pstate_entry *e = find(ps, t->producer_id);
+    return e && e->txn_first_offset == t->first_offset;
+}
+
+/* Keep only the live items (O(n), when stale ones outnumber them). */
+static void heap_rebuild(struct producer_state *ps)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ps->nheap; i++)
+        if (heap_live(ps, &ps->heap[i]))
+            ps->heap[n++] = ps->heap[i];
+    ps->nheap = n;
+    for (size_t i = n / 2; i-- > 0;)
+        heap_sift_down(ps->heap, n, i);
+}
+
+/* A transaction of pid started at first_offset.  On ENOMEM the heap is
+ * rebuilt from the table at the next query. */
+static void heap_push(struct producer_state *ps, int64_t pid, int64_t first_offset)
+{
+    if (ps->nheap > 2 * ps->ongoing + 64)
+        heap_rebuild(ps);
+    if (ps->nheap == ps->heap_cap) {
+        size_t nc = ps->heap_cap ? ps->heap_cap * 2 : 16;
+        struct txn_start *n = (struct txn_start *)realloc(ps->heap, nc * sizeof *n);
+        if (!n) {
+            ps->heap_lost = 1;
+            return;
+        }
+        ps->heap = n;
+        ps->heap_cap = nc;
+    }
+    ps->heap[ps->nheap].first_offset = first_offset;
+    ps->heap[ps->nheap].producer_id = pid;
+    heap_sift_up(ps->heap, ps->nheap++);
+}
+
+/* Rebuild the heap from the table (snapshot load). */
+static void heap_from_table(struct producer_state *ps)
+{
+    ps->nheap = 0;
+    ps->heap_lost = 0;
+    for (size_t i = 0; i < ps->cap; i++)
+        if (ps->slots[i].producer_id != EMPTY_PID && ps->slots[i].txn_first_offset >= 0)
+            heap_push(ps, ps->slots[i].producer_id, ps->slots[i].txn_first_offset);
+}
+
 static void clear(struct producer_state *ps)
 {
     for (size_t i = 0; i < ps->cap; i++)
         ps->slots[i].producer_id = EMPTY_PID;
     ps->count = 0;
     ps->ongoing = 0;
+    ps->nheap = 0;
+    ps->heap_lost = 0;
 }
 
 size_t pstate_ongoing(const struct producer_state *ps) { return ps->ongoing; }
 
-int64_t pstate_first_unstable(const struct producer_state *ps, int64_t exclude_pid)
+int64_t pstate_first_unstable(struct producer_state *ps, int64_t exclude_pid)
 {
-    int64_t first = -1;
     if (!ps->ongoing)
         return -1;
-    for (size_t i = 0; i < ps->cap; i++) {
-        const struct pstate_entry *e = &ps->slots[i];
-        if (e->producer_id != EMPTY_PID && e->producer_id != exclude_pid &&
-            e->txn_first_offset >= 0 && (first < 0 || e->txn_first_offset < first))
-            first = e->txn_first_offset;
-    }
+    if (ps->heap_lost)
+        heap_from_table(ps);
+    while (ps->nheap && !heap_live(ps, &ps->heap[0]))
+        heap_pop(ps);
+    if (!ps->nheap)
+        return -1; /* unreachable unless a push ran out of memory */
+    if (ps->heap[0].producer_id != exclude_pid)
+        return ps->heap[0].first_offset;
+    /* A producer has at most one ongoing transaction: the answer is the
+     * next live item once the excluded one is set aside. */
+    struct txn_start top = heap_pop(ps);
+    while (ps->nheap && !heap_live(ps, &ps->heap[0]))
+        heap_pop(ps);
+    int64_t first = ps->nheap ? ps->heap[0].first_offset : -1;
+    ps->heap[ps->nheap] = top; /* the pop left room */
+    heap_sift_up(ps->heap, ps->nheap++);
     return first;
 }
 
-int64_t pstate_completed_lso(const struct producer_state *ps, const struct pstate_completed *c,
+int64_t pstate_completed_lso(struct producer_state *ps, const struct pstate_completed *c,
                              const struct pstate_completed *later, size_t nlater)
 {
     int64_t first = pstate_first_unstable(ps, c->producer_id);
@@ -503,6 +624,8 @@ static void apply_update(struct producer_state *ps, struct pstate_entry *e,
         entry_add_batch_meta(e, &u->b[i]);
     e->coordinator_epoch = u->coordinator_epoch;
     ps->ongoing += (size_t)(u->txn_first_offset >= 0) - (size_t)(e->txn_first_offset >= 0);
+    if (u->txn_first_offset >= 0 && u->txn_first_offset != e->txn_first_offset)
+        heap_push(ps, e->producer_id, u->txn_first_offset);
     e->txn_first_offset = u->txn_first_offset;
     e->last_timestamp = u->last_timestamp;
 }
@@ -691,6 +814,7 @@ int pstate_snapshot_decode(struct producer_state *ps, const uint8_t *buf, size_t
     for (size_t i = 0; i < ps->cap; i++)
         if (ps->slots[i].producer_id != EMPTY_PID && ps->slots[i].txn_first_offset >= 0)
             ps->ongoing++;
+    heap_from_table(ps);
     return 0;
 }
 

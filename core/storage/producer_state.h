@@ -139,8 +139,10 @@ int pstate_check_append(const struct producer_state *ps, struct pstate_txn *tx,
 void pstate_commit(struct producer_state *ps, struct pstate_txn *tx, int64_t end);
 
 /* Earliest first offset of an ongoing transaction of a producer other than
- * exclude_pid (-1: none excluded), or -1 when there is none. */
-int64_t pstate_first_unstable(const struct producer_state *ps, int64_t exclude_pid);
+ * exclude_pid (-1: none excluded), or -1 when there is none.  O(log n)
+ * amortised (a min-heap of ongoing transactions; not const because it
+ * drops ended ones from the heap as it meets them). */
+int64_t pstate_first_unstable(struct producer_state *ps, int64_t exclude_pid);
 /* Number of producers with an ongoing transaction. */
 size_t pstate_ongoing(const struct producer_state *ps);
 
@@ -148,7 +150,7 @@ size_t pstate_ongoing(const struct producer_state *ps);
  * first offset of the earliest other ongoing transaction (also counting
  * later transactions of `later`, ended further on in the same append),
  * else the marker's offset + 1. */
-int64_t pstate_completed_lso(const struct producer_state *ps, const struct pstate_completed *c,
+int64_t pstate_completed_lso(struct producer_state *ps, const struct pstate_completed *c,
                              const struct pstate_completed *later, size_t nlater);
 
 /* Called for every non-empty transaction a replayed marker ends (before

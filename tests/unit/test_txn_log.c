@@ -1,7 +1,9 @@
 /* Transactions on the partition log: plog_append_txn_marker (Kafka's
  * EndTransactionMarker batch), ongoing transactions and the last stable
  * offset, the aborted-transaction index (.txnindex) and its rebuild after
- * a crash, the AbortedTransactions list of a read_committed fetch, marker
+ * a crash, the AbortedTransactions list of a read_committed fetch (also
+ * across several segments), the heap of ongoing transactions against a
+ * brute-force scan, marker
  * fencing by producer and coordinator epoch, client control batches
  * refused, and producer expiry sparing producers with an open transaction. */
 #include "storage/partition_log.h"
@@ -340,6 +342,264 @@ static void test_fetch_aborted(void)
     plog_close(pl);
 }
 
+/* The last offset of the data a read returned, read back from its spans
+ * (independent of plog_read's own bookkeeping). */
+static int64_t last_returned_offset(const struct plog_read_result *rr)
+{
+    int64_t last = -1;
+    for (int k = 0; k < rr->nspans; k++) {
+        uint8_t *buf = malloc(rr->spans[k].len);
+        if (!buf || pread(rr->spans[k].fd, buf, rr->spans[k].len, rr->spans[k].off) !=
+                        (ssize_t)rr->spans[k].len) {
+            free(buf);
+            return -2;
+        }
+        for (size_t pos = 0; pos + RB_HEADER_SIZE <= rr->spans[k].len;) {
+            last = rb_get_i64(buf + pos + RB_OFF_BASE_OFFSET) +
+                   rb_get_i32(buf + pos + RB_OFF_LAST_OFFSET_DELTA);
+            pos += (size_t)rb_get_i32(buf + pos + RB_OFF_LENGTH) + RB_LOG_OVERHEAD;
+        }
+        free(buf);
+    }
+    return last;
+}
+
+/* What the list must be: every aborted transaction of every segment that
+ * overlaps [fetch_offset, last returned offset], in index order. */
+static int aborted_list_exact(struct partition_log *pl, int64_t fetch_offset,
+                              const struct plog_read_result *rr, const char *what)
+{
+    int64_t last = last_returned_offset(rr);
+    struct txn_aborted *ab;
+    size_t n;
+    if (plog_aborted_txns(pl, fetch_offset, rr, &ab, &n) != 0)
+        return ok(0, "%s: lookup failed", what);
+    size_t want = 0, bad = 0;
+    for (int i = 0; i < plog_segment_count(pl); i++) {
+        size_t ns;
+        const struct txn_aborted *v = plog_segment_aborted(pl, i, &ns);
+        for (size_t j = 0; j < ns; j++) {
+            if (v[j].last_offset < fetch_offset || v[j].first_offset > last)
+                continue;
+            if (want >= n || ab[want].producer_id != v[j].producer_id ||
+                ab[want].first_offset != v[j].first_offset)
+                bad++;
+            want++;
+        }
+    }
+    int r = ok(last >= fetch_offset && want == n && bad == 0,
+               "%s: %zu aborted txns over [%lld, %lld], as expected (%zu)", what, n,
+               (long long)fetch_offset, (long long)last, want);
+    free(ab);
+    return r;
+}
+
+static int seg_of(struct partition_log *pl, int64_t offset)
+{
+    int i = plog_segment_count(pl) - 1;
+    while (i > 0 && plog_segment_base(pl, i) > offset)
+        i--;
+    return i;
+}
+
+/* A fetch whose data crosses several small segments: the aborted
+ * transactions in earlier segments than the last one read are all listed,
+ * and none past the data returned (default sparse offset index). */
+static void test_fetch_aborted_across_segments(void)
+{
+    char dir[512], err[256];
+    struct plog_config cfg = cfg_big();
+    cfg.segment_bytes = 300; /* two or three batches per segment */
+    new_dir(dir, sizeof dir);
+    struct partition_log *pl = plog_open(dir, &cfg, NULL, 0, err, sizeof err);
+    int rc, seq5 = 0;
+    produce(pl, 1, 0, 0, 2, 1, &rc);        /* pid 1: 0..1 */
+    produce(pl, 2, 0, 0, 1, 1, &rc);        /* pid 2: 2 */
+    int64_t m1 = marker(pl, 1, 0, 0, false, &rc);
+    for (int i = 0; i < 3; i++, seq5 += 2)
+        produce(pl, 5, 0, seq5, 2, 0, &rc);
+    int64_t m2 = marker(pl, 2, 0, 0, false, &rc);
+    int64_t p3 = produce(pl, 3, 0, 0, 1, 1, &rc);
+    int64_t m3 = marker(pl, 3, 0, 0, false, &rc);
+    for (int i = 0; i < 8; i++, seq5 += 2)
+        produce(pl, 5, 0, seq5, 2, 0, &rc);
+    int64_t p4 = produce(pl, 4, 0, 0, 1, 1, &rc);
+    marker(pl, 4, 0, 0, false, &rc);
+    int nseg = plog_segment_count(pl);
+    ok(nseg > 5 && rc == 0, "%d segments", nseg);
+
+    struct plog_read_result rr;
+    /* Up to a little past producer 3's abort: 1, 2, 3 listed, not 4. */
+    int64_t lso = plog_last_stable_offset(pl);
+    size_t budget = 0;
+    for (int64_t want_end = m3 + 4; budget < 100000; budget += 20) {
+        plog_read(pl, 0, budget, lso, &rr);
+        if (rr.bytes && rr.next_offset > want_end)
+            break;
+    }
+    ok(rr.nspans > 2 && rr.next_offset < p4, "read of %d segments ends at %lld, before %lld",
+       rr.nspans, (long long)rr.next_offset, (long long)p4);
+    int last_seg = seg_of(pl, rr.next_offset - 1);
+    ok(seg_of(pl, m1) < last_seg && seg_of(pl, m2) < last_seg,
+       "aborts in segments %d and %d, before the last one read (%d)", seg_of(pl, m1),
+       seg_of(pl, m2), last_seg);
+    aborted_list_exact(pl, 0, &rr, "from 0 across segments");
+    struct txn_aborted *ab;
+    size_t n;
+    plog_aborted_txns(pl, 0, &rr, &ab, &n);
+    ok(n == 3 && ab[0].producer_id == 1 && ab[1].producer_id == 2 && ab[2].producer_id == 3 &&
+           ab[2].first_offset == p3,
+       "producers 1, 2 and 3 (earlier segments), not 4 (past the data)");
+    free(ab);
+    ok(rr.next_offset == last_returned_offset(&rr) + 1, "next_offset follows the last batch");
+
+    /* Every fetch offset and byte budget: the list is exact. */
+    int all = 1;
+    for (int64_t at = 0; at < plog_log_end_offset(pl) && all; at += 3)
+        for (size_t mb = 1; mb < 2000 && all; mb += 137) {
+            plog_read(pl, at, mb, lso, &rr);
+            if (!rr.bytes)
+                continue;
+            int64_t last = last_returned_offset(&rr);
+            size_t want = 0;
+            for (int i = 0; i < plog_segment_count(pl); i++) {
+                size_t ns;
+                const struct txn_aborted *v = plog_segment_aborted(pl, i, &ns);
+                for (size_t j = 0; j < ns; j++)
+                    want += v[j].last_offset >= at && v[j].first_offset <= last;
+            }
+            plog_aborted_txns(pl, at, &rr, &ab, &n);
+            all = n == want && rr.next_offset == last + 1;
+            if (!all)
+                diag("fetch %lld max %zu: %zu listed, %zu expected", (long long)at, mb, n, want);
+            free(ab);
+        }
+    ok(all, "every fetch offset and size: exactly the overlapping aborted txns");
+
+    /* read_committed stops at an open transaction: an abort whose data
+     * starts past the LSO is not listed even though its marker is in a
+     * segment before the log end. */
+    int64_t p6 = produce(pl, 6, 0, 0, 1, 1, &rc); /* stays open */
+    produce(pl, 7, 0, 0, 1, 1, &rc);
+    marker(pl, 7, 0, 0, false, &rc);
+    for (int i = 0; i < 4; i++, seq5 += 2)
+        produce(pl, 5, 0, seq5, 2, 0, &rc);
+    lso = plog_last_stable_offset(pl);
+    ok(lso == p6, "LSO at producer 6's open transaction");
+    plog_read(pl, m2 - 1, 1 << 20, lso, &rr);
+    ok(rr.next_offset == p6, "read_committed read ends at the LSO");
+    aborted_list_exact(pl, m2 - 1, &rr, "read_committed up to the LSO");
+    plog_aborted_txns(pl, m2 - 1, &rr, &ab, &n);
+    ok(n == 3 && ab[0].producer_id == 2 && ab[2].producer_id == 4, "2, 3, 4 but not 7");
+    free(ab);
+    plog_close(pl);
+}
+
+/* Brute force: the earliest ongoing transaction of another producer. */
+static int64_t brute_first_unstable(const struct producer_state *ps, int64_t exclude)
+{
+    int64_t first = -1;
+    const struct pstate_entry *e;
+    for (size_t it = 0; (e = pstate_next(ps, &it));)
+        if (e->producer_id != exclude && e->txn_first_offset >= 0 &&
+            (first < 0 || e->txn_first_offset < first))
+            first = e->txn_first_offset;
+    return first;
+}
+
+/* One batch at `offset` through the live path (coordinator origin) and
+ * through recovery's replay. */
+static int apply_both(struct producer_state *live, struct producer_state *replay, uint8_t *b,
+                      size_t len, int64_t offset)
+{
+    rb_set_base_offset(b, offset);
+    int64_t ts = 1000;
+    struct pstate_txn tx;
+    struct pstate_batch dup;
+    char msg[200];
+    pstate_txn_init(&tx);
+    int rc = pstate_check_append(live, &tx, b, len, offset, &ts, 0, &dup, msg, sizeof msg);
+    if (rc == 0)
+        pstate_commit(live, &tx, offset + 1);
+    pstate_txn_free(&tx);
+    pstate_replay_batch(replay, b, len, NULL, NULL);
+    return rc;
+}
+
+/* The heap of ongoing transactions against a scan of every producer over
+ * a random sequence of starts, continuations and ends of thousands of
+ * producers' transactions, through appends, replay and snapshot load. */
+static void test_first_unstable_randomized(void)
+{
+    enum { NPID = 3000, OPS = 40000 };
+    struct producer_state *live = pstate_new(), *replay = pstate_new(), *snap = pstate_new();
+    int32_t *seq = calloc(NPID, sizeof *seq);
+    uint64_t rnd = 0x2545F4914F6CDD1Dull;
+    int64_t offset = 0;
+    int mismatch = 0, rcs = 0, checks = 0, max_open = 0;
+    for (int op = 0; op < OPS && !mismatch; op++) {
+        rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+        int64_t pid = 100 + (int64_t)(rnd % NPID);
+        const struct pstate_entry *e = pstate_get(live, pid);
+        int open = e && e->txn_first_offset >= 0;
+        size_t len;
+        uint8_t *b;
+        /* Starts outnumber ends early on, so many stay open at once. */
+        if (open && (rnd >> 20) % 100 < (op < OPS / 2 ? 25u : 60u)) {
+            b = txn_marker_build(pid, 0, 0, (rnd >> 40) & 1 ? TXN_MARKER_ABORT : TXN_MARKER_COMMIT,
+                                 1000, &len);
+        } else {
+            struct bb_record r = BB_REC("k", "v", 1000);
+            struct bb_opts o = bb_default_opts();
+            o.producer_id = pid;
+            o.producer_epoch = 0;
+            o.base_sequence = seq[pid - 100]++;
+            o.attributes = RB_ATTR_TRANSACTIONAL;
+            b = bb_build(&r, 1, &o, &len);
+        }
+        rcs |= apply_both(live, replay, b, len, offset++);
+        free(b);
+        int64_t want = brute_first_unstable(live, -1);
+        mismatch |= pstate_first_unstable(live, -1) != want ||
+                    pstate_first_unstable(replay, -1) != want;
+        if ((int)pstate_ongoing(live) > max_open)
+            max_open = (int)pstate_ongoing(live);
+        if (op % 7 == 0) {
+            /* Excluding the earliest producer, or a random one. */
+            int64_t ex = pid;
+            const struct pstate_entry *x;
+            for (size_t it = 0; op % 14 == 0 && (x = pstate_next(live, &it));)
+                if (x->txn_first_offset == want)
+                    ex = x->producer_id;
+            int64_t w2 = brute_first_unstable(live, ex);
+            mismatch |= pstate_first_unstable(live, ex) != w2 ||
+                        pstate_first_unstable(replay, ex) != w2;
+            mismatch |= pstate_first_unstable(live, -1) != want; /* unchanged by the query */
+            checks++;
+        }
+        if (op % 2000 == 1999) {
+            uint8_t *buf;
+            size_t blen;
+            char err[128];
+            mismatch |= pstate_snapshot_encode(live, &buf, &blen) != 0 ||
+                        pstate_snapshot_decode(snap, buf, blen, offset, err, sizeof err) != 0 ||
+                        pstate_first_unstable(snap, -1) != want;
+            free(buf);
+        }
+        if (mismatch)
+            diag("op %d: pid %lld, brute force %lld, heap %lld", op, (long long)pid,
+                 (long long)want, (long long)pstate_first_unstable(live, -1));
+    }
+    is_int(rcs, 0, "every batch accepted");
+    ok(!mismatch, "%d ops over %d producers (up to %d open, %d exclusion checks): heap == scan",
+       OPS, NPID, max_open, checks);
+    ok(max_open > 1000, "thousands of producers had a transaction open at once (%d)", max_open);
+    pstate_free(live);
+    pstate_free(replay);
+    pstate_free(snap);
+    free(seq);
+}
+
 /* kill -9: the log is abandoned without a clean close; the reopen rebuilds
  * ongoing transactions and the aborted index from the log (markers
  * replayed), identical to what was there. */
@@ -462,6 +722,8 @@ int main(void)
     test_txnindex_codec();
     test_lso_and_index();
     test_fetch_aborted();
+    test_fetch_aborted_across_segments();
+    test_first_unstable_randomized();
     test_crash_recovery();
     test_expiry_keeps_open_txn();
     test_snapshot_fields_and_log_start();
