@@ -89,11 +89,19 @@ int32_t authz_operations(struct request *rq, int8_t rtype, const char *name)
 bool authz_idempotent_write(struct request *rq)
 {
     struct broker *b = rq->b;
-    if (!authz_active(b) || authz_cluster(rq, SLUICE_ACL_OP_IDEMPOTENT_WRITE))
+    const struct module_authorizer *az = module_registry_authorizer(b->modules);
+    if (!az || authz_cluster(rq, SLUICE_ACL_OP_IDEMPOTENT_WRITE))
         return true;
-    /* Kafka asks authorizeByResourceType (any ALLOW WRITE ACL on any
-     * topic pattern); checking the existing topics answers the same for
-     * every ACL that names or prefixes a topic that exists. */
+    if (az->ops.authorize_by_resource_type) {
+        /* Kafka asks authorizeByResourceType(WRITE, TOPIC): WRITE on any
+         * topic, existing or not (KIP-679). */
+        struct net_conn *c = net_request_conn(rq->nreq);
+        return az->ops.authorize_by_resource_type(az->state, broker_conn_principal(c),
+                                                  c ? broker_conn_host(c) : "",
+                                                  SLUICE_ACL_OP_WRITE, SLUICE_RES_TOPIC) != 0;
+    }
+    /* A module without the 1.2 callback: the existing topics are the best
+     * approximation (misses ACLs on topics not created yet). */
     const char *name;
     void *v;
     for (size_t i = 0; strmap_next(&b->topics, &i, &name, &v);)

@@ -34,7 +34,9 @@ void authz_many(struct request *rq, const struct sluice_authz_action *a, size_t 
 int32_t authz_operations(struct request *rq, int8_t rtype, const char *name);
 
 /* InitProducerId without a transactional id: IDEMPOTENT_WRITE on the
- * cluster, or WRITE on any topic (Kafka 2.8+, KIP-679). */
+ * cluster, or WRITE on any topic, existing or not (KIP-679), asked through
+ * the authorizer's authorize_by_resource_type; a module without it is
+ * asked about WRITE on each existing topic instead. */
 bool authz_idempotent_write(struct request *rq);
 
 #endif

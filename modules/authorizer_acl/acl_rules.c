@@ -62,6 +62,78 @@ bool acl_decide(const struct acl *acls, size_t n, const char *principal, const c
     return allow || (!any && allow_everyone_if_no_acl);
 }
 
+/* Is some DENY acl among the applicable ones (see acl_decide_by_type) a
+ * prefix pattern that covers `name` (an allowed literal or prefix)? */
+static bool deny_prefix_covers(const struct acl *acls, size_t n, const bool *applies,
+                               const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (applies[i] && acls[i].permission == SLUICE_PERM_DENY &&
+            acls[i].pattern_type == SLUICE_PATTERN_PREFIXED &&
+            strncmp(name, acls[i].resource_name, strlen(acls[i].resource_name)) == 0)
+            return true;
+    return false;
+}
+
+static bool deny_literal_named(const struct acl *acls, size_t n, const bool *applies,
+                               const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (applies[i] && acls[i].permission == SLUICE_PERM_DENY &&
+            acls[i].pattern_type == SLUICE_PATTERN_LITERAL &&
+            strcmp(acls[i].resource_name, name) == 0)
+            return true;
+    return false;
+}
+
+bool acl_is_super(char *const *supers, size_t n, const char *principal)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(supers[i], principal) == 0)
+            return true;
+    return false;
+}
+
+bool acl_decide_by_type(const struct acl *acls, size_t n, char *const *supers, size_t nsupers,
+                        const char *principal, const char *host, int8_t op, int8_t rtype,
+                        bool allow_everyone_if_no_acl)
+{
+    if (acl_is_super(supers, nsupers, principal))
+        return true;
+    /* Kafka first asks authorize() about a made-up name, "hardcode". */
+    if (acl_decide(acls, n, principal, host, op, rtype, "hardcode", allow_everyone_if_no_acl))
+        return true;
+    bool *applies = calloc(n ? n : 1, sizeof *applies);
+    if (!applies)
+        return false; /* fail closed */
+    bool wildcard_allow = false, denied = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct acl *a = &acls[i];
+        applies[i] = a->resource_type == rtype && acl_applies_to(a, principal, host) &&
+                     (a->operation == op || a->operation == SLUICE_ACL_OP_ALL);
+        if (!applies[i] || a->pattern_type != SLUICE_PATTERN_LITERAL ||
+            strcmp(a->resource_name, "*") != 0)
+            continue;
+        if (a->permission == SLUICE_PERM_DENY)
+            denied = true;
+        else if (a->permission == SLUICE_PERM_ALLOW)
+            wildcard_allow = true;
+    }
+    bool allowed = !denied && wildcard_allow;
+    for (size_t i = 0; i < n && !denied && !allowed; i++) {
+        const struct acl *a = &acls[i];
+        if (!applies[i] || a->permission != SLUICE_PERM_ALLOW)
+            continue;
+        if (a->pattern_type == SLUICE_PATTERN_LITERAL)
+            allowed = !deny_literal_named(acls, n, applies, a->resource_name) &&
+                      !deny_prefix_covers(acls, n, applies, a->resource_name);
+        else if (a->pattern_type == SLUICE_PATTERN_PREFIXED)
+            allowed = !deny_prefix_covers(acls, n, applies, a->resource_name);
+    }
+    free(applies);
+    return allowed;
+}
+
 static bool str_filter(const char *f, const char *v)
 {
     return !f || strcmp(f, v) == 0;

@@ -39,6 +39,22 @@ bool acl_deny_denies(const struct acl *a, int8_t op);
 bool acl_decide(const struct acl *acls, size_t n, const char *principal, const char *host,
                 int8_t op, int8_t rtype, const char *name, bool allow_everyone_if_no_acl);
 
+/* Is principal one of the n super.users (exact "User:<name>")? */
+bool acl_is_super(char *const *supers, size_t n, const char *principal);
+
+/* Kafka's Authorizer.authorizeByResourceType (the interface's default,
+ * which StandardAuthorizer uses): a super user is allowed; else allowed if
+ * acl_decide allows op on the literal resource "hardcode" (so
+ * allow.everyone.if.no.acl.found applies as authorize() applies it);
+ * otherwise, over the ACLs of rtype for the principal (or "User:*") and
+ * host (or "*") whose operation is op or ALL: a DENY on the wildcard
+ * literal "*" denies; an ALLOW on "*" allows; an ALLOW literal allows
+ * unless a DENY literal of the same name or a DENY prefix of it exists; an
+ * ALLOW prefix allows unless a DENY prefix of it exists. */
+bool acl_decide_by_type(const struct acl *acls, size_t n, char *const *supers, size_t nsupers,
+                        const char *principal, const char *host, int8_t op, int8_t rtype,
+                        bool allow_everyone_if_no_acl);
+
 /* AclBindingFilter.matches. */
 bool acl_filter_matches(const struct sluice_acl_binding *f, const struct acl *a);
 /* 0, or a Kafka error code (INVALID_REQUEST 42) with a message. */

@@ -59,19 +59,11 @@ static bool key_used(const struct az_state *st, uint64_t k)
     return false;
 }
 
-static bool is_super(const struct az_state *st, const char *principal)
-{
-    for (size_t i = 0; i < st->nsupers; i++)
-        if (strcmp(st->supers[i], principal) == 0)
-            return true;
-    return false;
-}
-
 static void az_authorize(void *state, const char *principal, const char *host,
                          const struct sluice_authz_action *actions, size_t n, uint8_t *allowed)
 {
     struct az_state *st = state;
-    if (is_super(st, principal)) {
+    if (acl_is_super(st->supers, st->nsupers, principal)) {
         memset(allowed, 1, n);
         return;
     }
@@ -79,6 +71,14 @@ static void az_authorize(void *state, const char *principal, const char *host,
         allowed[i] = acl_decide(st->acls, st->n, principal, host, actions[i].operation,
                                 actions[i].resource_type, actions[i].resource_name,
                                 st->allow_everyone != 0);
+}
+
+static int az_authorize_by_type(void *state, const char *principal, const char *host,
+                                int8_t operation, int8_t resource_type)
+{
+    struct az_state *st = state;
+    return acl_decide_by_type(st->acls, st->n, st->supers, st->nsupers, principal, host,
+                              operation, resource_type, st->allow_everyone != 0);
 }
 
 static void az_create(void *state, const struct sluice_acl_binding *acls, size_t n,
@@ -240,6 +240,7 @@ static const struct sluice_authorizer_ops az_ops = {
     .create_acls = az_create,
     .describe_acls = az_describe,
     .delete_acls = az_delete,
+    .authorize_by_resource_type = az_authorize_by_type,
 };
 
 static int az_init(const struct sluice_host_api *host, struct sluice_module_ctx *ctx, char *err,

@@ -119,6 +119,22 @@ struct sluice_authorizer_ops {
      * one deleted.  Returns 0 or a Kafka error code.  Required. */
     int16_t (*delete_acls)(void *state, const struct sluice_acl_binding *filter, sluice_acl_fn cb,
                            void *ud);
+
+    /* --- ABI 1.2, appended (optional) --- */
+
+    /* Kafka's Authorizer.authorizeByResourceType: may `principal` from
+     * `host` do `operation` on at least one resource of `resource_type`,
+     * including resources that do not exist yet?  The broker calls it on
+     * the loop thread (never block) for InitProducerId without a
+     * transactional id when IDEMPOTENT_WRITE on the cluster is denied
+     * (operation WRITE, resource type TOPIC; KIP-679).  `principal` and
+     * `host` are as in authorize; operation and resource_type are never
+     * ANY or UNKNOWN.  Returns 1 (allowed) or 0 (denied).  Optional: NULL,
+     * or a module built against an ops struct without this member, makes
+     * the broker fall back to asking authorize() for WRITE on every
+     * existing topic, which misses ACLs for topics not yet created. */
+    int (*authorize_by_resource_type)(void *state, const char *principal, const char *host,
+                                      int8_t operation, int8_t resource_type);
 };
 
 #define SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2                                                        \

@@ -59,6 +59,10 @@
  *                  struct sluice_authz_action, sluice_acl_fn, Kafka's
  *                  SLUICE_ACL_OP_*, SLUICE_RES_*, SLUICE_PATTERN_*,
  *                  SLUICE_PERM_* codes, SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2.
+ *                  Appended to struct sluice_authorizer_ops (after
+ *                  delete_acls, optional, not in the minimum size):
+ *                  authorize_by_resource_type (Kafka's
+ *                  authorizeByResourceType, for KIP-679).
  *                  Appended to struct sluice_host_api (after the 1.2
  *                  transport member): register_sasl_mechanism,
  *                  register_authorizer.

@@ -9,7 +9,9 @@
 # change), Alter/DescribeUserScramCredentials with Kafka's error codes (the
 # authorizer with super.users guards them), and with the authorizer: the
 # authorized-operations fields of Metadata v12 and DescribeCluster, and the
-# refusals of InitProducerId, FindCoordinator and ConsumerGroupHeartbeat.
+# refusals of InitProducerId, FindCoordinator and ConsumerGroupHeartbeat,
+# and KIP-679: an idempotent InitProducerId allowed by a WRITE ACL on a
+# topic prefix no topic has yet, denied again by a DENY WRITE on "*".
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/security_lib.sh"

@@ -61,6 +61,82 @@ int main(void)
     ok(!DECIDE("User:carol", "h", SLUICE_ACL_OP_WRITE, T, "orders", true),
        "allow.everyone does not apply when the resource has ACLs");
 
+    /* authorizeByResourceType (KIP-679): WRITE on any topic, existing
+     * or not.  Each case is its own ACL set. */
+#define W SLUICE_ACL_OP_WRITE
+#define ALLOW SLUICE_PERM_ALLOW
+#define DENY SLUICE_PERM_DENY
+#define BYTYPE(set, p, h, every)                                                                   \
+    acl_decide_by_type(set, sizeof set / sizeof *set, supers, 1, p, h, W, T, every)
+    char *supers[] = { "User:admin" };
+    struct acl none[] = { mk(G, "g", LIT, "User:alice", "*", SLUICE_ACL_OP_READ, ALLOW) };
+    struct acl lit[] = { mk(T, "not-created-yet", LIT, "User:alice", "*", W, ALLOW) };
+    ok(BYTYPE(lit, "User:alice", "h", false), "by type: literal allow on a topic not created");
+    ok(!BYTYPE(lit, "User:bob", "h", false), "by type: another principal's ACL does not count");
+    struct acl lit_read[] = { mk(T, "t", LIT, "User:alice", "*", SLUICE_ACL_OP_READ, ALLOW) };
+    ok(!BYTYPE(lit_read, "User:alice", "h", false), "by type: READ is not WRITE");
+    struct acl grp[] = { mk(G, "g", LIT, "User:alice", "*", W, ALLOW) };
+    ok(!BYTYPE(grp, "User:alice", "h", false), "by type: a group ACL is not a topic ACL");
+    struct acl pre[] = { mk(T, "app-", PRE, "User:alice", "*", W, ALLOW) };
+    ok(BYTYPE(pre, "User:alice", "h", false), "by type: prefixed allow");
+    struct acl all[] = { mk(T, "x", LIT, "User:alice", "*", SLUICE_ACL_OP_ALL, ALLOW) };
+    ok(BYTYPE(all, "User:alice", "h", false), "by type: ALL grants WRITE");
+    struct acl anyone[] = { mk(T, "x", LIT, "User:*", "*", W, ALLOW) };
+    ok(BYTYPE(anyone, "User:alice", "h", false), "by type: User:* allow applies to alice");
+    struct acl deny_wild[] = { mk(T, "app-", PRE, "User:alice", "*", W, ALLOW),
+                               mk(T, "*", LIT, "User:alice", "*", W, ALLOW),
+                               mk(T, "*", LIT, "User:alice", "*", W, DENY) };
+    ok(!BYTYPE(deny_wild, "User:alice", "h", false), "by type: DENY on '*' wins over any allow");
+    struct acl deny_wild_all[] = { mk(T, "x", LIT, "User:alice", "*", W, ALLOW),
+                                   mk(T, "*", LIT, "User:*", "*", SLUICE_ACL_OP_ALL, DENY) };
+    ok(!BYTYPE(deny_wild_all, "User:alice", "h", false), "by type: DENY ALL on '*' by User:*");
+    struct acl deny_wild_pre[] = { mk(T, "x", LIT, "User:alice", "*", W, ALLOW),
+                                   mk(T, "*", PRE, "User:alice", "*", W, DENY) };
+    ok(BYTYPE(deny_wild_pre, "User:alice", "h", false),
+       "by type: a PREFIXED '*' deny is not the wildcard");
+    struct acl deny_pre[] = { mk(T, "app-x", LIT, "User:alice", "*", W, ALLOW),
+                              mk(T, "app-1", PRE, "User:alice", "*", W, ALLOW),
+                              mk(T, "app", PRE, "User:alice", "*", W, DENY) };
+    ok(!BYTYPE(deny_pre, "User:alice", "h", false),
+       "by type: DENY prefix covering every allowed literal and prefix");
+    struct acl deny_longer[] = { mk(T, "app", PRE, "User:alice", "*", W, ALLOW),
+                                 mk(T, "app-", PRE, "User:alice", "*", W, DENY) };
+    ok(BYTYPE(deny_longer, "User:alice", "h", false),
+       "by type: a longer DENY prefix leaves part of the allowed prefix");
+    ok(BYTYPE(deny_wild, "User:admin", "h", false), "by type: a super user despite DENY on '*'");
+    ok(BYTYPE(none, "User:admin", "h", false), "by type: a super user without any topic ACL");
+    ok(!acl_is_super(supers, 1, "User:Admin") && !acl_is_super(supers, 1, "User:*"),
+       "super.users match exactly");
+    struct acl deny_lit[] = { mk(T, "t", LIT, "User:alice", "*", W, ALLOW),
+                              mk(T, "t", LIT, "User:alice", "*", W, DENY) };
+    ok(!BYTYPE(deny_lit, "User:alice", "h", false), "by type: DENY literal of the same name");
+    struct acl deny_lit_pre[] = { mk(T, "t", PRE, "User:alice", "*", W, ALLOW),
+                                  mk(T, "t", LIT, "User:alice", "*", W, DENY) };
+    ok(BYTYPE(deny_lit_pre, "User:alice", "h", false),
+       "by type: a DENY literal does not cover an allowed prefix");
+    struct acl deny_other[] = { mk(T, "t", LIT, "User:alice", "*", W, ALLOW),
+                                mk(T, "*", LIT, "User:bob", "*", W, DENY),
+                                mk(T, "*", LIT, "User:alice", "*", SLUICE_ACL_OP_READ, DENY) };
+    ok(BYTYPE(deny_other, "User:alice", "h", false),
+       "by type: DENY of another principal or operation does not count");
+    struct acl hosts[] = { mk(T, "t", LIT, "User:alice", "10.0.0.1", W, ALLOW),
+                           mk(T, "*", LIT, "User:alice", "10.0.0.2", W, DENY) };
+    ok(BYTYPE(hosts, "User:alice", "10.0.0.1", false), "by type: allow from the ACL's host");
+    ok(!BYTYPE(hosts, "User:alice", "10.0.0.3", false), "by type: not from another host");
+    struct acl hosts2[] = { mk(T, "t", LIT, "User:alice", "*", W, ALLOW),
+                            mk(T, "*", LIT, "User:alice", "10.0.0.2", W, DENY) };
+    ok(!BYTYPE(hosts2, "User:alice", "10.0.0.2", false), "by type: wildcard DENY from its host");
+    ok(BYTYPE(hosts2, "User:alice", "10.0.0.1", false), "by type: ... not from another host");
+    ok(!BYTYPE(none, "User:alice", "h", false), "by type: no topic ACL: denied");
+    ok(BYTYPE(none, "User:alice", "h", true),
+       "by type: no topic ACL + allow.everyone.if.no.acl.found: allowed");
+    struct acl deny_everyone[] = { mk(T, "*", LIT, "User:bob", "*", W, DENY) };
+    ok(!BYTYPE(deny_everyone, "User:alice", "h", true),
+       "by type: allow.everyone does not apply when '*' has ACLs (of anyone)");
+    struct acl deny_t[] = { mk(T, "t", LIT, "User:alice", "*", W, DENY) };
+    ok(BYTYPE(deny_t, "User:alice", "h", true),
+       "by type: allow.everyone applies as authorize() does for an unnamed topic");
+
     /* Filters. */
     struct sluice_acl_binding f = { sizeof f, SLUICE_RES_ANY, NULL, SLUICE_PATTERN_ANY, NULL, NULL,
                                     SLUICE_ACL_OP_ANY, SLUICE_PERM_ANY };

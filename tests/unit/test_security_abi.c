@@ -64,6 +64,8 @@ int main(void)
        "TEST-MECH found, ops copied at the host's size");
     ok(!module_registry_sasl_mech(&reg, "test-mech"), "mechanism names are case-sensitive");
     ok(module_registry_authorizer(&reg) != NULL, "the authorizer is registered");
+    ok(module_registry_authorizer(&reg)->ops.authorize_by_resource_type != NULL,
+       "its optional authorize_by_resource_type is copied");
     is_int(load(&reg, "sasl_scram", "modules/sasl_scram", err, sizeof err), 0, "sasl_scram loads %s",
            err);
     const struct module_sasl_mech *s256 = module_registry_sasl_mech(&reg, "SCRAM-SHA-256");
@@ -90,6 +92,20 @@ int main(void)
     refused("twice", "SASL mechanism TEST-MECH is already provided by module 'mod_security_test'");
     refused("twoauth", "an authorizer is already provided by module 'mod_security_test'");
     refused("noacl", "authorizer: authorize, create_acls, describe_acls and delete_acls are required");
+
+    /* An authorizer whose struct_size stops at delete_acls (built before
+     * the optional member was appended) loads, and the host reads the
+     * member beyond its size as NULL, so the broker falls back. */
+    module_registry_init(&reg);
+    module_registry_set_config(&reg, cfg_lookup, NULL);
+    module_registry_set_log(&reg, quiet_log, NULL);
+    mode = "minsize";
+    is_int(load(&reg, "mod_security_test", "tests/modules/security", err, sizeof err), 0,
+           "authorizer at the 1.2 minimum size loads %s", err);
+    ok(module_registry_authorizer(&reg) &&
+           !module_registry_authorizer(&reg)->ops.authorize_by_resource_type,
+       "authorize_by_resource_type beyond its struct_size reads as NULL");
+    module_registry_free(&reg);
 
     module_registry_init(&reg);
     module_registry_set_log(&reg, quiet_log, NULL);

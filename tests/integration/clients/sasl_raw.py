@@ -239,6 +239,13 @@ def describe_cluster_ops(s):
     return err, r.i32()
 
 
+def init_pid(conn, txn):
+    """InitProducerId v0; its error code."""
+    r = send(conn, 22, 0, string(txn) + i32(60000))
+    r.i32()
+    return r.i16()
+
+
 def authorized_operations():
     topic_ops = sum(1 << o for o in (3, 4, 5, 6, 7, 8, 10, 11))
     cluster_ops = sum(1 << o for o in (5, 7, 8, 9, 10, 11, 12))
@@ -255,10 +262,6 @@ def authorized_operations():
     t.is_(describe_cluster_ops(s)[0], 31,
           "DescribeCluster for alice without ACLs: CLUSTER_AUTHORIZATION_FAILED")
 
-    def init_pid(conn, txn):
-        r = send(conn, 22, 0, string(txn) + i32(60000))
-        r.i32()
-        return r.i16()
     t.is_(init_pid(a, None), 0, "InitProducerId (idempotent) for a super user")
     t.is_(init_pid(s, None), 31,
           "InitProducerId without IDEMPOTENT_WRITE nor WRITE on a topic: CLUSTER_AUTHORIZATION_FAILED")
@@ -274,10 +277,11 @@ def authorized_operations():
     t.is_(r.i16(), 30, "ConsumerGroupHeartbeat without READ on the group: GROUP_AUTHORIZATION_FAILED")
 
 
-def create_acl(s, rtype, name, principal, op):
-    """CreateAcls v3 of one LITERAL ALLOW binding; its error code."""
-    body = (uvarint(2) + i8(rtype) + compact_string(name) + i8(3) + compact_string(principal)
-            + compact_string("*") + i8(op) + i8(3) + uvarint(0) + uvarint(0))
+def create_acl(s, rtype, name, principal, op, pattern=3, perm=3):
+    """CreateAcls v3 of one binding (default LITERAL ALLOW); its error code."""
+    body = (uvarint(2) + i8(rtype) + compact_string(name) + i8(pattern)
+            + compact_string(principal) + compact_string("*") + i8(op) + i8(perm) + uvarint(0)
+            + uvarint(0))
     r = send(s, 30, 3, body, flexible=True)
     r.i32()
 
@@ -342,11 +346,33 @@ def create_topics_configs():
          "... and the topic's effective configs (%d entries)" % len(names))
 
 
+def idempotent_by_topic_acl():
+    """KIP-679: InitProducerId without a transactional id needs
+    IDEMPOTENT_WRITE on the cluster or WRITE on any topic, existing or not
+    (authorizeByResourceType); a DENY WRITE on the wildcard topic '*' takes
+    that away.  No topic starting with 'kip679-' exists."""
+    a = admin_conn()
+    s = connect(PORT)
+    handshake(s, "PLAIN")
+    authenticate(s, plain("alice", ALICE))
+    t.is_(init_pid(s, None), 31, "alice without a WRITE ACL: CLUSTER_AUTHORIZATION_FAILED")
+    t.is_(create_acl(a, 2, "kip679-", "User:alice", 4, pattern=4), 0,
+          "CreateAcls: ALLOW alice WRITE on topics PREFIXED 'kip679-'")
+    t.is_(init_pid(s, None), 0,
+          "InitProducerId (idempotent) with WRITE on a prefix of no existing topic: allowed")
+    t.is_(create_acl(a, 2, "*", "User:alice", 4, perm=2), 0,
+          "CreateAcls: DENY alice WRITE on the wildcard topic '*'")
+    t.is_(init_pid(s, None), 31,
+          "... and with a DENY WRITE on '*' as well: CLUSTER_AUTHORIZATION_FAILED")
+    t.is_(init_pid(a, None), 0, "the super user is still allowed")
+
+
 for name, fn in (("authorized operations", authorized_operations),
                  ("before authentication", before_auth), ("failures", failures),
                  ("stray SaslAuthenticate", stray_authenticate), ("v0 flow", v0_flow),
                  ("SaslAuthenticate versions", scram_v1), ("re-authentication", reauth),
                  ("SCRAM credentials admin", scram_admin),
-                 ("CreateTopics configs need DESCRIBE_CONFIGS", create_topics_configs)):
+                 ("CreateTopics configs need DESCRIBE_CONFIGS", create_topics_configs),
+                 ("KIP-679 idempotent producer by topic ACL", idempotent_by_topic_acl)):
     t.run(name, fn)
 sys.exit(1 if t.failed else 0)

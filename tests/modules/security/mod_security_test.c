@@ -39,6 +39,13 @@ static void a_authorize(void *state, const char *principal, const char *host,
     memset(allowed, 1, n);
 }
 
+static int a_by_type(void *state, const char *principal, const char *host, int8_t op,
+                     int8_t rtype)
+{
+    (void)state, (void)principal, (void)host, (void)op, (void)rtype;
+    return 1;
+}
+
 static void a_create(void *state, const struct sluice_acl_binding *acls, size_t n, int16_t *errors,
                      char *msgs, size_t msglen)
 {
@@ -65,6 +72,7 @@ static int init(const struct sluice_host_api *host, struct sluice_module_ctx *ct
     struct sluice_authorizer_ops a = {
         .struct_size = sizeof a, .name = "test", .authorize = a_authorize,
         .create_acls = a_create, .describe_acls = a_list, .delete_acls = a_list,
+        .authorize_by_resource_type = a_by_type,
     };
     if (!strcmp(mode, "badname"))
         m.mechanism = "bad mech";
@@ -72,6 +80,8 @@ static int init(const struct sluice_host_api *host, struct sluice_module_ctx *ct
         m.step = NULL;
     if (!strcmp(mode, "small"))
         m.struct_size = 8;
+    if (!strcmp(mode, "minsize")) /* a module built before authorize_by_resource_type */
+        a.struct_size = SLUICE_AUTHORIZER_OPS_MIN_SIZE_V1_2;
     if (!strcmp(mode, "noacl"))
         a.delete_acls = NULL;
     int rc = host->register_sasl_mechanism(ctx, &m, NULL);
