@@ -12,13 +12,13 @@
  * does not compress control records either). */
 #include "broker/authz.h"
 #include "broker/broker.h"
-#include "txn/txn_coordinator.h"
 #include "broker/broker_metrics.h"
 #include "plugin/module_loader.h"
 #include "storage/batch_recompress.h"
 #include "storage/message_format_legacy.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
+#include "txn/txn_coordinator.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -215,7 +215,7 @@ static int enable_consumer_protocol(struct broker *b, struct group_coordinator *
                                     size_t errlen)
 {
     const struct sluice_strlist *protos = &b->cfg->group_rebalance_protocols;
-    bool wanted = protos->n == 0; /* unset list: Kafka's default has "consumer" */
+    bool wanted = false; /* the list always holds at least "classic" (config check) */
     for (size_t i = 0; i < protos->n; i++)
         wanted = wanted || strcmp(protos->items[i], "consumer") == 0;
     gc->consumer_protocol = false;
